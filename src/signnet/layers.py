@@ -112,7 +112,7 @@ class SignedLinear(_SignConstrained, nn.Linear):
     def __init__(self, in_features: int, out_features: int, bias: bool = True, *, sign="free",
                  method: str = "project", transform: str = "softplus", strength: float = 1.0):
         for name, value in (("in_features", in_features), ("out_features", out_features)):
-            if not isinstance(value, int) or value <= 0:
+            if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
                 raise SignnetError(f"`{name}` must be a positive integer, got {value!r}.")
         super().__init__(in_features, out_features, bias=bias)
         self._setup_sign(sign, method, transform, strength)
@@ -141,7 +141,7 @@ class SignedConv2d(_SignConstrained, nn.Conv2d):
                  bias: bool = True, *, sign="free", method: str = "project",
                  transform: str = "softplus", strength: float = 1.0):
         for name, value in (("in_channels", in_channels), ("out_channels", out_channels)):
-            if not isinstance(value, int) or value <= 0:
+            if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
                 raise SignnetError(f"`{name}` must be a positive integer, got {value!r}.")
         super().__init__(in_channels, out_channels, kernel_size, stride=stride, padding=padding, bias=bias)
         self._setup_sign(sign, method, transform, strength)

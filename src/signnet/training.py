@@ -21,7 +21,7 @@ import torch.nn.functional as F
 from torch import nn
 from tqdm.auto import tqdm
 
-from .enforce import project_, sign_penalty
+from .enforce import project_, sign_layers, sign_penalty
 from .errors import SignnetError, choice_error
 
 OPTIMIZERS = {"adam": torch.optim.Adam, "sgd": torch.optim.SGD}
@@ -131,7 +131,10 @@ def fit(model: nn.Module, X, y, *, epochs: int = 500, lr: float = 1e-2, optimize
     head = getattr(model, "head", "binary")
     Xt = as_features(X, model.config["in_features"] if hasattr(model, "config") else None)
     yt = as_targets(y, Xt.shape[0], head, model.config["out_features"] if hasattr(model, "config") else 1)
-    opt = OPTIMIZERS[optimizer](model.parameters(), lr=lr, weight_decay=weight_decay)
+    opt = OPTIMIZERS[optimizer](model.parameters(), lr=lr, weight_decay=weight_decay, foreach=True)
+    signed = sign_layers(model)
+    projected = [layer for layer in signed if layer.method == "project"]
+    penalised = any(layer.method == "penalty" for layer in signed)
     gen = torch.Generator().manual_seed(seed)
     n = Xt.shape[0]
     history, best, stale = History(), float("inf"), 0
@@ -148,9 +151,10 @@ def fit(model: nn.Module, X, y, *, epochs: int = 500, lr: float = 1e-2, optimize
             out = model(xb)
             loss = head_loss(out, yb, head)
             opt.zero_grad(set_to_none=True)
-            (loss + sign_penalty(model)).backward()
+            (loss + sign_penalty(model) if penalised else loss).backward()
             opt.step()
-            project_(model)
+            for layer in projected:
+                layer.project_()
             total += loss.item() * xb.shape[0]
             if head != "regression":
                 with torch.no_grad():
