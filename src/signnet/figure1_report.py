@@ -48,6 +48,7 @@ def figure1_png(models: dict, results: dict, path: Path) -> Path:
         plot_decision(ax[4], m["dnn"], X, y, f"DNN {r['width']} units: {r['dnn']['accuracy_mean']:.3f}")
     fig.suptitle("Figure 1 of Wang et al., reproduced: DNN+ (non-negative weights) vs flipped weights vs DNN",
                  fontsize=11)
+    fig.subplots_adjust(hspace=0.45)
     return save_figure(fig, path)
 
 
@@ -77,7 +78,7 @@ def continuous_png(models: dict, results: dict, path: Path) -> Path:
         plot_decision(axes[row, 1], m["dnn_plus"], X, y, f"DNN+ ReLU: {r['dnn_plus']:.3f}", lim=1.0)
         plot_decision(axes[row, 2], m["dnn_plus_tanh"], X, y, f"DNN+ tanh: {r['dnn_plus_tanh']:.3f}", lim=1.0)
         plot_decision(axes[row, 3], m["dnn"], X, y, f"DNN: {r['dnn']:.3f}", lim=1.0)
-    return save_figure(fig, path)
+    return save_figure(fig, path, dpi=80)
 
 
 def _claims(results: dict) -> list[tuple[str, bool]]:

@@ -9,7 +9,9 @@ For each panel of Figure 1 (:mod:`signnet.figure1`) the run
    wide size, and a DNN+ with only the figure's flipped weights allowed to be
    negative; tiny networks often stall in a dead-ReLU minimum, so every
    network gets the best of ``restarts`` initialisations by training loss (the
-   same rule for every kind, so the comparison stays fair);
+   same rule for every kind, so the comparison stays fair); all seeds and
+   restarts of one kind train together in one batched computation
+   (:func:`signnet.batched.fit_batched`);
 3. evaluates the hand-built flipped network of :mod:`signnet.figure1`;
 4. certifies every network (:func:`signnet.certificate.certify`) and checks
    dominance empirically (:func:`signnet.dominance.dominance_violations`).
@@ -30,13 +32,14 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
+from .batched import fit_batched
 from .ceiling import monotone_ceiling
 from .certificate import certify
 from .dominance import dominance_violations
 from .figure1 import PANELS, flipped_network, hand_built, panel_data
 from .networks import MLP
 from .problems import PROBLEMS, make_problem
-from .training import accuracy, fit
+from .training import accuracy, torch_threads
 
 
 @dataclass(frozen=True)
@@ -46,8 +49,7 @@ class ReproduceConfig:
     seeds: int = 5  # training seeds per network kind
     n_train: int = 400  # training points per panel
     n_test: int = 1000  # test points per panel (the ceiling is computed on these)
-    epochs: int = 300  # most epochs per training run (early stop after `patience` flat epochs)
-    patience: int = 60  # epochs without improvement before stopping
+    epochs: int = 300  # full-batch Adam epochs per training run
     lr_small: float = 0.05  # Adam learning rate, figure-width networks
     lr_wide: float = 0.01  # Adam learning rate, wide networks
     wide: tuple[int, ...] = (64, 64)  # hidden widths of the wide networks
@@ -59,24 +61,26 @@ class ReproduceConfig:
     @classmethod
     def quick_config(cls, seeds: int = 1) -> "ReproduceConfig":
         """Small settings that finish in well under 30 s."""
-        return cls(seeds=seeds, n_train=200, n_test=400, epochs=150, patience=40, wide=(16, 16), restarts=2,
+        return cls(seeds=seeds, n_train=200, n_test=400, epochs=150, wide=(16, 16), restarts=2,
                    continuous_n=600, continuous_epochs=100, quick=True)
 
 
-def train_best_of(build, X, y, *, restarts: int, seed: int, epochs: int, lr: float, patience: int) -> MLP:
-    """Train ``restarts`` networks from ``build()`` (seeded ``seed * 100 + r``), keep the lowest final loss.
+def train_best_of(build, X, y, *, seeds: list[int], restarts: int, epochs: int, lr: float) -> list[MLP]:
+    """For each seed, train ``restarts`` networks from ``build()`` and keep the lowest final training loss.
 
-    Stops early once a run fits the training data perfectly.
+    Member ``r`` of seed ``s`` is initialised under ``torch.manual_seed(s * 100 + r)``. All
+    ``len(seeds) * restarts`` networks train together (:func:`signnet.batched.fit_batched`).
     """
-    best, best_loss = None, float("inf")
-    for r in range(restarts):
-        torch.manual_seed(seed * 100 + r)
-        model = build()
-        history = fit(model, X, y, epochs=epochs, lr=lr, patience=patience, seed=seed, progress=False)
-        if history.loss[-1] < best_loss:
-            best, best_loss = model, history.loss[-1]
-        if history.accuracy[-1] == 1.0:
-            break
+    members = []
+    for s in seeds:
+        for r in range(restarts):
+            torch.manual_seed(s * 100 + r)
+            members.append(build())
+    losses = fit_batched(members, X, y, epochs=epochs, lr=lr)
+    best = []
+    for i in range(len(seeds)):
+        chunk = losses[i * restarts:(i + 1) * restarts]
+        best.append(members[i * restarts + int(np.argmin(chunk))])
     return best
 
 
@@ -117,19 +121,16 @@ def run_panel(key: str, cfg: ReproduceConfig, seed: int, bar=None) -> tuple[dict
         "dnn_plus_wide": (lambda: MLP(2, cfg.wide, weights="nonneg"), cfg.lr_wide),
         "flipped_trained": (lambda: flipped_network(key), cfg.lr_small),
     }
-    accs = {k: [] for k in kinds}
-    negs, models = [], {}
-    for s in range(cfg.seeds):
-        for kind, (build, lr) in kinds.items():
-            model = train_best_of(build, X_tr, y_tr, restarts=cfg.restarts, seed=seed + s,
-                                  epochs=cfg.epochs, lr=lr, patience=cfg.patience)
-            accs[kind].append(accuracy(model, X_te, y_te))
-            if kind == "flipped_trained":
-                negs.append(negative_weights(model))
-            if s == 0:
-                models[kind] = model
-            if bar is not None:
-                bar.update(1)
+    accs, models = {}, {}
+    seeds = [seed + s for s in range(cfg.seeds)]
+    for kind, (build, lr) in kinds.items():
+        trained = train_best_of(build, X_tr, y_tr, seeds=seeds, restarts=cfg.restarts, epochs=cfg.epochs, lr=lr)
+        accs[kind] = [accuracy(model, X_te, y_te) for model in trained]
+        if kind == "flipped_trained":
+            negs = [negative_weights(model) for model in trained]
+        models[kind] = trained[0]
+        if bar is not None:
+            bar.update(1)
     hand = hand_built(key)
     models["flipped_hand"] = hand
     result = {
@@ -155,10 +156,10 @@ def run_softmax(cfg: ReproduceConfig, seed: int) -> tuple[dict, dict]:
     X_tr, y_tr = panel_data("C", cfg.n_train, seed=seed)
     X_te, y_te = panel_data("C", cfg.n_test, seed=seed + 1000)
     width = (16,) if not cfg.quick else (8,)
-    soft = train_best_of(lambda: MLP(2, width, 2, weights="nonneg", head="softmax"), X_tr, y_tr,
-                         restarts=cfg.restarts, seed=seed, epochs=cfg.epochs, lr=cfg.lr_small, patience=cfg.patience)
-    binary = train_best_of(lambda: MLP(2, width, 1, weights="nonneg"), X_tr, y_tr,
-                           restarts=cfg.restarts, seed=seed, epochs=cfg.epochs, lr=cfg.lr_small, patience=cfg.patience)
+    soft, = train_best_of(lambda: MLP(2, width, 2, weights="nonneg", head="softmax"), X_tr, y_tr,
+                          seeds=[seed], restarts=cfg.restarts, epochs=cfg.epochs, lr=cfg.lr_small)
+    binary, = train_best_of(lambda: MLP(2, width, 1, weights="nonneg"), X_tr, y_tr,
+                            seeds=[seed], restarts=cfg.restarts, epochs=cfg.epochs, lr=cfg.lr_small)
     cert = certify(soft)
     result = {
         "hidden": list(width), "ceiling": float(monotone_ceiling(X_te, y_te).accuracy),
@@ -180,9 +181,8 @@ def run_continuous(cfg: ReproduceConfig, seed: int, bar=None) -> tuple[dict, dic
         models[name] = {"data": (test.X, test.y)}
         for kind, weights, act in (("dnn", "free", "relu"), ("dnn_plus", "nonneg", "relu"),
                                    ("dnn_plus_tanh", "nonneg", "tanh")):
-            model = train_best_of(lambda: MLP(2, cfg.wide, weights=weights, activation=act), prob.X, prob.y,
-                                  restarts=1, seed=seed, epochs=cfg.continuous_epochs, lr=cfg.lr_wide,
-                                  patience=cfg.patience)
+            model, = train_best_of(lambda: MLP(2, cfg.wide, weights=weights, activation=act), prob.X, prob.y,
+                                   seeds=[seed], restarts=cfg.restarts, epochs=cfg.continuous_epochs, lr=cfg.lr_wide)
             row[kind] = accuracy(model, test.X, test.y)
             models[name][kind] = model
             if bar is not None:
@@ -194,13 +194,14 @@ def run_continuous(cfg: ReproduceConfig, seed: int, bar=None) -> tuple[dict, dic
 def run_all(cfg: ReproduceConfig, seed: int = 0, progress: bool = True) -> tuple[dict, dict]:
     """Run every part; returns ``(results, models)``."""
     start = time.perf_counter()
-    total = len(PANELS) * cfg.seeds * 5 + len(PROBLEMS) * 3
-    bar = tqdm(total=total, desc="reproducing Figure 1", disable=not progress, unit="net")
+    total = len(PANELS) * 5 + len(PROBLEMS) * 3
+    bar = tqdm(total=total, desc="reproducing Figure 1", disable=not progress, unit="batch")
     results, models = {"panels": {}}, {"panels": {}}
-    for key in PANELS:
-        results["panels"][key], models["panels"][key] = run_panel(key, cfg, seed, bar)
-    results["softmax"], models["softmax"] = run_softmax(cfg, seed)
-    results["continuous"], models["continuous"] = run_continuous(cfg, seed, bar)
+    with torch_threads(1):
+        for key in PANELS:
+            results["panels"][key], models["panels"][key] = run_panel(key, cfg, seed, bar)
+        results["softmax"], models["softmax"] = run_softmax(cfg, seed)
+        results["continuous"], models["continuous"] = run_continuous(cfg, seed, bar)
     bar.close()
     results["seconds"] = round(time.perf_counter() - start, 2)
     results["config"] = asdict(cfg)

@@ -13,6 +13,7 @@ arguments give bit-identical weights.
 from __future__ import annotations
 
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -25,6 +26,22 @@ from .enforce import project_, sign_layers, sign_penalty
 from .errors import SignnetError, choice_error
 
 OPTIMIZERS = {"adam": torch.optim.Adam, "sgd": torch.optim.SGD}
+
+
+@contextmanager
+def torch_threads(n: int = 1):
+    """Run the enclosed block with ``n`` intra-op threads in torch, then restore the setting.
+
+    Small networks spend their time in per-operation overhead; extra threads add
+    synchronisation and, on a busy machine, stall each tiny operation for
+    milliseconds. Experiments on tiny models therefore run single-threaded.
+    """
+    old = torch.get_num_threads()
+    torch.set_num_threads(n)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(old)
 
 
 @dataclass
