@@ -58,8 +58,10 @@ def make_activation(name: str) -> nn.Module:
 def activation_info(module: nn.Module) -> ActivationInfo | None:
     """The :class:`ActivationInfo` of an activation module, or ``None`` if unknown.
 
-    ``LeakyReLU`` with a negative slope and ``ELU`` with ``alpha > 1`` are
-    recognised and reported honestly (not monotone / not convex).
+    Parameters that change the shape are reported honestly: ``LeakyReLU`` with a
+    negative slope is not monotone and with a slope above 1 is concave, ``ELU``
+    with ``alpha`` outside [0, 1] is not convex (and not monotone if negative),
+    ``Softplus`` with a negative ``beta`` is concave.
     """
     name = _BY_TYPE.get(type(module))
     if name is None:
@@ -67,6 +69,10 @@ def activation_info(module: nn.Module) -> ActivationInfo | None:
     info = ACTIVATIONS[name]
     if isinstance(module, nn.LeakyReLU) and module.negative_slope < 0:
         return ActivationInfo(info.factory, monotone=False, convex=False)
-    if isinstance(module, nn.ELU) and module.alpha > 1:
+    if isinstance(module, nn.LeakyReLU) and module.negative_slope > 1:
+        return ActivationInfo(info.factory, monotone=True, convex=False, concave=True)
+    if isinstance(module, nn.ELU) and not 0 <= module.alpha <= 1:
         return ActivationInfo(info.factory, monotone=module.alpha >= 0, convex=False)
+    if isinstance(module, nn.Softplus) and module.beta < 0:
+        return ActivationInfo(info.factory, monotone=True, convex=False, concave=True)
     return info
