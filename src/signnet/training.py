@@ -114,7 +114,8 @@ def accuracy(model: nn.Module, X, y) -> float:
 
 def fit(model: nn.Module, X, y, *, epochs: int = 500, lr: float = 1e-2, optimizer: str = "adam",
         batch_size: int | None = None, weight_decay: float = 0.0, patience: int | None = 50,
-        tol: float = 1e-5, seed: int = 0, progress: bool = True, callback=None) -> History:
+        tol: float = 1e-5, seed: int = 0, progress: bool = True, callback=None,
+        threads: int | None = None) -> History:
     """Train ``model`` on ``(X, y)`` in place and return its :class:`History`.
 
     Args:
@@ -133,6 +134,9 @@ def fit(model: nn.Module, X, y, *, epochs: int = 500, lr: float = 1e-2, optimize
             before building the model to seed its initialisation).
         progress: show a progress bar (it appears only if the run lasts over 2 s).
         callback: optional ``callback(epoch, model, history)`` called after each epoch.
+        threads: torch intra-op threads while training; ``None`` uses 1 for networks
+            under 100,000 parameters (faster, see :func:`torch_threads`) and torch's
+            setting otherwise.
 
     Enforcement: ``project`` layers are projected after every step,
     ``penalty`` layers add :func:`signnet.enforce.sign_penalty` to the loss.
@@ -145,6 +149,17 @@ def fit(model: nn.Module, X, y, *, epochs: int = 500, lr: float = 1e-2, optimize
         raise SignnetError(f"batch_size must be a positive integer or None, got {batch_size!r}.")
     if not lr > 0:
         raise SignnetError(f"Learning rate {lr!r} must be positive.")
+    if threads is None:
+        small = sum(p.numel() for p in model.parameters()) < 100_000
+        threads = 1 if small else torch.get_num_threads()
+    with torch_threads(threads):
+        return _fit(model, X, y, epochs=epochs, lr=lr, optimizer=optimizer, batch_size=batch_size,
+                    weight_decay=weight_decay, patience=patience, tol=tol, seed=seed, progress=progress,
+                    callback=callback)
+
+
+def _fit(model, X, y, *, epochs, lr, optimizer, batch_size, weight_decay, patience, tol, seed, progress,
+         callback) -> History:
     head = getattr(model, "head", "binary")
     Xt = as_features(X, model.config["in_features"] if hasattr(model, "config") else None)
     yt = as_targets(y, Xt.shape[0], head, model.config["out_features"] if hasattr(model, "config") else 1)
@@ -158,7 +173,7 @@ def fit(model: nn.Module, X, y, *, epochs: int = 500, lr: float = 1e-2, optimize
     start = time.perf_counter()
     project_(model)
     model.train()
-    bar = tqdm(range(epochs), desc="training", delay=2.0, disable=not progress, leave=False)
+    bar = tqdm(range(epochs), desc="training", delay=2.0, mininterval=0.5, disable=not progress, leave=False)
     for epoch in bar:
         order = torch.randperm(n, generator=gen) if batch_size else None
         total, correct = 0.0, 0
