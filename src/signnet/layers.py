@@ -38,12 +38,29 @@ class _SignConstrained:
         w = self.weight
         w.copy_(torch.where(self.sign_mask == 0, w, self.sign_mask * w.abs()))
 
+    def _uniform_sign(self) -> float | None:
+        """The sign shared by every entry of the mask, or ``None`` for a mixed mask (cached)."""
+        key = (id(self.sign_mask), self.sign_mask._version)
+        if getattr(self, "_uniform_key", None) != key:
+            values = torch.unique(self.sign_mask)
+            self._uniform_cache = float(values.item()) if values.numel() == 1 else None
+            self._uniform_key = key
+        return self._uniform_cache
+
     @torch.no_grad()
     def project_(self):
-        """Zero the entries on the wrong side of their sign (only for ``method="project"``)."""
+        """Zero the entries on the wrong side of their sign (only for ``method="project"``).
+
+        A uniform mask projects with one in-place clamp; a mixed mask with a masked fill.
+        """
         if self.method == "project":
-            w = self.weight
-            w.masked_fill_(self.sign_mask * w < 0, 0.0)
+            w, uniform = self.weight, self._uniform_sign()
+            if uniform == 1:
+                w.clamp_(min=0)
+            elif uniform == -1:
+                w.clamp_(max=0)
+            elif uniform is None:
+                w.masked_fill_(self.sign_mask * w < 0, 0.0)
         return self
 
     def penalty(self) -> torch.Tensor:

@@ -1,0 +1,171 @@
+"""SignedLinear and SignedConv2d behave like nn.Linear / nn.Conv2d, plus signs."""
+
+import pytest
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from signnet import SignedConv2d, SignedLinear, SignnetError, attach_projection
+
+pytestmark = pytest.mark.usefixtures("single_thread")
+
+METHODS = [("project", "softplus"), ("penalty", "softplus")] + [("reparam", t) for t in ("abs", "softplus", "exp", "square")]
+
+
+@pytest.mark.parametrize("method, transform", METHODS)
+def test_linear_output_equals_f_linear_with_its_weight(method, transform):
+    torch.manual_seed(0)
+    layer = SignedLinear(5, 3, sign=[1, -1, 0, 1, 1], method=method, transform=transform)
+    assert isinstance(layer, nn.Linear)
+    x = torch.randn(7, 2, 5)  # extra batch dimension, as nn.Linear allows
+    out = layer(x)
+    assert out.shape == (7, 2, 3)
+    assert torch.equal(out, F.linear(x, layer.weight, layer.bias))
+
+
+@pytest.mark.parametrize("method, transform", METHODS)
+def test_conv_output_equals_f_conv2d_with_its_weight(method, transform):
+    torch.manual_seed(0)
+    layer = SignedConv2d(3, 4, (3, 2), stride=2, padding=1, sign="nonneg", method=method, transform=transform)
+    assert isinstance(layer, nn.Conv2d)
+    x = torch.randn(2, 3, 9, 8)
+    out = layer(x)
+    assert out.shape == (2, 4, 5, 5)
+    assert torch.equal(out, F.conv2d(x, layer.weight, layer.bias, stride=2, padding=1))
+
+
+@pytest.mark.parametrize("method, transform", METHODS)
+def test_initialisation_keeps_the_default_magnitudes(method, transform):
+    torch.manual_seed(3)
+    ref = nn.Linear(6, 4)
+    torch.manual_seed(3)
+    layer = SignedLinear(6, 4, sign="nonpos", method=method, transform=transform)
+    assert torch.allclose(layer.weight.detach(), -ref.weight.detach().abs(), atol=1e-6)
+    assert torch.equal(layer.bias.detach(), ref.bias.detach())  # biases are free and untouched
+
+
+def test_free_layer_is_a_plain_linear():
+    torch.manual_seed(3)
+    ref = nn.Linear(6, 4)
+    torch.manual_seed(3)
+    layer = SignedLinear(6, 4)
+    assert torch.equal(layer.weight, ref.weight)
+    assert (layer.weight < 0).any() and (layer.weight > 0).any()
+
+
+def test_no_bias():
+    layer = SignedLinear(3, 2, bias=False, sign="nonneg")
+    assert layer.bias is None
+    x = torch.randn(4, 3)
+    assert torch.equal(layer(x), x @ layer.weight.T)
+
+
+@pytest.mark.parametrize("method, transform", METHODS)
+def test_flip_negates_the_chosen_weights_and_their_sign(method, transform):
+    torch.manual_seed(0)
+    layer = SignedLinear(3, 2, sign="nonneg", method=method, transform=transform)
+    before = layer.weight.detach().clone()
+    assert layer.flip([(0, 1), (1, 2)]) is layer
+    after = layer.weight.detach()
+    assert layer.sign_mask.tolist() == [[1.0, -1.0, 1.0], [1.0, 1.0, -1.0]]
+    assert after[0, 1] == pytest.approx(-float(before[0, 1]), abs=1e-6)
+    assert after[1, 2] == pytest.approx(-float(before[1, 2]), abs=1e-6)
+    assert after[0, 1] < 0 and after[1, 2] < 0
+    others = torch.ones(2, 3, dtype=torch.bool)
+    others[0, 1] = others[1, 2] = False
+    assert torch.allclose(after[others], before[others], atol=1e-6)
+    assert "sign=mixed(+4/-2/0:0)" in repr(layer)
+
+
+def test_flip_of_a_free_weight_is_refused_and_changes_nothing():
+    layer = SignedLinear(2, 2, sign=[1, 0])
+    before = layer.weight.detach().clone()
+    with pytest.raises(SignnetError, match="is free"):
+        layer.flip([(0, 1)])
+    assert torch.equal(layer.weight.detach(), before)
+    assert layer.sign_mask.tolist() == [[1.0, 0.0], [1.0, 0.0]]
+
+
+@pytest.mark.parametrize("method, transform", [("project", "softplus"), ("reparam", "softplus"), ("reparam", "abs")])
+def test_flipped_weight_stays_nonpositive_through_training(method, transform):
+    torch.manual_seed(0)
+    layer = SignedLinear(3, 2, sign="nonneg", method=method, transform=transform).flip([(0, 1)])
+    opt = torch.optim.Adam(layer.parameters(), lr=0.05)
+    attach_projection(opt, layer)
+    for _ in range(100):
+        opt.zero_grad()
+        (-layer.weight.sum()).backward()  # pulls every weight up, the flipped one across 0
+        opt.step()
+        assert layer.weight[0, 1] <= 0
+    w = layer.weight.detach()
+    keep = torch.ones_like(w, dtype=torch.bool)
+    keep[0, 1] = False
+    assert (w[keep] > 1.0).all()  # the other weights did move a lot
+
+
+def test_conv_flip():
+    torch.manual_seed(0)
+    layer = SignedConv2d(2, 2, 2, sign="nonneg", method="reparam")
+    before = layer.weight.detach().clone()
+    layer.flip([(1, 0, 1, 1)])
+    assert layer.sign_mask[1, 0, 1, 1] == -1
+    assert int((layer.sign_mask == -1).sum()) == 1
+    assert float(layer.weight.detach()[1, 0, 1, 1]) == pytest.approx(-float(before[1, 0, 1, 1]), abs=1e-6)
+
+
+def test_extra_repr_mentions_sign_and_method():
+    assert repr(SignedLinear(3, 2, sign="nonneg")) == (
+        "SignedLinear(in_features=3, out_features=2, bias=True, sign=nonneg, method=project)")
+    conv = SignedConv2d(1, 2, 3, sign="nonpos", method="penalty")
+    assert "sign=nonpos, method=penalty" in conv.extra_repr()
+    assert "kernel_size=(3, 3)" in conv.extra_repr()
+    assert "sign=mixed(+1/-1/0:2)" in SignedLinear(2, 2, sign=[[1, 0], [0, -1]]).extra_repr()
+    assert "sign=nonneg, method=reparam" in repr(SignedLinear(2, 2, sign="nonneg", method="reparam"))
+
+
+@pytest.mark.parametrize("args", [(0, 3), (3, 0), (-1, 3), (2.5, 3), ("3", 2), (True, 2)])
+def test_linear_invalid_sizes(args):
+    with pytest.raises(SignnetError, match=r"must be a positive integer, got"):
+        SignedLinear(*args)
+
+
+@pytest.mark.parametrize("args", [(0, 3, 3), (3, -2, 3), (1.0, 2, 3)])
+def test_conv_invalid_sizes(args):
+    with pytest.raises(SignnetError, match=r"`(in|out)_channels` must be a positive integer"):
+        SignedConv2d(*args)
+
+
+def test_invalid_method_transform_strength_and_mask():
+    with pytest.raises(SignnetError, match="Unknown enforcement method 'clamp'"):
+        SignedLinear(2, 2, method="clamp")
+    with pytest.raises(SignnetError, match="Unknown reparametrisation transform 'sigmoid'"):
+        SignedLinear(2, 2, method="reparam", transform="sigmoid")
+    with pytest.raises(SignnetError, match=r"Penalty strength -1\.0 must be a number >= 0"):
+        SignedLinear(2, 2, method="penalty", strength=-1.0)
+    with pytest.raises(SignnetError, match="Penalty strength nan"):
+        SignedLinear(2, 2, method="penalty", strength=float("nan"))
+    with pytest.raises(SignnetError, match=r"does not match the weight of shape \(2, 3\)"):
+        SignedLinear(3, 2, sign=[1, 1])
+
+
+@pytest.mark.parametrize("method, transform", METHODS)
+def test_state_dict_round_trip_after_flip(method, transform):
+    torch.manual_seed(0)
+    src = SignedLinear(3, 2, sign="nonneg", method=method, transform=transform).flip([(1, 0)])
+    dst = SignedLinear(3, 2, sign="nonneg", method=method, transform=transform)
+    dst.load_state_dict(src.state_dict())
+    x = torch.randn(5, 3)
+    assert torch.equal(dst.sign_mask, src.sign_mask)
+    assert torch.equal(dst(x), src(x))
+    if method == "reparam":  # the parametrisation follows the loaded (now mixed) mask
+        assert dst.parametrizations.weight[0].uniform is None
+        assert dst.weight[1, 0] <= 0
+
+
+def test_gradients_reach_the_parameters():
+    torch.manual_seed(0)
+    for method in ("project", "reparam", "penalty"):
+        layer = SignedLinear(3, 2, sign="nonneg", method=method)
+        layer(torch.randn(4, 3)).sum().backward()
+        grads = [p.grad for p in layer.parameters()]
+        assert len(grads) == 2 and all(g is not None and g.abs().sum() > 0 for g in grads)
