@@ -185,3 +185,12 @@ def test_conv_nets_on_images():
     assert v is not None and v.x.shape == (1, 8, 8) and (v.x <= v.y).all() and v.gap > 0
     with pytest.raises(SignnetError, match="input size is unknown"):
         find_violation(net, (0.0, 1.0))
+
+
+def test_find_violation_on_a_larger_dnn_plus_keeps_the_thread_setting():
+    # parameters x starts above the single-thread threshold: the multi-threaded branch
+    torch.manual_seed(0)
+    big = MLP(2, (256, 256), weights="nonneg")
+    before = torch.get_num_threads()
+    assert find_violation(big, (-1.0, 1.0), n_starts=64, steps=5, seed=0) is None
+    assert torch.get_num_threads() == before

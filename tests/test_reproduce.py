@@ -108,7 +108,7 @@ def test_bad_output_folder_exits_2_with_one_line(tmp_path, capsys):
     target.write_text("x")
     assert main(["reproduce", "--quick", "--out", str(target)]) == 2
     err = capsys.readouterr().err.strip().splitlines()
-    assert len(err) == 1 and "is not a folder" in err[0]
+    assert len(err) == 1 and "is an existing file" in err[0]
     assert target.read_text() == "x"
 
 

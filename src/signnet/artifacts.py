@@ -47,6 +47,24 @@ def run_metadata(config: dict[str, Any], seed: int) -> dict[str, Any]:
     }
 
 
+def prepare_out_folder(out: str | os.PathLike) -> Path:
+    """Create the output folder ``out`` if needed; refuse a path that is an existing file.
+
+    Raises:
+        SignnetError: naming the path, when it is a file or cannot be created.
+    """
+    from .errors import SignnetError
+
+    out = Path(out)
+    if out.exists() and not out.is_dir():
+        raise SignnetError(f"Output folder {str(out)!r} is an existing file; give a folder path with --out.")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise SignnetError(f"Cannot create the output folder {str(out)!r}: {exc.strerror or exc}.") from None
+    return out
+
+
 def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> Path:
     """Write ``data`` to ``path`` whole: temp file in the same folder, then rename."""
     path = Path(path)

@@ -23,7 +23,6 @@ when ``F(x) - F(y) > tol * max(1, |F(x)|, |F(y)|)`` (``tol = 1e-6``).
 
 from __future__ import annotations
 
-import contextlib
 import copy
 import math
 from dataclasses import dataclass, field
@@ -34,6 +33,7 @@ from torch import nn
 
 from .certificate import _pairs, output_names
 from .errors import SignnetError
+from .training import torch_threads
 
 __all__ = ["DominanceReport", "Violation", "dominance_violations", "find_violation"]
 
@@ -269,15 +269,6 @@ def _bounds(bounds, model: nn.Module) -> tuple[torch.Tensor, torch.Tensor]:
     return torch.from_numpy(low.copy()), torch.from_numpy(high.copy())
 
 
-@contextlib.contextmanager
-def _threads(n: int):
-    """Run with ``n`` intra-op threads, then restore: tiny batches lose to thread overhead."""
-    old = torch.get_num_threads()
-    torch.set_num_threads(n)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(old)
 
 
 def _small(model: nn.Module, batch: int) -> bool:
@@ -331,7 +322,7 @@ def find_violation(model: nn.Module, bounds, n_starts: int = 64, steps: int = 20
     a = (torch.randn((n_starts, *low.shape), generator=gen, dtype=torch.float64) * 1.5).requires_grad_()
     b = (torch.randn((n_starts, *low.shape), generator=gen, dtype=torch.float64) - 1.0).requires_grad_()
     best = (-math.inf, None, None)
-    with _threads(1 if _small(m64, n_starts) else torch.get_num_threads()):
+    with torch_threads(1 if _small(m64, n_starts) else torch.get_num_threads()):
         moments = [(torch.zeros_like(a), torch.zeros_like(a)), (torch.zeros_like(b), torch.zeros_like(b))]
         for t in range(1, steps + 2):
             x = low + (high - low) * torch.sigmoid(a)

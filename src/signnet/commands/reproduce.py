@@ -31,9 +31,9 @@ def register(sub) -> None:
 
 
 def check_out_folder(out: Path) -> Path:
-    """Refuse an output path that exists and is not a folder."""
+    """Refuse an output path that exists and is not a folder (nothing is created yet)."""
     if out.exists() and not out.is_dir():
-        raise SignnetError(f"Output path {str(out)!r} exists and is not a folder; choose another --out.")
+        raise SignnetError(f"Output folder {str(out)!r} is an existing file; give a folder path with --out.")
     return out
 
 

@@ -62,11 +62,12 @@ import torch.nn.functional as F
 from torch import nn
 from tqdm.auto import tqdm
 
-from ..artifacts import atomic_write_json, atomic_write_text, run_metadata, save_figure
+from ..artifacts import atomic_write_json, atomic_write_text, prepare_out_folder, run_metadata, save_figure
 from ..datasets import load_dataset
 from ..errors import SignnetError
 from ..networks import MLP
 from ..report import html_page, image, paragraph, section, table, verdict
+from ..training import torch_threads
 
 CLAIM = ("When the input of a neuron is always positive, the gradient on its weights is always all positive "
          "or all negative, so updates zig-zag; zero-centred data and activations help.")
@@ -535,16 +536,6 @@ def section_html(out_dir: Path) -> str:
     return html_section(results, out_dir)
 
 
-def _prepare_out(out) -> Path:
-    out = Path(out)
-    if out.exists() and not out.is_dir():
-        raise SignnetError(f"Output folder {str(out)!r} is an existing file; give a folder path with --out.")
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise SignnetError(f"Cannot create the output folder {str(out)!r}: {exc.strerror or exc}.") from None
-    return out
-
 
 def run_zigzag(out: Path, *, seed: int = 0, quick: bool = False, progress: bool = True) -> dict:
     """Run the three zig-zag measurements; write ``results.json``, figures and ``index.html`` into ``out``.
@@ -557,13 +548,9 @@ def run_zigzag(out: Path, *, seed: int = 0, quick: bool = False, progress: bool 
     """
     if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
         raise SignnetError(f"seed must be a non-negative integer, got {seed!r}.")
-    out = _prepare_out(out)
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)  # tiny models: extra threads only add overhead
-    try:
+    out = prepare_out_folder(out)
+    with torch_threads(1):  # tiny models: extra threads only add overhead
         return _run(out, seed, quick, progress)
-    finally:
-        torch.set_num_threads(threads)
 
 
 def _run(out: Path, seed: int, quick: bool, progress: bool) -> dict:
