@@ -232,9 +232,9 @@ def _flatten(model: nn.Module) -> list[nn.Module]:
 def _act_props(module: nn.Module) -> tuple[bool, bool, bool] | None:
     """(monotone, convex, concave) of an element-wise activation, or None if unknown.
 
-    Stricter than :func:`signnet.activations.activation_info` where it is
-    optimistic: ELU alpha < 0 falls for x < 0, LeakyReLU slope > 1 and Softplus
-    beta < 0 are concave, not convex.
+    signnet's activations come from :func:`signnet.activations.activation_info`
+    (which accounts for their parameters); PReLU, CELU and the modules of
+    ``_EXTRA`` are handled here.
     """
     if isinstance(module, nn.PReLU):
         a = module.weight.detach()
@@ -244,15 +244,7 @@ def _act_props(module: nn.Module) -> tuple[bool, bool, bool] | None:
     if type(module) in _EXTRA:
         return _EXTRA[type(module)]
     info = activation_info(module)
-    if info is None:
-        return None
-    mono, cvx, ccv = info.monotone, info.convex, info.concave
-    if isinstance(module, nn.ELU) and module.alpha < 0:
-        mono, cvx = False, False
-    if (isinstance(module, nn.LeakyReLU) and module.negative_slope > 1) or (isinstance(module, nn.Softplus)
-                                                                             and module.beta < 0):
-        cvx, ccv = False, True
-    return mono, cvx, ccv
+    return None if info is None else (info.monotone, info.convex, info.concave)
 
 
 def _weight(m: nn.Module, index: int) -> tuple[torch.Tensor, float, float]:
