@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-import signnet.ceiling as ceiling
+import signnet._ceiling_flow as ceiling_flow
 from signnet.ceiling import CeilingResult, monotone_ceiling
 from signnet.errors import SignnetError
 
@@ -61,8 +61,8 @@ def run_all(X, y, directions=None):
     """Every applicable solver, with small and forced divide-and-conquer leaves."""
     out = []
     for method in METHODS:
-        for leaf in (ceiling._LEAF, 0):
-            with mock.patch.object(ceiling, "_LEAF", leaf):
+        for leaf in (ceiling_flow._LEAF, 0):
+            with mock.patch.object(ceiling_flow, "_LEAF", leaf):
                 try:
                     out.append(monotone_ceiling(X, y, directions, method=method))
                 except SignnetError as exc:

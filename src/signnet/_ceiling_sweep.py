@@ -1,0 +1,128 @@
+"""The 2-D staircase sweep behind ``monotone_ceiling(..., method="sweep")``.
+
+For binary labels and at most two +-1 features (see :mod:`signnet.ceiling` for
+the order and for why the fewest relabels is a maximum matching of the
+violation graph, by Dilworth's theorem in König's form). In the plane a monotone
+0/1 labelling is an up-set, whose boundary is a staircase. Points are swept by
+the first coordinate; written in difference form, the dynamic programme over
+the staircase reduces to a greedy matching: each 0-point takes the free 1-point
+with the largest second coordinate not above its own. The free 1-points are kept
+in a 64-ary bit tree, so each step is a few word operations. A backward pass
+over the recorded choices rebuilds an optimal staircase, i.e. the relabelling.
+Cost: O(n log n) for the sorts plus a Python loop of n cheap steps.
+
+Features with direction 0 split the data into groups of equal values; the
+groups are placed on an anti-diagonal so that points of different groups are
+incomparable.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = ["sweep_labels"]
+
+
+def sweep_labels(P: np.ndarray, g: np.ndarray, codes: np.ndarray) -> np.ndarray:
+    """Optimal monotone 0/1 labels for at most two signed features (plus groups)."""
+    n = P.shape[0]
+    P = np.hstack([P, np.zeros((n, 2 - P.shape[1]))])
+    u, v = P[:, 0], P[:, 1]
+    # Sweep order (g, u, v); identical points become one weighted point.
+    order = np.lexsort((v, u, g))
+    us, vs, gs = u[order], v[order], g[order]
+    new_pt = np.ones(n, bool)
+    new_pt[1:] = (us[1:] != us[:-1]) | (vs[1:] != vs[:-1]) | (gs[1:] != gs[:-1])
+    pid = np.empty(n, np.int64)
+    pid[order] = np.cumsum(new_pt) - 1
+    first = order[new_pt]
+    npts = first.size
+    ones = np.bincount(pid, weights=codes, minlength=npts).astype(np.int64)
+    zeros = np.bincount(pid, minlength=npts) - ones
+    # Rank by (-g, v, u): ties in v broken by u keep the order exact, and groups
+    # sit on an anti-diagonal so that points of different groups are incomparable.
+    rank = np.empty(npts, np.int64)
+    rank[np.lexsort((u[first], v[first], -g[first]))] = np.arange(npts)
+    inc = _staircase(rank + 1, ones, zeros)
+    return inc[pid].astype(np.int64)
+
+
+def _staircase(pos: np.ndarray, ones: np.ndarray, zeros: np.ndarray) -> np.ndarray:
+    """Forward greedy matching and backward staircase for points in sweep order.
+
+    Point ``i`` sits at height ``pos[i]`` (distinct, >= 1) with ``ones[i]`` 1-labels
+    and ``zeros[i]`` 0-labels. Forward: every 1 leaves a token at its height;
+    every 0 removes the highest token not above its height (a matched violation;
+    this is the minimiser of the staircase DP written in difference form).
+    Backward: with ``t`` the threshold of the columns to the right (a point is
+    labelled 1 iff its height >= t), a point holding 0s is labelled 1 only when
+    the token its last 0 took lies above ``t`` (otherwise raising ``t`` past the
+    point is no dearer). Returns the 0/1 label of every point.
+    """
+    size = int(pos.max()) + 1
+    levels = []
+    s = size
+    while True:
+        s = (s >> 6) + 1
+        levels.append([0] * s)
+        if s == 1:
+            break
+    low, nlev = levels[0], len(levels)
+    count = [0] * size
+    pos_l, ones_l, zeros_l = pos.tolist(), ones.tolist(), zeros.tolist()
+    took = [0] * len(pos_l)
+    for i, p in enumerate(pos_l):
+        a = ones_l[i]
+        if a:
+            old = count[p]
+            count[p] = old + a
+            if not old:
+                w = p
+                for lv in levels:  # set the bit on every level up to one already set
+                    b, w = w & 63, w >> 6
+                    o = lv[w]
+                    lv[w] = o | (1 << b)
+                    if o:
+                        break
+        q = 0
+        for _ in range(zeros_l[i]):
+            w = p >> 6
+            m = low[w] & ((2 << (p & 63)) - 1)
+            if m:
+                q = (w << 6) | (m.bit_length() - 1)
+            else:  # climb to a level with a set bit left of us, then descend
+                lvl, at, q = 1, w - 1, -1
+                while lvl < nlev and at >= 0:
+                    ww = at >> 6
+                    m = levels[lvl][ww] & ((2 << (at & 63)) - 1)
+                    if m:
+                        q = (ww << 6) | (m.bit_length() - 1)
+                        break
+                    at, lvl = ww - 1, lvl + 1
+                if q < 0:
+                    q = 0
+                    break
+                while lvl > 0:
+                    lvl -= 1
+                    q = (q << 6) | (levels[lvl][q].bit_length() - 1)
+            c = count[q] - 1
+            count[q] = c
+            if not c:
+                w = q
+                for lv in levels:
+                    b, w = w & 63, w >> 6
+                    nv = lv[w] & ~(1 << b)
+                    lv[w] = nv
+                    if nv:
+                        break
+        took[i] = q
+    inc = np.zeros(len(pos_l), np.int8)
+    t = 1  # heights start at 1: threshold 1 labels everything 1
+    for i in range(len(pos_l) - 1, -1, -1):
+        p = pos_l[i]
+        if p >= t:
+            if zeros_l[i] and took[i] < t:
+                t = p + 1
+            else:
+                inc[i] = 1
+    return inc
