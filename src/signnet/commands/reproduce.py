@@ -76,8 +76,11 @@ def gather(root: Path, args, fig_out: Path) -> Path:
     from ..artifacts import atomic_write_text
 
     sections = [html.section("Figure 1", html.paragraph(
-        "The paper's Figure 1, measured against the exact monotone ceiling: "
-        f"<a href=\"{fig_out.name}/index.html\">open the Figure 1 report</a>.", raw=True), anchor="figure1")]
+        "The paper's Figure 1, measured against the exact monotone ceiling "
+        f"(<a href=\"{fig_out.name}/index.html\">the full Figure 1 report</a>).", raw=True),
+        html.image(fig_out / "figure1.png", "Rows: panels A, B, C and a control; columns: data and ceiling, "
+                   "DNN+, the flipped network (negative weights in red), its decision regions, DNN."),
+        anchor="figure1")]
     for folder, module_name, func in STUDIES:
         module = importlib.import_module(module_name)
         out = check_out_folder(root / folder)
