@@ -67,7 +67,11 @@ class _SignConstrained:
         """``strength * sum(relu(-s * w) ** 2)`` for ``method="penalty"``, else 0 (a scalar)."""
         if self.method != "penalty":
             return self.weight.new_zeros(())
-        return self.strength * F.relu(-self.sign_mask * self.weight).square().sum()
+        uniform = self._uniform_sign()
+        if uniform == 0:
+            return self.weight.new_zeros(())
+        wrong = -self.weight if uniform == 1 else self.weight if uniform == -1 else -self.sign_mask * self.weight
+        return self.strength * F.relu(wrong).square().sum()
 
     @torch.no_grad()
     def flip(self, indices):
