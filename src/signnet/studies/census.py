@@ -52,14 +52,14 @@ from torch import nn
 from tqdm.auto import tqdm
 
 from ..activations import make_activation
-from ..artifacts import atomic_write_json, atomic_write_text, prepare_out_folder, run_metadata, save_figure
+from ..artifacts import atomic_write_json, atomic_write_text, run_metadata, save_figure
 from ..datasets import load_dataset
 from ..enforce import project_
 from ..errors import SignnetError
 from ..layers import SignedConv2d, SignedLinear
 from ..networks import MLP
 from ..report import escape, html_page, image, paragraph, section, table, verdict
-from ..training import torch_threads
+from .runner import run_study
 
 CLAIM = ("Rectified weights of layers after the first one are non-negative regardless how many "
          "epochs in training.")
@@ -391,11 +391,7 @@ def run_census(out: Path, *, seed: int = 0, quick: bool = False, progress: bool 
         quick: 300 training images and 2 epochs (for tests and smoke runs).
         progress: a progress bar over the runs, on stderr.
     """
-    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
-        raise SignnetError(f"seed must be a non-negative integer, got {seed!r}.")
-    out = prepare_out_folder(out)
-    with torch_threads(1):  # tiny models: extra threads only add overhead
-        return _run(out, seed, quick, progress)
+    return run_study(_run, out, seed=seed, quick=quick, progress=progress)
 
 
 def _run(out: Path, seed: int, quick: bool, progress: bool) -> dict:

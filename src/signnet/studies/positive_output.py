@@ -117,11 +117,11 @@ import torch.nn.functional as F
 from torch import nn
 from tqdm.auto import tqdm
 
-from ..artifacts import atomic_write_json, atomic_write_text, prepare_out_folder, run_metadata, save_figure
+from ..artifacts import atomic_write_json, atomic_write_text, run_metadata, save_figure
 from ..errors import SignnetError
 from ..networks import MLP
 from ..report import escape, html_page, image, paragraph, section, table, verdict
-from ..training import torch_threads
+from .runner import run_study
 
 SOURCE = ("Q&A seed 003: \u201cHow to optimize the weights and bias in your neural network in order to get as "
           "results only positive values?\u201d")
@@ -407,10 +407,6 @@ def _finite(obj):
     return obj
 
 
-def _check_seed(seed) -> None:
-    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
-        raise SignnetError(f"seed must be a non-negative integer, got {seed!r}.")
-
 
 
 def run_positive_output(out: Path, *, seed: int = 0, quick: bool = False, progress: bool = True) -> dict:
@@ -427,10 +423,7 @@ def run_positive_output(out: Path, *, seed: int = 0, quick: bool = False, progre
     ``min_train_prediction``, ``test_mse`` and ``seconds``; ``results["details"]``
     holds the rest (convergence during training, multipliers, exact zeros).
     """
-    _check_seed(seed)
-    out = prepare_out_folder(out)
-    with torch_threads(1):  # tiny full-batch models: extra threads only add overhead
-        return _run(out, seed, quick, progress)
+    return run_study(_run, out, seed=seed, quick=quick, progress=progress)
 
 
 def _run(out: Path, seed: int, quick: bool, progress: bool) -> dict:

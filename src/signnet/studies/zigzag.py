@@ -63,12 +63,11 @@ import torch.nn.functional as F
 from torch import nn
 from tqdm.auto import tqdm
 
-from ..artifacts import atomic_write_json, atomic_write_text, prepare_out_folder, run_metadata
+from ..artifacts import atomic_write_json, atomic_write_text, run_metadata
 from ..datasets import load_dataset
-from ..errors import SignnetError
 from ..networks import MLP
 from ..report import html_page
-from ..training import torch_threads
+from .runner import run_study
 from .zigzag_report import ACT_LABELS, CLAIM, FIGURES, SOURCE, _plot, html_section, section_html  # noqa: F401
 
 D_HIDDEN = 4  # width d of the hidden layer whose outputs feed the measured layer
@@ -348,11 +347,7 @@ def run_zigzag(out: Path, *, seed: int = 0, quick: bool = False, progress: bool 
         quick: one epoch for coherence, one seed of 5 epochs for the curves (tests, smoke runs).
         progress: a progress bar on stderr.
     """
-    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
-        raise SignnetError(f"seed must be a non-negative integer, got {seed!r}.")
-    out = prepare_out_folder(out)
-    with torch_threads(1):  # tiny models: extra threads only add overhead
-        return _run(out, seed, quick, progress)
+    return run_study(_run, out, seed=seed, quick=quick, progress=progress)
 
 
 def _run(out: Path, seed: int, quick: bool, progress: bool) -> dict:
