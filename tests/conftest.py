@@ -18,3 +18,25 @@ def single_thread():
         yield
     finally:
         torch.set_num_threads(before)
+
+
+def _check_report(out, figures):
+    """Assert that ``out/index.html`` embeds exactly ``figures`` (PNG files in ``out``) and links nothing outside.
+
+    Returns the page text for further checks.
+    """
+    import re
+
+    for name in figures:
+        assert (out / name).read_bytes().startswith(b"\x89PNG\r\n\x1a\n")
+    page = (out / "index.html").read_text(encoding="utf-8")
+    assert page.count('src="data:image/png;base64,') == len(figures)
+    assert "http://" not in page and "https://" not in page
+    assert all(src.startswith("data:") for src in re.findall(r'src="([^"]*)"', page))
+    return page
+
+
+@pytest.fixture
+def check_report():
+    """The self-contained-report check shared by the study tests (see ``_check_report``)."""
+    return _check_report

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import re
 
 import pytest
 import torch
@@ -63,14 +62,9 @@ def test_dnn_plus_twin_exactly_nonnegative_and_free_nets_negative_after_first_la
     assert results["summary"]["dnn_plus_max_negative_fraction"] == 0.0
 
 
-def test_report_is_self_contained(quick_run):
+def test_report_is_self_contained(quick_run, check_report):
     out, _ = quick_run
-    for name in FIGURES:
-        assert (out / name).read_bytes().startswith(b"\x89PNG\r\n\x1a\n")
-    page = (out / "index.html").read_text()
-    assert page.count("data:image/png;base64,") == len(FIGURES)
-    assert "http://" not in page and "https://" not in page
-    assert all(src.startswith("data:") for src in re.findall(r'src="([^"]*)"', page))
+    check_report(out, FIGURES)
     sec = section_html(out)
     assert sec.startswith("<section") and sec.endswith("</section>") and "data:image/png;base64," in sec
 
