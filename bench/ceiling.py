@@ -19,7 +19,7 @@ import time
 
 import numpy as np
 
-from signnet.ceiling import monotone_ceiling
+from signnet.theory.ceiling import monotone_ceiling
 
 DENSE_MAX = 5000
 

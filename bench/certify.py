@@ -18,7 +18,7 @@ import time
 import torch
 
 from signnet import MLP
-from signnet.certificate import certify
+from signnet.theory.certificate import certify
 
 
 def median_seconds(fn, repeat: int) -> float:

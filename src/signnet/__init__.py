@@ -2,27 +2,28 @@
 
 Layers and networks with per-weight sign control, the theory of
 Wang et al., "Why do networks need negative weights?" made executable, and
-reproducible experiments.
+reproducible experiments. The package is layered; each folder re-exports its
+public names, and every public name is also available here:
+
+* :mod:`signnet.nn` — signs, enforcement, layers, activations, networks
+* :mod:`signnet.train` — the training loop, batched training, checkpoints
+* :mod:`signnet.data` — the paper's problems, Figure 1 panels, bundled data sets
+* :mod:`signnet.theory` — ceiling, orientation, witnesses, certificate, dominance
+* :mod:`signnet.experiments` — Figure 1 and the three studies (run, results, report)
+* :mod:`signnet.report` — atomic writes and provenance, HTML, plotting
+* :mod:`signnet.cli` — the ``signnet`` command
 """
 
 __version__ = "0.1.0"
 
-from .activations import ACTIVATIONS, activation_info, make_activation
-from .batched import fit_batched
-from .ceiling import CeilingResult, monotone_ceiling
-from .certificate import Certificate, certify
-from .checkpoint import load, save
-from .datasets import DATASETS, load_dataset
-from .dominance import DominanceReport, Violation, dominance_violations, find_violation
-from .enforce import METHODS, attach_projection, project_, sign_penalty, sign_violation
-from .errors import SignnetError
-from .layers import SignedConv2d, SignedLinear
-from .networks import MLP, dnn, dnn_plus
-from .orientation import OrientationResult, best_orientation
-from .problems import CONTROL_PROBLEMS, HARD_PROBLEMS, PROBLEMS, make_problem
-from .signs import flip_mask, sign_mask
-from .training import History, accuracy, fit, torch_threads
-from .witnesses import Witness, corollary_witnesses
+from signnet.data import CONTROL_PROBLEMS, DATASETS, HARD_PROBLEMS, PROBLEMS, load_dataset, make_problem
+from signnet.errors import SignnetError
+from signnet.nn import (ACTIVATIONS, METHODS, MLP, SignedConv2d, SignedLinear, activation_info, attach_projection, dnn,
+                        dnn_plus, flip_mask, make_activation, project_, sign_mask, sign_penalty, sign_violation)
+from signnet.theory import (CeilingResult, Certificate, DominanceReport, OrientationResult, Violation, Witness,
+                            best_orientation, certify, corollary_witnesses, dominance_violations, find_violation,
+                            monotone_ceiling)
+from signnet.train import History, accuracy, fit, fit_batched, load, save, torch_threads
 
 __all__ = [
     "ACTIVATIONS", "CONTROL_PROBLEMS", "DATASETS", "HARD_PROBLEMS", "METHODS", "MLP", "PROBLEMS",

@@ -1,0 +1,1 @@
+"""The census experiment: what it runs (:mod:`.run`) and its report (:mod:`.report`)."""

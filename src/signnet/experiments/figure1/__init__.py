@@ -1,0 +1,1 @@
+"""The figure1 experiment: what it runs (:mod:`.run`) and its report (:mod:`.report`)."""

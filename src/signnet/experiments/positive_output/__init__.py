@@ -1,0 +1,1 @@
+"""The positive_output experiment: what it runs (:mod:`.run`) and its report (:mod:`.report`)."""

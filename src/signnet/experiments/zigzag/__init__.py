@@ -1,0 +1,1 @@
+"""The zigzag experiment: what it runs (:mod:`.run`) and its report (:mod:`.report`)."""

@@ -1,0 +1,20 @@
+"""Sign-constrained building blocks: sign specifications, enforcement, layers, activations, networks.
+
+* :mod:`.signs` — what sign each weight must have (``"nonneg"``, masks, ``monotonic_cst``).
+* :mod:`.enforce` — how a sign is kept: projection, reparametrisation, penalty.
+* :mod:`.layers` — :class:`SignedLinear`, :class:`SignedConv2d`.
+* :mod:`.activations` — activations with their monotone/convex flags.
+* :mod:`.networks` — :class:`MLP`, :func:`dnn`, :func:`dnn_plus` (Definition 1.2 of Wang et al.).
+"""
+
+from signnet.nn.activations import ACTIVATIONS, activation_info, make_activation
+from signnet.nn.enforce import METHODS, TRANSFORMS, attach_projection, project_, sign_penalty, sign_violation
+from signnet.nn.layers import SignedConv2d, SignedLinear
+from signnet.nn.networks import HEADS, MLP, dnn, dnn_plus
+from signnet.nn.signs import NAMED_SIGNS, flip_mask, sign_mask
+
+__all__ = [
+    "ACTIVATIONS", "HEADS", "METHODS", "MLP", "NAMED_SIGNS", "TRANSFORMS", "SignedConv2d", "SignedLinear",
+    "activation_info", "attach_projection", "dnn", "dnn_plus", "flip_mask", "make_activation", "project_",
+    "sign_mask", "sign_penalty", "sign_violation",
+]

@@ -1,0 +1,171 @@
+"""Sign-constrained layers: :class:`SignedLinear` and :class:`SignedConv2d`.
+
+Both are ordinary ``torch.nn.Linear`` / ``torch.nn.Conv2d`` subclasses with a
+``sign_mask`` buffer (see :mod:`signnet.signs`) and an enforcement ``method``
+(see :mod:`signnet.enforce`). ``layer.weight`` is always the weight the layer
+uses, so code written for ``nn.Linear`` keeps working. Biases are free, as in
+the paper's Definition 1.2 (DNN+: non-negative weights, any biases).
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+from torch.nn.utils import parametrize
+
+from signnet.nn.enforce import SignReparametrization, check_method
+from signnet.errors import SignnetError
+from signnet.nn.signs import describe_mask, flip_mask, sign_mask
+
+
+class _SignConstrained:
+    """Shared behaviour of signed layers: initialisation, projection, penalty, flips."""
+
+    def _setup_sign(self, sign, method: str, transform: str, strength: float) -> None:
+        check_method(method, transform)
+        if not strength >= 0:
+            raise SignnetError(f"Penalty strength {strength!r} must be a number >= 0.")
+        self.method, self.transform, self.strength = method, transform, float(strength)
+        self.register_buffer("sign_mask", sign_mask(sign, self.weight.shape))
+        self._sign_init()
+        if method == "reparam":
+            parametrize.register_parametrization(self, "weight", SignReparametrization(self.sign_mask, transform))
+
+    @torch.no_grad()
+    def _sign_init(self) -> None:
+        """Keep the default initialisation's magnitudes, give each constrained entry its sign."""
+        w = self.weight
+        w.copy_(torch.where(self.sign_mask == 0, w, self.sign_mask * w.abs()))
+
+    def _uniform_sign(self) -> float | None:
+        """The sign shared by every entry of the mask, or ``None`` for a mixed mask (cached)."""
+        key = (id(self.sign_mask), self.sign_mask._version)
+        if getattr(self, "_uniform_key", None) != key:
+            values = torch.unique(self.sign_mask)
+            self._uniform_cache = float(values.item()) if values.numel() == 1 else None
+            self._uniform_key = key
+        return self._uniform_cache
+
+    @torch.no_grad()
+    def project_(self):
+        """Zero the entries on the wrong side of their sign (only for ``method="project"``).
+
+        A uniform mask projects with one in-place clamp; a mixed mask with a masked fill.
+        """
+        if self.method == "project":
+            w, uniform = self.weight, self._uniform_sign()
+            if uniform == 1:
+                w.clamp_(min=0)
+            elif uniform == -1:
+                w.clamp_(max=0)
+            elif uniform is None:
+                w.masked_fill_(self.sign_mask * w < 0, 0.0)
+        return self
+
+    def penalty(self) -> torch.Tensor:
+        """``strength * sum(relu(-s * w) ** 2)`` for ``method="penalty"``, else 0 (a scalar)."""
+        if self.method != "penalty":
+            return self.weight.new_zeros(())
+        uniform = self._uniform_sign()
+        if uniform == 0:
+            return self.weight.new_zeros(())
+        wrong = -self.weight if uniform == 1 else self.weight if uniform == -1 else -self.sign_mask * self.weight
+        return self.strength * F.relu(wrong).square().sum()
+
+    @torch.no_grad()
+    def flip(self, indices):
+        """Negate the sign of chosen weights, and the weights themselves, in place.
+
+        Args:
+            indices: weight positions, e.g. ``[(0, 1)]`` for the weight from
+                input 1 to unit 0. Each must be a constrained (non-free) entry.
+
+        This is how the paper's Figure 1 turns a DNN+ into a network that solves
+        XOR: one weight of a non-negative layer is made non-positive.
+        """
+        new_mask = flip_mask(self.sign_mask, indices)
+        changed = new_mask != self.sign_mask
+        weight = self.weight.detach().clone()
+        weight[changed] = -weight[changed]
+        self.sign_mask.copy_(new_mask)
+        if self.method == "reparam":
+            param = self.parametrizations.weight
+            param[0].set_mask(new_mask)
+            param.original.copy_(param[0].right_inverse(weight))
+        else:
+            self.weight.copy_(weight)
+        return self
+
+    def _sign_repr(self) -> str:
+        return f"sign={describe_mask(self.sign_mask)}, method={self.method}"
+
+
+class SignedLinear(_SignConstrained, nn.Linear):
+    r"""Affine layer ``y = x W^T + b`` whose weights obey a sign mask.
+
+    With ``sign="nonneg"`` it is the paper's dominance-preserving affine map
+    (Lemma 1.1 of Wang et al.): ``x >= y`` element-wise implies ``T(x) >= T(y)``.
+
+    Args:
+        in_features: size of each input sample, ``H_in``.
+        out_features: size of each output sample, ``H_out``.
+        bias: learn an additive bias (always free in sign). Default ``True``.
+        sign: a sign specification (:func:`signnet.signs.sign_mask`): ``"free"``,
+            ``"nonneg"``, ``"nonpos"``, a ``(H_out, H_in)`` mask of +1/-1/0 or a
+            length-``H_in`` ``monotonic_cst`` vector. Default ``"free"``.
+        method: ``"project"``, ``"reparam"`` or ``"penalty"`` (:mod:`signnet.enforce`).
+        transform: for ``"reparam"``: ``"abs"``, ``"softplus"``, ``"exp"``, ``"square"``.
+        strength: for ``"penalty"``: the penalty's weight.
+
+    Shape:
+        - Input: ``(N, *, H_in)``.  - Output: ``(N, *, H_out)``.
+
+    Examples:
+        >>> layer = SignedLinear(3, 2, sign="nonneg")
+        >>> bool((layer.weight >= 0).all())
+        True
+        >>> layer.flip([(0, 1)]).sign_mask
+        tensor([[ 1., -1.,  1.],
+                [ 1.,  1.,  1.]])
+    """
+
+    def __init__(self, in_features: int, out_features: int, bias: bool = True, *, sign="free",
+                 method: str = "project", transform: str = "softplus", strength: float = 1.0):
+        for name, value in (("in_features", in_features), ("out_features", out_features)):
+            if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+                raise SignnetError(f"`{name}` must be a positive integer, got {value!r}.")
+        super().__init__(in_features, out_features, bias=bias)
+        self._setup_sign(sign, method, transform, strength)
+
+    def extra_repr(self) -> str:
+        return f"{super().extra_repr()}, {self._sign_repr()}"
+
+
+class SignedConv2d(_SignConstrained, nn.Conv2d):
+    """2-D convolution whose kernel obeys a sign mask.
+
+    Args:
+        in_channels, out_channels, kernel_size, stride, padding, bias: as ``torch.nn.Conv2d``.
+        sign: a sign specification: a name, a mask of the kernel's shape
+            ``(C_out, C_in, kh, kw)`` or a length-``C_in`` per-input-channel vector.
+        method, transform, strength: as :class:`SignedLinear`.
+
+    Shape:
+        - Input: ``(N, C_in, H, W)``.  - Output: ``(N, C_out, H_out, W_out)``.
+
+    With ``sign="nonneg"`` and non-decreasing activations a CNN preserves
+    element-wise dominance of images, exactly as the paper's Theorem 1.1.
+    """
+
+    def __init__(self, in_channels: int, out_channels: int, kernel_size, stride=1, padding=0,
+                 bias: bool = True, *, sign="free", method: str = "project",
+                 transform: str = "softplus", strength: float = 1.0):
+        for name, value in (("in_channels", in_channels), ("out_channels", out_channels)):
+            if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+                raise SignnetError(f"`{name}` must be a positive integer, got {value!r}.")
+        super().__init__(in_channels, out_channels, kernel_size, stride=stride, padding=padding, bias=bias)
+        self._setup_sign(sign, method, transform, strength)
+
+    def extra_repr(self) -> str:
+        return f"{super().extra_repr()}, {self._sign_repr()}"

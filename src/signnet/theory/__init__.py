@@ -1,0 +1,21 @@
+"""The theory of Wang et al. made executable.
+
+* :mod:`.ceiling` — the exact monotone ceiling (best accuracy of any monotone classifier), with its
+  solvers in ``_ceiling_sweep`` and ``_ceiling_flow``.
+* :mod:`.orientation` — the best choice of increasing/decreasing per feature.
+* :mod:`.witnesses` — witnesses of Corollaries 1.1.1-1.1.3 in a data set.
+* :mod:`.certificate` — a static, sound certificate of monotonicity and convexity.
+* :mod:`.dominance` — empirical dominance checks and a search for violating pairs (Theorem 1.1).
+"""
+
+from signnet.theory.ceiling import CeilingResult, monotone_ceiling
+from signnet.theory.certificate import Certificate, certify
+from signnet.theory.dominance import DominanceReport, Violation, dominance_violations, find_violation
+from signnet.theory.orientation import OrientationResult, best_orientation
+from signnet.theory.witnesses import Witness, corollary_witnesses
+
+__all__ = [
+    "CeilingResult", "Certificate", "DominanceReport", "OrientationResult", "Violation", "Witness",
+    "best_orientation", "certify", "corollary_witnesses", "dominance_violations", "find_violation",
+    "monotone_ceiling",
+]

@@ -1,0 +1,68 @@
+"""Saving and restoring networks: :func:`save` and :func:`load`.
+
+A checkpoint is a ``torch.save`` file holding plain data only:
+``{"format": "signnet.checkpoint", "version": 1, "config": model.config,
+"state_dict": ...}``. :func:`load` reads it with ``weights_only=True``, so
+loading never runs code from the file, rebuilds the :class:`~signnet.MLP` from
+its config and loads the weights.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+from pathlib import Path
+
+import torch
+
+from signnet.report.artifacts import atomic_write_bytes
+from signnet.errors import SignnetError
+from signnet.nn.networks import MLP
+
+FORMAT, VERSION = "signnet.checkpoint", 1
+
+
+def save(model: MLP, path: str | os.PathLike, extra: dict | None = None) -> Path:
+    """Write ``model`` (config and state_dict) to ``path``, whole or not at all.
+
+    Args:
+        model: an :class:`~signnet.MLP`.
+        path: the file to write; its folder is created if needed.
+        extra: optional plain data stored beside the model (e.g. the training problem).
+    """
+    if not isinstance(model, MLP):
+        raise SignnetError(f"Only signnet.MLP networks can be saved, got {type(model).__name__}.")
+    payload = {"format": FORMAT, "version": VERSION, "config": model.config,
+               "state_dict": model.state_dict(), "extra": extra or {}}
+    buf = io.BytesIO()
+    torch.save(payload, buf)
+    return atomic_write_bytes(path, buf.getvalue())
+
+
+def read_checkpoint(path: str | os.PathLike) -> dict:
+    """Read and validate a checkpoint's payload (``format``, ``config``, ``state_dict``, ``extra``)."""
+    path = Path(path)
+    if not path.is_file():
+        raise SignnetError(f"Checkpoint {str(path)!r} does not exist; give the path written by `signnet train --save`.")
+    try:
+        payload = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as exc:  # torch raises many kinds for a damaged file
+        raise SignnetError(f"Checkpoint {str(path)!r} is corrupt or not a torch file ({type(exc).__name__}); save it again.") from exc
+    if not isinstance(payload, dict) or payload.get("format") != FORMAT:
+        raise SignnetError(f"File {str(path)!r} is not a signnet checkpoint (no '{FORMAT}' marker); save models with signnet.save.")
+    if payload.get("version") != VERSION:
+        raise SignnetError(f"Checkpoint {str(path)!r} has version {payload.get('version')!r}; this signnet reads version {VERSION}.")
+    return payload
+
+
+def load(path: str | os.PathLike) -> MLP:
+    """Restore the :class:`~signnet.MLP` saved at ``path`` by :func:`save` (in eval mode)."""
+    payload = read_checkpoint(path)
+    config = dict(payload["config"])
+    flips = config.pop("flips", None)
+    try:
+        model = MLP(config.pop("in_features"), config.pop("hidden"), config.pop("out_features"), **config, flips=flips)
+        model.load_state_dict(payload["state_dict"])
+    except (KeyError, TypeError, RuntimeError) as exc:
+        raise SignnetError(f"Checkpoint {str(path)!r} does not describe a network this signnet can build ({exc}).") from exc
+    return model.eval()

@@ -1,0 +1,116 @@
+"""`signnet train` (signnet.cli + signnet.commands.train)."""
+
+import json
+import os
+import re
+
+import pytest
+
+import signnet
+from signnet.cli.main import main
+
+pytestmark = pytest.mark.usefixtures("single_thread")
+
+FAST = ["--n", "200", "--epochs", "50", "--hidden", "8"]
+
+
+def _train_json(capsys, *args):
+    code = main(["train", *FAST, "--json", *args])
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    return json.loads(out)
+
+
+def test_json_output(capsys):
+    r = _train_json(capsys, "--problem", "negative_slope", "--seed", "4")
+    for key in ("problem", "weights", "train_accuracy", "test_accuracy", "layers", "seconds", "seed", "versions",
+                "sign_violation", "epochs_run", "final_loss", "config", "platform"):
+        assert key in r, key
+    assert r["problem"] == "negative_slope" and r["weights"] == "free" and r["seed"] == 4
+    assert 0.85 <= r["train_accuracy"] <= 1.0 and 0.8 <= r["test_accuracy"] <= 1.0
+    assert r["epochs_run"] == 50 and r["seconds"] > 0
+    assert r["versions"]["signnet"] == signnet.__version__ and "torch" in r["versions"]
+    assert [layer["shape"] for layer in r["layers"]] == [[8, 2], [1, 8]]
+    for layer in r["layers"]:
+        assert layer["min_weight"] <= layer["max_weight"]
+        assert 0.0 <= layer["negative_fraction"] <= 1.0
+    assert any(layer["negative_fraction"] > 0 for layer in r["layers"])  # free weights: some negative
+    assert r["config"]["hidden"] == "8" and r["config"]["epochs"] == 50
+
+
+@pytest.mark.parametrize("method", ["project", "reparam"])
+def test_nonneg_weights_stay_nonneg(capsys, method):
+    r = _train_json(capsys, "--problem", "xor", "--weights", "nonneg", "--method", method)
+    assert r["weights"] == "nonneg"
+    for layer in r["layers"]:
+        assert layer["min_weight"] >= 0
+        assert layer["negative_fraction"] == 0.0
+    assert r["sign_violation"]["count"] == 0
+    assert r["test_accuracy"] <= 0.8  # a DNN+ cannot solve XOR
+
+
+def test_same_seed_same_result(capsys):
+    a = _train_json(capsys, "--seed", "2")
+    b = _train_json(capsys, "--seed", "2")
+    assert a["layers"] == b["layers"] and a["final_loss"] == b["final_loss"]
+    c = _train_json(capsys, "--seed", "3")
+    assert c["layers"] != a["layers"]
+
+
+def test_text_summary(capsys):
+    assert main(["train", *FAST, "--problem", "upset", "--weights", "nonneg"]) == 0
+    out, _ = capsys.readouterr()
+    lines = out.strip().splitlines()
+    assert len(lines) == 1
+    assert lines[0].startswith("upset / nonneg: train accuracy ")
+    assert "test accuracy" in lines[0] and "smallest weight +0.000" in lines[0]
+
+
+def test_save_writes_a_checkpoint_that_load_restores(capsys, tmp_path):
+    path = tmp_path / "models" / "xor.pt"
+    r = _train_json(capsys, "--weights", "nonneg", "--method", "reparam", "--transform", "exp", "--save", str(path))
+    assert r["checkpoint"] == str(path)
+    model = signnet.load(path)
+    assert model.config["weights"] == "nonneg" and model.config["transform"] == "exp"
+    for layer, reported in zip(model.linear_layers, r["layers"]):
+        w = layer.weight.detach()
+        assert float(w.min()) == reported["min_weight"] and float(w.max()) == reported["max_weight"]
+    assert os.listdir(path.parent) == ["xor.pt"]
+
+
+def test_softmax_data_set(capsys):
+    r = _train_json(capsys, "--problem", "wine", "--hidden", "8")
+    assert r["layers"][-1]["shape"] == [3, 8]  # three classes: a softmax head
+    assert r["test_accuracy"] >= 0.85
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--problem", "circle"], r"Unknown problem 'circle'; choose one of: xor, "),
+    (["--problem", "diabetes"], r"Unknown problem 'diabetes'"),
+    (["--activation", "relu6"], r"Unknown activation 'relu6'; choose one of: relu, "),
+    (["--method", "clip"], r"Unknown enforcement method 'clip'; choose one of: project, reparam, penalty"),
+    (["--method", "reparam", "--transform", "sigmoid"], r"Unknown reparametrisation transform 'sigmoid'"),
+    (["--weights", "positive"], r"Unknown sign specification 'positive'; choose one of: free, nonneg, nonpos"),
+    (["--hidden", "0"], r"--hidden '0' must hold sizes of 1 or more"),
+    (["--hidden", "8,-2"], r"--hidden '8,-2' must hold sizes of 1 or more"),
+    (["--hidden", "a"], r"--hidden 'a' must be comma-separated integers"),
+    (["--n", "0"], r"The number of points n must be a positive integer, got 0"),
+    (["--noise", "0.7"], r"Label noise 0\.7 must lie in \[0, 0\.5\]"),
+    (["--test-size", "1.5"], r"--test-size 1\.5 must lie strictly between 0 and 1"),
+    (["--optimizer", "rmsprop"], r"Unknown optimizer 'rmsprop'"),
+    (["--epochs", "0"], r"epochs must be a positive integer, got 0"),
+    (["--lr", "-1"], r"Learning rate -1\.0 must be positive"),
+    (["--method", "penalty", "--strength", "-2"], r"Penalty strength -2\.0 must be a number >= 0"),
+])
+def test_bad_input_exits_2_with_one_line_and_writes_nothing(capsys, tmp_path, args, message):
+    path = tmp_path / "model.pt"
+    code = main(["train", *FAST, "--json", "--save", str(path), *args])
+    out, err = capsys.readouterr()
+    assert code == 2
+    assert out == ""
+    lines = err.splitlines()
+    assert len(lines) == 1, err
+    assert lines[0].startswith("signnet train: error: ")
+    assert re.search(message, lines[0]), lines[0]
+    assert not path.exists()
+    assert os.listdir(tmp_path) == []
