@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from signnet import CONTROL_PROBLEMS, MLP, SignnetError, accuracy, fit, load_dataset, make_problem, sign_violation
-from signnet.train.fit import as_features, as_targets
+from signnet.validation import as_features, as_targets
 
 pytestmark = pytest.mark.usefixtures("single_thread")
 

@@ -22,7 +22,7 @@ import torch.nn.functional as F
 
 from signnet.errors import SignnetError
 from signnet.nn.networks import MLP
-from signnet.train.fit import as_features, as_targets
+from signnet.validation import as_features, as_targets
 
 
 def _check(models: list[MLP]) -> None:
