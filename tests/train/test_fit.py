@@ -238,7 +238,8 @@ def test_accuracy_validates_too():
     (dict(patience=-3), r"patience must be a positive integer or None, got -3"),
     (dict(tol=-1e-3), r"tol -0\.001 must be >= 0"),
     (dict(seed=1.5), r"seed must be an integer, got 1\.5"),
-    (dict(threads=0), r"threads must be a positive integer, got 0"),
+    (dict(threads=0), r"threads must be a positive integer, got 0; pass e\.g\. threads=1, 'auto', or None"),
+    (dict(threads="many"), r"threads must be a positive integer, got 'many'"),
     (dict(epochs=True), r"epochs must be a positive integer, got True"),
 ])
 def test_fit_validates_its_options(kwargs, message):
@@ -270,6 +271,8 @@ def test_threads_none_leaves_torchs_setting_and_an_integer_is_scoped():
         assert seen == [2, 2] and torch.get_num_threads() == 2  # not forced to 1 behind the caller's back
         fit(_model(), X, y, epochs=2, threads=1, progress=False, callback=record)
         assert seen[2:] == [1, 1] and torch.get_num_threads() == 2  # restored after the run
+        fit(_model(), X, y, epochs=1, threads="auto", progress=False, callback=record)  # 17 parameters: one thread
+        assert seen[4:] == [1] and torch.get_num_threads() == 2
     finally:
         torch.set_num_threads(before)
 

@@ -82,7 +82,7 @@ def run(args) -> int:
                 transform=args.transform, strength=args.strength, head=head)
     history = fit(model, X_tr, y_tr, epochs=args.epochs, lr=args.lr, optimizer=args.optimizer,
                   batch_size=args.batch_size, weight_decay=args.weight_decay, patience=args.patience,
-                  seed=args.seed, progress=not args.json)
+                  seed=args.seed, progress=not args.json, threads="auto")
     config = {k: v for k, v in vars(args).items() if k not in ("run", "json")}
     result = {
         "problem": args.problem, "weights": args.weights,
