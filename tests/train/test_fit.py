@@ -110,7 +110,7 @@ def test_sgd_and_weight_decay():
     torch.manual_seed(0)
     decayed = MLP(2, (8,))
     fit(decayed, X, y, epochs=150, lr=0.5, optimizer="sgd", weight_decay=0.1, progress=False)
-    norm = lambda m: sum(float(l.weight.detach().norm()) for l in m.linear_layers)
+    norm = lambda m: sum(float(layer.weight.detach().norm()) for layer in m.linear_layers)
     assert norm(decayed) < norm(model)
 
 
@@ -143,7 +143,7 @@ def test_exact_methods_in_fit_keep_signs(method):
     torch.manual_seed(0)
     model = MLP(2, (16,), weights="nonneg", method=method, monotonic_cst=None)
     fit(model, X, y, epochs=100, progress=False)
-    assert all((l.weight >= 0).all() for l in model.linear_layers)
+    assert all((layer.weight >= 0).all() for layer in model.linear_layers)
     assert sign_violation(model)["count"] == 0
 
 
@@ -212,7 +212,8 @@ def test_fit_validates_its_input(X, y, message):
 
 
 def test_softmax_labels_must_be_below_the_number_of_outputs():
-    with pytest.raises(SignnetError, match=r"Labels must lie in 0\.\.2 for a softmax head with 3 output\(s\); found values \[0, 3\]"):
+    message = r"Labels must lie in 0\.\.2 for a softmax head with 3 output\(s\); found values \[0, 3\]"
+    with pytest.raises(SignnetError, match=message):
         fit(_model(3, "softmax"), np.zeros((2, 2)), [0, 3], progress=False)
 
 
@@ -348,7 +349,7 @@ def test_as_features_and_as_targets_return_tensors():
 ACCEPTANCE = dict(n=2000, hidden=(16, 16), epochs=500, lr=1e-2)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _acceptance_run(name, weights):
     """Train MLP(2, (16, 16)) on 2000 points of `name` (seed 0); test accuracy on 2000 fresh points."""
     train, test = make_problem(name, ACCEPTANCE["n"], seed=0), make_problem(name, ACCEPTANCE["n"], seed=1)
@@ -356,7 +357,7 @@ def _acceptance_run(name, weights):
     model = MLP(2, ACCEPTANCE["hidden"], weights=weights)
     fit(model, train.X, train.y, epochs=ACCEPTANCE["epochs"], lr=ACCEPTANCE["lr"], optimizer="adam",
         batch_size=None, patience=None, seed=0, progress=False)
-    min_weight = min(float(l.weight.detach().min()) for l in model.linear_layers)
+    min_weight = min(float(layer.weight.detach().min()) for layer in model.linear_layers)
     return accuracy(model, test.X, test.y), min_weight
 
 

@@ -54,14 +54,15 @@ def test_on_step_sees_every_step_of_every_epoch():
 
 
 def test_same_generator_seed_gives_the_same_order_and_another_seed_another():
-    orders = []
-    for seed in (4, 4, 5):
+    def order(seed):
         model, X, y = _line()
         rows = []
-        train_loop(model, X, y, epochs=1, loss="regression", batch_size=1, generator=torch.Generator().manual_seed(seed),
-                   optimizer=torch.optim.SGD(model.parameters(), lr=0.0),
+        train_loop(model, X, y, epochs=1, loss="regression", batch_size=1,
+                   generator=torch.Generator().manual_seed(seed), optimizer=torch.optim.SGD(model.parameters(), lr=0.0),
                    on_step=lambda s: rows.append(int((X == s.inputs).all(1).nonzero())))
-        orders.append(rows)
+        return rows
+
+    orders = [order(seed) for seed in (4, 4, 5)]
     assert orders[0] == orders[1] and sorted(orders[0]) == list(range(10))
     assert orders[0] != orders[2]
 
@@ -77,7 +78,7 @@ def test_on_grad_sees_the_gradient_the_optimiser_steps_with():
     train_loop(model, X, y, epochs=3, loss="regression", optimizer=torch.optim.SGD(model.parameters(), lr=0.5),
                on_grad=on_grad, on_step=lambda s: after.append(model.weight.detach().clone()))
     assert len(grads) == 3
-    for w0, g, w1 in zip(before, grads, after):
+    for w0, g, w1 in zip(before, grads, after, strict=True):
         assert torch.equal(w1, w0 - 0.5 * g)  # lr a power of two: exact
     # the first gradient, by hand: d/dw mean((Xw + b - y)^2) = mean(2 r x)
     _, X0, y0 = _line()
@@ -89,12 +90,16 @@ def test_output_transform_changes_the_loss_as_computed_by_hand():
     model, X, y = _line()
     z = X @ torch.tensor([0.3, -0.7], dtype=torch.float64) + 0.1  # (n,) the raw output
     losses, grads = {}, {}
-    for name, transform in (("none", None), ("softplus", F.softplus)):
+
+    def run(name, transform):
         model, X, y = _line()
         train_loop(model, X, y, epochs=1, loss="regression", transform=transform,
                    optimizer=torch.optim.SGD(model.parameters(), lr=0.1),
                    on_grad=lambda s: grads.__setitem__(name, model.weight.grad.clone()),
                    on_step=lambda s: losses.__setitem__(name, (s.loss.item(), s.output.detach().clone())))
+
+    run("none", None)
+    run("softplus", F.softplus)
     assert losses["none"][0] == pytest.approx(float(((z - y[:, 0]) ** 2).mean()), rel=1e-12)
     p = torch.log1p(torch.exp(z))  # softplus by hand
     assert torch.allclose(losses["softplus"][1][:, 0], p, rtol=1e-12, atol=0)
@@ -108,12 +113,16 @@ def test_output_transform_changes_the_loss_as_computed_by_hand():
 def test_extra_loss_term_changes_the_gradient_as_computed_by_hand():
     alpha = 3.0
     grads = {}
-    for name, extra in (("plain", ()), ("penalty", lambda s: alpha * F.relu(-s.output).square().mean())):
+
+    def run(name, extra):
         model, X, y = _line()
         train_loop(model, X, y, epochs=1, loss="regression", extra_loss=extra,
                    optimizer=torch.optim.SGD(model.parameters(), lr=0.1),
                    on_grad=lambda s: grads.__setitem__(name, (model.weight.grad.clone(), s.objective.item(),
                                                               s.loss.item())))
+
+    run("plain", ())
+    run("penalty", lambda s: alpha * F.relu(-s.output).square().mean())
     _, X, _ = _line()
     z = X @ torch.tensor([0.3, -0.7], dtype=torch.float64) + 0.1
     assert (z < 0).any() and (z > 0).any()  # the penalty acts on some rows only
@@ -191,7 +200,8 @@ def test_patience_stops_a_run_that_does_not_improve():
 def test_divergence_raises_naming_the_epoch():
     model, X, y = _line()
     losses = iter([1.0, 0.5, float("nan"), 0.1])
-    with pytest.raises(SignnetError, match=r"^Training probe diverged at epoch 3 \(loss nan\); lower the learning rate\.$"):
+    message = r"^Training probe diverged at epoch 3 \(loss nan\); lower the learning rate\.$"
+    with pytest.raises(SignnetError, match=message):
         train_loop(model, X, y, epochs=4, step=lambda s: next(losses), name="probe")
     model, X, y = _line()
     with pytest.raises(SignnetError, match=r"Training diverged at epoch \d+ \(loss (nan|inf)\)"):
@@ -213,17 +223,19 @@ def test_projection_keeps_nonneg_weights_nonneg_after_every_step():
     X, y = _problem("xor")  # wants negative weights: training pushes against the sign
     torch.manual_seed(0)
     start = MLP(2, (4,), weights="nonneg")
-    mins = {}
-    for weights in ("free", "nonneg"):
+
+    def lowest_weight_per_step(weights):
         model = MLP(2, (4,), weights=weights)
         with torch.no_grad():  # the same non-negative start; only the sign constraint differs
-            for layer, ref in zip(model.linear_layers, start.linear_layers):
+            for layer, ref in zip(model.linear_layers, start.linear_layers, strict=True):
                 layer.weight.copy_(ref.weight)
                 layer.bias.copy_(ref.bias)
         low = []
         train_loop(model, X, y, epochs=30, batch_size=50, optimizer=torch.optim.Adam(model.parameters(), lr=0.05),
                    on_step=lambda s: low.append(min(layer.weight.min().item() for layer in model.linear_layers)))
-        mins[weights] = low
+        return low
+
+    mins = {weights: lowest_weight_per_step(weights) for weights in ("free", "nonneg")}
     assert len(mins["nonneg"]) == 30 * 4
     assert min(mins["free"]) < -1.0  # the same run without the constraint goes negative
     assert min(mins["nonneg"]) == 0.0  # clamped to exactly 0, never below
@@ -231,8 +243,8 @@ def test_projection_keeps_nonneg_weights_nonneg_after_every_step():
 
 def test_custom_step_doing_the_default_step_gives_identical_weights():
     X, y = _problem()
-    states = []
-    for custom in (False, True):
+
+    def run(custom):
         torch.manual_seed(1)
         model = MLP(2, (5,), weights="nonneg")
         opt = torch.optim.Adam(model.parameters(), lr=0.05)
@@ -246,7 +258,9 @@ def test_custom_step_doing_the_default_step_gives_identical_weights():
 
         h = train_loop(model, X, y, epochs=5, batch_size=32, generator=2, optimizer=None if custom else opt,
                        step=step if custom else None)
-        states.append((model.state_dict(), h.loss))
+        return model.state_dict(), h.loss
+
+    states = [run(False), run(True)]
     assert states[0][1] == states[1][1]
     assert all(torch.equal(states[0][0][k], states[1][0][k]) for k in states[0][0])
 
@@ -280,13 +294,13 @@ def test_custom_step_runs_a_cooper_lagrangian_and_the_loop_projects():
 
     def step(s):
         loss = opt.roll(compute_cmp_state_kwargs={"xb": s.inputs, "yb": s.targets[:, 0]}).loss
-        negative_weights_after_step.append(any(bool((l.weight < 0).any()) for l in model.linear_layers))
+        negative_weights_after_step.append(any(bool((layer.weight < 0).any()) for layer in model.linear_layers))
         returned.append(loss.item())
         return loss
 
     min_pred = []
     h = train_loop(model, X, as_targets(y, 40, "regression", 1), epochs=150, step=step,
-                   on_step=lambda s: min_pred.append(min(l.weight.min().item() for l in model.linear_layers)))
+                   on_step=lambda s: min_pred.append(min(layer.weight.min().item() for layer in model.linear_layers)))
     assert h.loss == returned and h.epochs == 150
     assert h.accuracy == [] and h.lr == []
     assert any(negative_weights_after_step)  # the primal Adam step leaves the orthant ...
@@ -361,4 +375,4 @@ def test_data_follow_the_model_to_its_device():
     h = train_loop(model, X, y, epochs=20, batch_size=32, optimizer=torch.optim.Adam(model.parameters(), lr=0.05),
                    on_step=lambda s: (s.inputs.device.type, s.output.device.type) == ("cuda", "cuda") or 1 / 0)
     assert h.epochs == 20 and h.loss[-1] < h.loss[0]
-    assert all(bool((l.weight >= 0).all()) for l in model.linear_layers)
+    assert all(bool((layer.weight >= 0).all()) for layer in model.linear_layers)

@@ -72,7 +72,8 @@ def fit_batched(models: list[MLP], X, y, *, epochs: int = 300, lr: float = 0.01,
     yt = as_targets(y, Xt.shape[0], head, models[0].config["out_features"])
     act = models[0][1] if len(models[0]) > 1 else None
     n_layers = len(models[0].linear_layers)
-    Ws = [torch.nn.Parameter(torch.stack([m.linear_layers[k].weight.detach() for m in models])) for k in range(n_layers)]
+    Ws = [torch.nn.Parameter(torch.stack([m.linear_layers[k].weight.detach() for m in models]))
+          for k in range(n_layers)]
     bs = [torch.nn.Parameter(torch.stack([m.linear_layers[k].bias.detach() for m in models])) for k in range(n_layers)]
     masks = [torch.stack([m.linear_layers[k].sign_mask for m in models]) for k in range(n_layers)]
     opt = torch.optim.Adam([*Ws, *bs], lr=lr, weight_decay=weight_decay, foreach=True)
@@ -100,7 +101,7 @@ def fit_batched(models: list[MLP], X, y, *, epochs: int = 300, lr: float = 0.01,
         descend(opt, total)
         check_finite(total.item(), epoch + 1, "of the batched networks")
         with torch.no_grad():
-            for W, mask in zip(Ws, masks):
+            for W, mask in zip(Ws, masks, strict=True):
                 W.masked_fill_(mask * W < 0, 0.0)
     with torch.no_grad():
         final = member_losses(forward())

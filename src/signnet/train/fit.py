@@ -17,10 +17,10 @@ from contextlib import contextmanager
 import torch
 from torch import nn
 
+from signnet.errors import choice_error
 from signnet.train.checks import integer, non_negative_number, positive_int, positive_number
 from signnet.train.loop import OPTIMIZERS, History, make_optimizer, train_loop
 from signnet.train.losses import head_loss
-from signnet.errors import choice_error
 from signnet.validation import as_features, as_targets
 
 __all__ = ["History", "accuracy", "fit", "head_loss", "torch_threads"]
