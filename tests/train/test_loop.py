@@ -322,6 +322,8 @@ def test_custom_step_refuses_hooks_it_would_ignore():
     model, X, y = _line()
     with pytest.raises(SignnetError, match=r"custom step= does its own forward and backward"):
         train_loop(model, X, y, epochs=1, step=lambda s: 0.0, transform=F.softplus)
+    with pytest.raises(SignnetError, match=r"custom step= must return the minibatch loss .* got NoneType"):
+        train_loop(model, X, y, epochs=1, step=lambda s: None)
 
 
 def test_user_loss_and_missing_loss():

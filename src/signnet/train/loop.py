@@ -108,6 +108,15 @@ def check_finite(loss: float, epoch: int, name: str | None = None) -> None:
         raise SignnetError(f"{what} diverged at epoch {epoch} (loss {loss}); lower the learning rate.")
 
 
+def _as_loss(value) -> torch.Tensor:
+    if isinstance(value, torch.Tensor) and value.numel() == 1:
+        return value
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return torch.tensor(float(value))
+    raise SignnetError(f"A custom step= must return the minibatch loss (a one-element tensor or a number), "
+                       f"got {type(value).__name__}; return the loss it computed.")
+
+
 def _resolve_optimizer(optimizer, model: nn.Module, custom: bool):
     if optimizer is None:
         if custom:
@@ -169,7 +178,8 @@ def train_loop(model: nn.Module, X: torch.Tensor, y: torch.Tensor, *, epochs: in
             incompatible with ``transform``, ``extra_loss`` and ``on_grad``.
         on_grad: ``on_grad(step)`` after the backward pass, before the optimiser step.
         on_step: ``on_step(step)`` after the optimiser step and the projection.
-        on_epoch: ``on_epoch(epoch, model, history)`` after each epoch is recorded.
+        on_epoch: ``on_epoch(epoch, model, history)`` after each epoch is recorded
+            (also an epoch whose loss is not finite, before the divergence check).
             A hook that returns ``True`` (``on_step``, ``on_epoch``) ends the run.
         patience: stop when the epoch loss has not improved by ``tol`` for this
             many epochs; ``None`` never stops early.
@@ -189,7 +199,7 @@ def train_loop(model: nn.Module, X: torch.Tensor, y: torch.Tensor, *, epochs: in
     tol = non_negative_number(tol, "tol", "pass e.g. tol=1e-5")
     if diverge not in DIVERGE:
         raise choice_error("diverge", diverge, DIVERGE)
-    extras = [extra_loss] if callable(extra_loss) else list(extra_loss)
+    extras = [extra_loss] if callable(extra_loss) else list(extra_loss or ())
     if step is not None and (transform is not None or extras or on_grad is not None):
         raise SignnetError("A custom step= does its own forward and backward, so transform=, extra_loss= and "
                            "on_grad= would be ignored; apply them inside the step.")
@@ -246,8 +256,7 @@ def train_loop(model: nn.Module, X: torch.Tensor, y: torch.Tensor, *, epochs: in
                 if step is None:
                     default_step(s)
                 else:
-                    got = step(s)
-                    s.loss = got if isinstance(got, torch.Tensor) else torch.tensor(float(got))
+                    s.loss = _as_loss(step(s))
                 for layer in projected:
                     layer.project_()
                 rows = s.inputs.shape[0]
