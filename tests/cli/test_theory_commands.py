@@ -135,7 +135,7 @@ def test_ceiling_of_a_csv_with_directions_and_orientation(capsys, tmp_path):
     ("a,b,y\n1,,0\n2,3,1\n", [], "Line 2 .* no value in column 'b'"),
     ("a,b,y\n1,2,1\n2,3,1\n", [], "one class only"),
     ("a,b,y\n1,2,0.5\n2,3,1\n", [], "Labels must be integers"),
-    ("a,b,y\n1,2,0\n2,3,1\n", ["--directions", "1"], "directions must have one entry per feature"),
+    ("a,b,y\n1,2,0\n2,3,1\n", ["--directions", "1"], r"--directions '1' must have one entry per feature: it gives 1 but .* has 2 \(a, b\)"),
     ("a,b,y\n1,2,0\n2,3,1\n", ["--directions", "1,2"], "may hold only"),
     ("a,b,y\n1,2,0\n2,3,1\n", ["--directions", "1,1", "--orient"], "drop --directions or --orient"),
     ("a,b,y\n1,2,0\n2,3,1\n", ["--problem", "xor"], "either a CSV file or --problem"),
