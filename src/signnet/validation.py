@@ -161,12 +161,13 @@ def check_split(y, test_size: float, *, what: str, fix: str) -> None:
         fix: what the user should change, e.g. "use a larger --n (e.g. 100)".
     """
     classes, counts = np.unique(np.asarray(y), return_counts=True)
+    labels = [int(c) if isinstance(c, float) and c.is_integer() else c for c in classes.tolist()]
     n = int(counts.sum())
     if classes.size < 2:
-        raise SignnetError(f"{what} hold one class only ({classes[0]!r}); a classifier needs two at least: {fix}.")
+        raise SignnetError(f"{what} hold one class only ({labels[0]!r}); a classifier needs two at least: {fix}.")
     n_test = math.ceil(test_size * n)
     if counts.min() < 2 or n_test < classes.size or n - n_test < classes.size:
-        listed = ", ".join(f"{c!r}: {k}" for c, k in zip(classes.tolist(), counts.tolist()))
+        listed = ", ".join(f"{c!r}: {k}" for c, k in zip(labels, counts.tolist()))
         raise SignnetError(f"{what} (per class {listed}) are too few to hold out {test_size:g} of them with every "
                            f"class in both parts: {fix}.")
 

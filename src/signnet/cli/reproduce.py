@@ -41,21 +41,26 @@ def run(args) -> int:
     with staged_folder(root) as tmp:
         if args.all:
             everything = run_all(tmp, args, {"figure1": {**options, "config": provenance}})
-            results = everything["figure1"]
         else:
-            results = run_experiment(figure1, tmp, seed=args.seed, quick=args.quick, progress=not args.json,
-                                     options={**options, "config": provenance})
-    fig_out = root / "figure1" if args.all else root
-    summary = {"report": str((root if args.all else fig_out) / "index.html"), "seconds": results["seconds"],
-               "panels": {k: {"ceiling": v["ceiling"], "dnn": v["dnn"]["accuracy_mean"],
-                              "dnn_plus": v["dnn_plus"]["accuracy_mean"],
-                              "flipped_hand": v["flipped_hand"]["accuracy"],
-                              "flipped_trained": v["flipped_trained"]["accuracy"]}
-                          for k, v in results["panels"].items()}}
-    lines = [f"Figure 1 reproduced in {results['seconds']:.0f} s."]
-    for key, v in summary["panels"].items():
-        lines.append(f"  {key:8s} ceiling {v['ceiling']:.3f}  DNN {v['dnn']:.3f}  DNN+ {v['dnn_plus']:.3f}  "
-                     f"flipped hand {v['flipped_hand']:.3f} trained {v['flipped_trained']:.3f}")
+            everything = {"figure1": run_experiment(figure1, tmp, seed=args.seed, quick=args.quick,
+                                                    progress=not args.json, options={**options, "config": provenance})}
+    summary = {"report": str(root / "index.html")}
+    lines = []
+    if "figure1" in everything:
+        results = everything["figure1"]
+        summary["seconds"] = results["seconds"]
+        summary["panels"] = {k: {"ceiling": v["ceiling"], "dnn": v["dnn"]["accuracy_mean"],
+                                 "dnn_plus": v["dnn_plus"]["accuracy_mean"],
+                                 "flipped_hand": v["flipped_hand"]["accuracy"],
+                                 "flipped_trained": v["flipped_trained"]["accuracy"]}
+                             for k, v in results["panels"].items()}
+        lines.append(f"Figure 1 reproduced in {results['seconds']:.0f} s.")
+        for key, v in summary["panels"].items():
+            lines.append(f"  {key:8s} ceiling {v['ceiling']:.3f}  DNN {v['dnn']:.3f}  DNN+ {v['dnn_plus']:.3f}  "
+                         f"flipped hand {v['flipped_hand']:.3f} trained {v['flipped_trained']:.3f}")
+    if args.all:
+        summary["experiments"] = list(everything)
+        lines.append(f"Ran {', '.join(everything)}.")
     lines.append(f"Report: {summary['report']}")
     emit(summary, args.json, "\n".join(lines))
     return 0
