@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 
 import numpy as np
 import pytest
@@ -11,9 +12,25 @@ import torch
 from signnet import MLP, SignedConv2d, SignedLinear, load, load_dataset, make_problem, save
 from signnet.errors import SignnetError
 from signnet.experiments.runner import run_study
-from signnet.validation import (SEED_MAX, check_checkpoint_path, check_choice, check_count, check_float,
-                                check_fraction, check_int, check_non_negative, check_out_folder, check_output_file,
-                                check_positive, check_seed, check_size, check_sizes, check_split, is_integer, read_csv)
+from signnet.validation import (
+    SEED_MAX,
+    check_checkpoint_path,
+    check_choice,
+    check_count,
+    check_float,
+    check_fraction,
+    check_int,
+    check_non_negative,
+    check_out_folder,
+    check_output_file,
+    check_positive,
+    check_seed,
+    check_size,
+    check_sizes,
+    check_split,
+    is_integer,
+    read_csv,
+)
 
 
 # ------------------------------------------------------------------ integers
@@ -26,7 +43,7 @@ def test_integers_python_or_numpy_come_back_as_int(value):
 @pytest.mark.parametrize("value", [True, np.bool_(False), 2.0, np.float64(2.0), "3", None, [3]])
 def test_non_integers_are_refused(value):
     assert not is_integer(value)
-    with pytest.raises(SignnetError, match=rf"^n must be an integer >= 1, got {__import__('re').escape(repr(value))}\.$"):
+    with pytest.raises(SignnetError, match=rf"^n must be an integer >= 1, got {re.escape(repr(value))}\.$"):
         check_size(value, "n")
 
 
@@ -53,7 +70,8 @@ def test_sizes():
     assert check_sizes((), "hidden") == ()
     with pytest.raises(SignnetError, match=r"^hidden must hold integers >= 1, got 0 in \[16, 0\]\.$"):
         check_sizes([16, 0], "hidden")
-    with pytest.raises(SignnetError, match=r"^hidden must be a sequence of integers >= 1, e\.g\. \(16, 16\), got '16'\.$"):
+    with pytest.raises(SignnetError,
+                       match=r"^hidden must be a sequence of integers >= 1, e\.g\. \(16, 16\), got '16'\.$"):
         check_sizes("16", "hidden")
 
 
@@ -71,7 +89,8 @@ def test_floats_accept_numbers_of_any_kind(value):
     (lambda: check_fraction(1.5, "share"), r"^share must be a finite number in \[0, 1\], got 1\.5\.$"),
     (lambda: check_fraction(0.0, "test_size", inclusive=False),
      r"^test_size must be a finite number strictly between 0 and 1, got 0\.0\.$"),
-    (lambda: check_float(0.6, "noise", minimum=0, maximum=0.5), r"^noise must be a finite number in \[0, 0\.5\], got 0\.6\.$"),
+    (lambda: check_float(0.6, "noise", minimum=0, maximum=0.5),
+     r"^noise must be a finite number in \[0, 0\.5\], got 0\.6\.$"),
     (lambda: check_float(2, "x", maximum=1, inclusive=False), r"^x must be a finite number < 1, got 2\.$"),
     (lambda: check_float(True, "x"), r"^x must be a finite number, got True\.$"),
     (lambda: check_float("0.1", "x"), r"^x must be a finite number, got '0\.1'\.$"),
@@ -96,7 +115,8 @@ def test_choice():
 # ------------------------------------------------------------------ splits
 def test_split_needs_two_classes_and_room_for_every_class_in_both_parts():
     check_split(np.array([0, 0, 1, 1]), 0.5, what="y", fix="add rows")
-    with pytest.raises(SignnetError, match=r"^y hold one class only \(1\); a classifier needs two at least: add rows\.$"):
+    with pytest.raises(SignnetError,
+                       match=r"^y hold one class only \(1\); a classifier needs two at least: add rows\.$"):
         check_split(np.ones(10), 0.5, what="y", fix="add rows")
     with pytest.raises(SignnetError, match=r"^y \(per class 0: 1, 1: 3\) are too few to hold out 0\.5 of them "
                                            r"with every class in both parts: add rows\.$"):
@@ -135,7 +155,8 @@ def test_out_folder_accepts_a_reports_root_of_reports_and_refuses_other_files(tm
 
 def test_output_file(tmp_path):
     assert check_output_file(tmp_path / "m" / "model.pt", "--save") == tmp_path / "m" / "model.pt"
-    with pytest.raises(SignnetError, match=r"^--save '.*' is an existing folder; give a file path, e\.g\. '.*model\.pt'\.$"):
+    with pytest.raises(SignnetError,
+                       match=r"^--save '.*' is an existing folder; give a file path, e\.g\. '.*model\.pt'\.$"):
         check_output_file(tmp_path, "--save")
     with pytest.raises(SignnetError, match=r"^path must be a file path, got ''\.$"):
         check_output_file("", "path")

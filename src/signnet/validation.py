@@ -167,7 +167,7 @@ def check_split(y, test_size: float, *, what: str, fix: str) -> None:
         raise SignnetError(f"{what} hold one class only ({labels[0]!r}); a classifier needs two at least: {fix}.")
     n_test = math.ceil(test_size * n)
     if counts.min() < 2 or n_test < classes.size or n - n_test < classes.size:
-        listed = ", ".join(f"{c!r}: {k}" for c, k in zip(labels, counts.tolist()))
+        listed = ", ".join(f"{c!r}: {k}" for c, k in zip(labels, counts.tolist(), strict=True))
         raise SignnetError(f"{what} (per class {listed}) are too few to hold out {test_size:g} of them with every "
                            f"class in both parts: {fix}.")
 
@@ -231,7 +231,8 @@ def check_output_file(path, name: str) -> Path:
         raise SignnetError(f"{name} must be a file path, got {path!r}.")
     out = Path(path)
     if out.is_dir():
-        raise SignnetError(f"{name} {str(out)!r} is an existing folder; give a file path, e.g. {str(out / 'model.pt')!r}.")
+        raise SignnetError(f"{name} {str(out)!r} is an existing folder; give a file path, "
+                           f"e.g. {str(out / 'model.pt')!r}.")
     _check_parents(out, name, "file")
     return out
 
@@ -338,14 +339,16 @@ def as_targets(y, n: int, head: str, n_outputs: int) -> torch.Tensor:
 
     arr = _to_numpy(y)
     if arr.shape[:1] != (n,):
-        raise SignnetError(f"y has {arr.shape[0] if arr.ndim else 0} entries but X has {n} rows; give one target per row.")
+        raise SignnetError(f"y has {arr.shape[0] if arr.ndim else 0} entries but X has {n} rows; "
+                           "give one target per row.")
     if arr.dtype.kind not in "biuf" or not np.isfinite(arr.astype(float)).all():
         raise SignnetError("y must hold finite numbers; remove NaN, infinite or non-numeric targets.")
     if head == "regression":
         t = torch.as_tensor(arr, dtype=torch.float32)
         return t.reshape(n, -1) if t.dim() > 1 else t.reshape(n, 1)
     if arr.ndim != 1 or not np.all(arr == np.round(arr)):
-        raise SignnetError(f"Labels must be whole numbers in a 1-D array for a {head} head; got {arr.dtype} values of shape {arr.shape}.")
+        raise SignnetError(f"Labels must be whole numbers in a 1-D array for a {head} head; "
+                           f"got {arr.dtype} values of shape {arr.shape}.")
     classes = 2 if head == "binary" else n_outputs
     if arr.min() < 0 or arr.max() >= classes:
         raise SignnetError(
@@ -357,5 +360,5 @@ def as_targets(y, n: int, head: str, n_outputs: int) -> torch.Tensor:
 
 __all__ = ["SEED_MAX", "as_features", "as_targets", "check_checkpoint_path", "check_choice", "check_count",
            "check_float", "check_fraction", "check_int", "check_non_negative", "check_out_folder",
-           "check_output_file", "check_positive", "check_seed", "check_size", "check_sizes", "check_split", "is_integer",
-           "read_csv"]
+           "check_output_file", "check_positive", "check_seed", "check_size", "check_sizes", "check_split",
+           "is_integer", "read_csv"]

@@ -35,13 +35,13 @@ def previous_report(folder: Path) -> None:
     (folder / "figs" / "a.png").write_bytes(b"\x89PNG old")
 
 
-def interrupt_after(monkeypatch, writes: int, exc: BaseException = KeyboardInterrupt()) -> list[Path]:
-    """Make the ``writes``+1-th atomic write raise ``exc``; return the list of paths written before."""
+def interrupt_after(monkeypatch, writes: int) -> list[Path]:
+    """Make the ``writes``+1-th atomic write raise KeyboardInterrupt; return the paths written before."""
     written, real = [], artifacts.atomic_write_bytes
 
     def write(path, data):
         if len(written) >= writes:
-            raise exc
+            raise KeyboardInterrupt
         written.append(Path(path))
         return real(path, data)
 

@@ -72,7 +72,7 @@ def test_save_writes_a_checkpoint_that_load_restores(capsys, tmp_path):
     assert r["checkpoint"] == str(path)
     model = signnet.load(path)
     assert model.config["weights"] == "nonneg" and model.config["transform"] == "exp"
-    for layer, reported in zip(model.linear_layers, r["layers"]):
+    for layer, reported in zip(model.linear_layers, r["layers"], strict=True):
         w = layer.weight.detach()
         assert float(w.min()) == reported["min_weight"] and float(w.max()) == reported["max_weight"]
     assert os.listdir(path.parent) == ["xor.pt"]

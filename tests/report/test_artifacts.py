@@ -10,8 +10,16 @@ import torch
 
 import signnet
 from signnet.errors import SignnetError
-from signnet.report.artifacts import (atomic_write_bytes, atomic_write_json, atomic_write_text, run_metadata,
-                                      staged_file, staged_folder, to_json, versions)
+from signnet.report.artifacts import (
+    atomic_write_bytes,
+    atomic_write_json,
+    atomic_write_text,
+    run_metadata,
+    staged_file,
+    staged_folder,
+    to_json,
+    versions,
+)
 
 
 def test_atomic_write_text_creates_folders_and_leaves_no_temp_files(tmp_path):

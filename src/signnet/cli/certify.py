@@ -44,8 +44,8 @@ def certificate_result(cert, explain: int = 3) -> dict:
 
 def summary(cert) -> str:
     lines = []
-    for name, row, cvx in zip(cert.outputs, cert.monotone, cert.convex):
-        entries = " ".join(f"{inp}{_SYMBOL[v]}" for inp, v in zip(cert.inputs, row))
+    for name, row, cvx in zip(cert.outputs, cert.monotone, cert.convex, strict=True):
+        entries = " ".join(f"{inp}{_SYMBOL[v]}" for inp, v in zip(cert.inputs, row, strict=True))
         lines.append(f"{name}: {entries}  [{cvx or 'convexity not proved'}]")
     verdict = ("preserves dominance (Theorem 1.1)" if cert.preserves_dominance
                else "monotone in every input" if cert.is_monotone else "not certified monotone")

@@ -29,7 +29,8 @@ def register(sub) -> None:
     p.add_argument("model", help="checkpoint written by `signnet train --save`")
     p.add_argument("--problem", default=None,
                    help="problem or data set giving the data (default: the one recorded in the checkpoint)")
-    p.add_argument("--n", type=int, default=None, help="points drawn for a generated problem (default: as trained, else 2000)")
+    p.add_argument("--n", type=int, default=None,
+                   help="points drawn for a generated problem (default: as trained, else 2000)")
     p.add_argument("--pairs", type=int, default=10000, help="comparable pairs to sample (default 10000)")
     p.add_argument("--starts", type=int, default=64, help="random starts of the search (default 64)")
     p.add_argument("--steps", type=int, default=200, help="Adam steps of the search (default 200)")
@@ -62,7 +63,8 @@ def run(args) -> int:
     model = load(path)
     problem = args.problem or extra.get("problem")
     if problem is None:
-        raise SignnetError(f"Checkpoint {args.model!r} records no problem; name one with --problem, e.g. --problem xor.")
+        raise SignnetError(f"Checkpoint {args.model!r} records no problem; name one with --problem, "
+                           "e.g. --problem xor.")
     n = args.n if args.n is not None else int(extra.get("n", 2000))
     X = problem_data(problem, n, args.seed)
     expected = model.config["in_features"]

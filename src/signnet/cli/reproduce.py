@@ -20,7 +20,8 @@ def register(sub) -> None:
     figure1 = get("figure1")
     p = sub.add_parser("reproduce", help=figure1.help, description=figure1.description)
     p.add_argument("--out", default=None,
-                   help="output folder, replaced whole when the run succeeds (default reports/figure1; with --all, reports)")
+                   help="output folder, replaced whole when the run succeeds "
+                        "(default reports/figure1; with --all, reports)")
     add_options(p, figure1.options)
     p.add_argument("--quick", action="store_true", help=figure1.quick)
     p.add_argument("--all", action="store_true",

@@ -14,8 +14,9 @@ from __future__ import annotations
 
 import argparse
 import functools
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from signnet.cli.common import add_json, add_seed, emit
 from signnet.experiments.registry import EXPERIMENTS, Experiment, Option

@@ -17,8 +17,16 @@ from signnet.nn.signs import NAMED_SIGNS
 from signnet.report.artifacts import run_metadata, staged_file
 from signnet.train.checkpoint import save
 from signnet.train.fit import OPTIMIZERS, accuracy, fit
-from signnet.validation import (check_choice, check_float, check_fraction, check_non_negative, check_output_file,
-                                check_positive, check_size, check_split)
+from signnet.validation import (
+    check_choice,
+    check_float,
+    check_fraction,
+    check_non_negative,
+    check_output_file,
+    check_positive,
+    check_size,
+    check_split,
+)
 
 # the bundled data sets `train` accepts (diabetes is a regression set)
 CLASSIFICATION_SETS = tuple(d for d in DATASETS if d != "diabetes")
@@ -26,8 +34,10 @@ CLASSIFICATION_SETS = tuple(d for d in DATASETS if d != "diabetes")
 
 def register(sub) -> None:
     p = sub.add_parser("train", help="train a network with sign-constrained weights",
-                       description="Train a DNN (free weights) or DNN+ (non-negative weights) and report accuracy and weight signs.")
-    p.add_argument("--problem", default="xor", help=f"one of {', '.join(PROBLEMS)}, or a data set: {', '.join(CLASSIFICATION_SETS)}")
+                       description="Train a DNN (free weights) or DNN+ (non-negative weights) and report accuracy "
+                                   "and weight signs.")
+    p.add_argument("--problem", default="xor",
+                   help=f"one of {', '.join(PROBLEMS)}, or a data set: {', '.join(CLASSIFICATION_SETS)}")
     p.add_argument("--n", type=int, default=2000, help="points drawn for a generated problem (default 2000)")
     p.add_argument("--noise", type=float, default=0.0, help="fraction of labels flipped (default 0)")
     p.add_argument("--test-size", type=float, default=0.25, help="fraction held out for testing (default 0.25)")

@@ -81,7 +81,8 @@ PROBLEMS = {
     "disconnected": (_disconnected, "class 1 is two bands |x1| > 0.5: a disconnected class (Corollary 1.1.3)"),
     "negative_slope": (_negative_slope, "control: a boundary of negative slope, x1 + x2 = 0 (an up-set)"),
     "upset": (_upset, "control: an up-set with a convex complement, solvable by a DNN+"),
-    "quadrant": (_quadrant, "an up-set whose complement is not convex: beyond a ReLU DNN+ (convex), within a tanh DNN+"),
+    "quadrant": (_quadrant,
+                 "an up-set whose complement is not convex: beyond a ReLU DNN+ (convex), within a tanh DNN+"),
 }
 
 # The problems a DNN+ cannot solve, and those it can.

@@ -15,8 +15,9 @@ entry to :data:`EXPERIMENTS`; it then gets a sub-command (unless ``command`` is
 from __future__ import annotations
 
 import importlib
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 
 @dataclass(frozen=True)

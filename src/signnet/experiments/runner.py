@@ -10,8 +10,8 @@ Heavy modules (torch, the experiments) are imported when a function runs, not he
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 from signnet.validation import check_seed, check_size
 
