@@ -43,8 +43,8 @@ class Experiment:
     name: str  # sub-command and folder under reports/, e.g. "positive-output"
     title: str  # a short title
     module: str  # import path of the module holding `run` and `section`
-    run: str  # run(out, *, seed, quick, progress, **options) -> results
-    section: str  # section(out_dir) -> str, the <section> of the combined report
+    run: str  # run(out, *, seed, quick, progress, **options) -> results; "pkg.module:name" for another module
+    section: str  # section(out_dir) -> str, the <section> of the combined report; "pkg.module:name" likewise
     help: str  # one line for `signnet --help`
     description: str  # the sub-command's --help description
     quick: str  # help of --quick
@@ -58,11 +58,18 @@ class Experiment:
 
     def load_run(self) -> Callable[..., Any]:
         """Import the module and return the run function."""
-        return getattr(importlib.import_module(self.module), self.run)
+        return _load(self.module, self.run)
 
     def load_section(self) -> Callable[..., str]:
         """Import the module and return the section function."""
-        return getattr(importlib.import_module(self.module), self.section)
+        return _load(self.module, self.section)
+
+
+def _load(module: str, name: str) -> Callable[..., Any]:
+    """``name`` from ``module``; a name written ``"other.module:function"`` comes from that other module."""
+    if ":" in name:
+        module, name = name.split(":", 1)
+    return getattr(importlib.import_module(module), name)
 
 
 EXPERIMENTS: tuple[Experiment, ...] = (
