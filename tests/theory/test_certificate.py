@@ -256,12 +256,30 @@ def test_conv_net_needs_an_input_shape():
 
 
 # ------------------------------------------------------------------ errors
-@pytest.mark.parametrize("module, pattern", [(nn.BatchNorm1d(3), "BatchNorm1d"), (nn.Softmax(dim=1), "Softmax"),
-                                             (nn.Flatten(0), "batch dimension")])
-def test_unsupported_modules_are_named(module, pattern):
+UNKNOWN = ("certify does not know this module type; build the model from Linear, SignedLinear, Conv1d/2d/3d, "
+           "SignedConv2d, max/average pooling, Flatten, Unflatten, Identity, Dropout and element-wise activations "
+           "in nn.Sequential containers.")
+
+
+@pytest.mark.parametrize("module, sentence", [
+    (nn.BatchNorm1d(3), "certify refuses module '1' (BatchNorm1d): " + UNKNOWN),
+    (nn.Softmax(dim=1), "certify refuses module '1' (Softmax): " + UNKNOWN),
+    (nn.Flatten(0), "certify refuses module '1' (Flatten): it reshapes the batch dimension, so samples do not stay "
+                    "separate; use start_dim=1 (Flatten) or dim >= 1 (Unflatten)."),
+    (nn.Unflatten(-2, (1, 1)), "certify refuses module '1' (Unflatten): it reshapes the batch dimension, so "
+                               "samples do not stay separate; use start_dim=1 (Flatten) or dim >= 1 (Unflatten)."),
+])
+def test_unsupported_modules_are_refused_by_name(module, sentence):
     net = nn.Sequential(nn.Linear(2, 3), module, nn.Linear(3, 1))
-    with pytest.raises(SignnetError, match=pattern):
-        certify(net)
+    cert = certify(net)
+    assert cert.refused and cert.reason == sentence
+    assert cert.monotone == [] and cert.convex == [] and not cert.preserves_dominance and not cert.is_monotone
+    assert cert.to_dict()["refused"] is True and cert.to_dict()["reason"] == sentence
+    with pytest.raises(SignnetError, match="the certificate has none, since certify refuses"):
+        cert.explain(0, 0)
+    with pytest.raises(SignnetError) as info:
+        certify(net, strict=True)
+    assert str(info.value) == sentence
 
 
 def test_non_finite_weights_are_refused():

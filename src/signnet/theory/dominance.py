@@ -4,7 +4,7 @@ Theorem 1.1 of Wang et al. ("Why do networks need negative weights?"): a DNN+
 (non-negative weights, non-decreasing activations) preserves element-wise
 dominance. :func:`dominance_violations` tests the statement on sampled
 comparable pairs; :func:`find_violation` searches for a counterexample with
-gradient ascent. Neither proves anything (see :func:`signnet.certificate.certify`
+gradient ascent. Neither proves anything (see :func:`signnet.theory.certificate.certify`
 for a proof); on a DNN+ both must come back empty, on an ordinary network
 trained on XOR both find violations at once.
 
@@ -31,8 +31,8 @@ import numpy as np
 import torch
 from torch import nn
 
-from signnet.theory.certificate import _pairs, output_names
 from signnet.errors import SignnetError
+from signnet.theory.outputs import checked_functions, output_names
 from signnet.train.fit import torch_threads
 
 __all__ = ["DominanceReport", "Violation", "dominance_violations", "find_violation"]
@@ -94,11 +94,7 @@ def _float64(model: nn.Module) -> nn.Module:
 
 def _functions(model: nn.Module, X: torch.Tensor, head: str | None) -> torch.Tensor:
     """The checked functions on a batch: outputs, or logit differences for softmax. Shape (n, n_out)."""
-    out = model(X).reshape(X.shape[0], -1)
-    if head == "softmax":
-        hi, lo = zip(*_pairs(out.shape[1])) if out.shape[1] > 1 else ((), ())
-        return out[:, list(hi)] - out[:, list(lo)]
-    return out
+    return checked_functions(model(X).reshape(X.shape[0], -1), head)
 
 
 def _names(model: nn.Module, sample: torch.Tensor, head: str | None) -> list[str]:
