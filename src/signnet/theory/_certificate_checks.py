@@ -35,9 +35,8 @@ _CALL_ATTRS = ("forward", "__call__", "_call_impl", "_wrapped_call_impl", "_conv
 _CONTAINER_ATTRS = ("forward", "__call__", "_call_impl", "_wrapped_call_impl", "__iter__", "__getattribute__",
                     "__getattr__", "_modules", "_forward_hooks", "_forward_pre_hooks", "_forward_hooks_with_kwargs",
                     "_forward_hooks_always_called", "_forward_pre_hooks_with_kwargs")
-_GLOBAL_HOOKS = (("_global_forward_pre_hooks", "global forward pre-hook", "register_module_forward_pre_hook",
-                  "its input"),
-                 ("_global_forward_hooks", "global forward hook", "register_module_forward_hook", "its output"))
+_GLOBAL_HOOKS = (("_global_forward_pre_hooks", "global forward pre-hook", "register_module_forward_pre_hook", "input"),
+                 ("_global_forward_hooks", "global forward hook", "register_module_forward_hook", "output"))
 _PLAIN_TENSORS = (torch.Tensor, nn.Parameter)
 
 
