@@ -222,6 +222,11 @@ def test_container_holding_itself_is_refused():
 
 
 # -------------------------------------------- known modules, adversarial settings
+def test_weights_without_values_are_refused():
+    assert_refused(nn.Sequential(nn.Linear(2, 1, device="meta")), "certify refuses module '0' (Linear): its weight "
+                   "(torch.float32, torch.strided, on meta) holds no real values certify can read.")
+
+
 def test_negative_divisor_average_pool_is_refused():
     torch.manual_seed(0)
     net = nn.Sequential(SignedConv2d(1, 1, 1, sign="nonneg"), nn.AvgPool2d(2, divisor_override=-1), nn.Flatten())
@@ -280,7 +285,8 @@ def test_certificate_is_a_snapshot_of_the_parameters_when_called():
 
 def test_dropout_in_training_mode_is_certified_per_mask():
     torch.manual_seed(0)
-    net = nn.Sequential(SignedLinear(3, 8, sign="nonneg"), nn.Dropout(0.5), nn.ReLU(), SignedLinear(8, 1, sign="nonneg"))
+    net = nn.Sequential(SignedLinear(3, 8, sign="nonneg"), nn.Dropout(0.5), nn.ReLU(),
+                        SignedLinear(8, 1, sign="nonneg"))
     net.train()
     assert certify(net).monotone == [[1, 1, 1]]
     x = torch.rand(200, 3)

@@ -170,7 +170,7 @@ def _input_shape(stages: list[Stage], input_shape) -> tuple:
         return shape
     first = next((s.module for s in stages if s.kind != "act"), None)
     if isinstance(first, nn.Linear):
-        return (first.in_features,)
+        return (int(first.weight.shape[1]),)  # what F.linear uses, not the in_features attribute
     raise SignnetError("certify cannot tell this model's input shape from its weights; pass input_shape, "
                        "e.g. certify(model, input_shape=(1, 28, 28)) for a convolutional net.")
 
@@ -242,7 +242,7 @@ def certify(model: nn.Module, *, input_shape=None, head: str | None = None, per_
         p0, n0 = (t.reshape(len(pairs), shape[0], -1).any(dim=2) for t in (p0, n0))
     code = torch.where(p0 & n0, 2, torch.where(p0, 1, torch.where(n0, -1, 0))).tolist()
     cv, cc = (cvx.reshape(-1) > 0).tolist(), (ccv.reshape(-1) > 0).tolist()
-    flags = [(cv[l] and cc[k], cc[l] and cv[k]) if k is not None else (cv[l], cc[l]) for l, k in pairs]
+    flags = [(cv[h] and cc[k], cc[h] and cv[k]) if k is not None else (cv[h], cc[h]) for h, k in pairs]
     return Certificate(
         monotone=[[None if v == 2 else v for v in row] for row in code],
         convex=["affine" if a and b else "convex" if a else "concave" if b else None for a, b in flags],

@@ -26,7 +26,7 @@ def logit_pairs(n_logits: int) -> list[tuple[int, int]]:
         >>> logit_pairs(3)
         [(1, 0), (2, 0), (2, 1)]
     """
-    return [(l, k) for l in range(n_logits) for k in range(l)]
+    return [(high, low) for high in range(n_logits) for low in range(high)]
 
 
 def output_names(n_outputs: int, head: str | None) -> list[str]:
@@ -43,7 +43,7 @@ def output_names(n_outputs: int, head: str | None) -> list[str]:
         ['out0', 'out1']
     """
     if head == "softmax":
-        return [f"logit{l}-logit{k}" for l, k in logit_pairs(n_outputs)]
+        return [f"logit{high}-logit{low}" for high, low in logit_pairs(n_outputs)]
     return [f"out{j}" for j in range(n_outputs)]
 
 
@@ -57,5 +57,5 @@ def checked_functions(out: torch.Tensor, head: str | None) -> torch.Tensor:
     if head != "softmax":
         return out
     pairs = logit_pairs(out.shape[1])
-    hi, lo = [l for l, _ in pairs], [k for _, k in pairs]
+    hi, lo = [high for high, _ in pairs], [low for _, low in pairs]
     return out[:, hi] - out[:, lo]
