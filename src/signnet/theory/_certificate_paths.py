@@ -37,8 +37,9 @@ def _b(t: torch.Tensor) -> torch.Tensor:
 
 
 def _shape_error(st: Stage, exc: Exception) -> SignnetError:
-    return SignnetError(f"Module {st.index} ({type(st.module).__name__}) does not accept features of shape "
-                        f"{st.in_shape}: {str(exc).splitlines()[0]} Check input_shape.")
+    why = str(exc).splitlines()[0].rstrip(".") if str(exc) else type(exc).__name__
+    return SignnetError(f"Module {st.index} ({type(st.module).__name__}, '{st.name}') does not accept features of "
+                        f"shape {st.in_shape} ({why}); check input_shape and the layer sizes.")
 
 
 def _reshape(st: Stage, dep: torch.Tensor) -> None:

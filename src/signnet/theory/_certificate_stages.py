@@ -235,6 +235,8 @@ def build_stage(index: int, name: str, m: nn.Module) -> Stage:
     """
     cls = leaf_type(name, m)
     if cls in _LINEAR:
+        if m.weight.dim() != 2:
+            raise refuse(name, m, f"its weight has shape {tuple(m.weight.shape)}, not (out_features, in_features)")
         return Stage(index, name, "linear", m, LinearOp(_sign_parts(index, name, m, False), tuple(m.weight.shape)))
     if cls in _CONV:  # _conv_forward handles padding_mode, groups and dilation
         parts = _sign_parts(index, name, m, True)

@@ -14,7 +14,7 @@ activation (gelu, silu, ...) gives every path through it both signs.
 
 Entries: ``1`` provably non-decreasing, ``-1`` provably non-increasing, ``0``
 constant (no path), ``None`` not provable. Sound, not complete: ``None`` is no
-proof of a violation (:func:`signnet.dominance.find_violation` looks for one).
+proof of a violation (:func:`signnet.theory.dominance.find_violation` looks for one).
 
 Softmax heads depend only on logit differences, so for ``head == "softmax"`` the
 certified functions are ``z_l - z_k``, ``l > k`` (``"logit{l}-logit{k}"``): their
@@ -33,10 +33,11 @@ Algorithm: sign reachability is a product of boolean matrices, computed
 *backwards* from the outputs, one row per raw output, so the cost is about a
 forward pass of ``n_outputs`` samples plus a pass over the weights to split
 them by sign: ``R+ <- [P^T R+ + N^T R- > 0]``, ``R- <- [P^T R- + N^T R+ > 0]``
-with ``P = max(W, 0)``, ``N = -min(W, 0)`` (magnitudes are harmless: a sum of
-non-negative terms is ``> 0`` iff one term is). Convolutions and pools use the
-vector-Jacobian product of the same operator with the positive (negative) part
-of the kernel: an exact per-pixel analysis. Inputs of a conv net are its
+with ``P = [W > 0]``, ``N = [W < 0]`` as 0/1 matrices, compared in the weight's
+own dtype (a float64 weight of ``-1e-50`` is a negative edge; a sum of 0/1
+terms is ``> 0`` iff one term is). Convolutions and pools use the
+vector-Jacobian product of the same operator with the 0/1 kernel of each sign:
+an exact per-pixel analysis. Inputs of a conv net are its
 pixels ``(C, H, W)`` flattened (pass ``input_shape``); ``per_channel=True``
 reports the union over each input channel's pixels.
 
