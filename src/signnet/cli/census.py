@@ -27,10 +27,12 @@ def run(args) -> int:
     results = run_census(out, seed=args.seed, quick=args.quick, progress=not args.json)
     s = results["summary"]
     report = out / "index.html"
+    verdicts = ", ".join(f"{v['key'].removeprefix('census.')} {v['status']}" for v in results["verdicts"])
+    refuted = {True: "refuted", False: "not refuted", None: "not decided (the networks did not train)"}
     emit({**results, "report": str(report)}, args.json,
          f"census: layers after the first of ReLU networks end with "
          f"{s['relu_later_layers_min_negative_fraction']:.3f}..{s['relu_later_layers_max_negative_fraction']:.3f} "
-         f"negative weights; a non-negative start acquires negatives; DNN+ twin "
-         f"{s['dnn_plus_max_negative_fraction']:.3f}; claim {'refuted' if s['claim_refuted'] else 'not refuted'}.\n"
+         f"negative weights; DNN+ twin {s['dnn_plus_max_negative_fraction']:.3f}; "
+         f"claim {refuted[s['claim_refuted']]}.\nverdicts: {verdicts}\n"
          f"report: {report}")
     return 0
