@@ -51,7 +51,6 @@ import time
 from pathlib import Path
 
 import torch
-import torch.nn.functional as F
 from torch import nn
 from tqdm.auto import tqdm
 
@@ -71,9 +70,12 @@ from signnet.experiments.census.results import (
 from signnet.experiments.census.verdicts import census_verdicts, claim_refuted, summarise
 from signnet.experiments.runner import run_study
 from signnet.nn.activations import make_activation
-from signnet.nn.enforce import project_
 from signnet.nn.layers import SignedConv2d, SignedLinear
 from signnet.nn.networks import MLP
+from signnet.train.loop import make_optimizer, train_loop
+
+OPTIMIZER = "adam"  # torch.optim.Adam: weight decay is its coupled L2 term (wd * w added to the gradient)
+WEIGHT_DECAY_FORM = "coupled L2 (torch.optim.Adam weight_decay): wd*w is added to the gradient"
 
 __all__ = ["SmallCNN", "build_model", "layer_stats", "run", "run_census", "section_html", "signed_layers",
            "train_census_run", "variants"]
@@ -176,24 +178,15 @@ def _data(seed: int, quick: bool):
 
 
 def _train(model, X_tr, y_tr, *, epochs, lr, weight_decay, batch_size, seed, on_step, on_epoch) -> None:
-    """Adam on cross-entropy, minibatches drawn from ``torch.Generator().manual_seed(seed)``."""
-    opt = torch.optim.Adam(model.parameters(), lr=lr, weight_decay=weight_decay)
-    gen = torch.Generator().manual_seed(seed)
-    n = X_tr.shape[0]
-    for _ in range(epochs):
-        model.train()
-        order = torch.randperm(n, generator=gen)
-        total = 0.0
-        for lo in range(0, n, batch_size):
-            idx = order[lo:lo + batch_size]
-            loss = F.cross_entropy(model(X_tr[idx]), y_tr[idx])
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            opt.step()
-            project_(model)  # only DNN+ layers (method="project", sign="nonneg") are changed
-            on_step()
-            total += loss.item() * len(idx)
-        on_epoch(total / n)
+    """:data:`OPTIMIZER` on cross-entropy through the shared loop (:func:`signnet.train.loop.train_loop`).
+
+    The minibatch order is drawn from ``torch.Generator().manual_seed(seed)``; the
+    loop projects the DNN+ layers (``method="project"``) after every step, then
+    calls ``on_step()``; after every epoch it calls ``on_epoch(mean training loss)``.
+    """
+    train_loop(model, X_tr, y_tr, epochs=epochs, loss="softmax", batch_size=batch_size, generator=seed,
+               optimizer=lambda params: make_optimizer(OPTIMIZER, params, lr=lr, weight_decay=weight_decay),
+               on_step=lambda step: on_step(), on_epoch=lambda epoch, m, history: on_epoch(history.loss[-1]))
 
 
 def train_census_run(spec: dict, X_tr, y_tr, X_te, y_te, *, epochs: int, lr: float, batch_size: int,
@@ -286,8 +279,7 @@ def run(*, seed: int = 0, quick: bool = False, progress: bool = True) -> CensusR
                                      batch_size=batch_size, seed=seed * 1000 + i))
     bar.close()
     config = CensusConfig(
-        study="census", quick=quick, epochs=epochs, lr=lr, optimizer="adam",
-        weight_decay_form="coupled L2 (torch.optim.Adam weight_decay): wd*w is added to the gradient",
+        study="census", quick=quick, epochs=epochs, lr=lr, optimizer=OPTIMIZER, weight_decay_form=WEIGHT_DECAY_FORM,
         batch_size=batch_size, n_train=int(y_tr.shape[0]), n_test=int(y_te.shape[0]), dataset="digits",
         n_runs=len(grid), trained_accuracy=TRAINED_ACCURACY)
     summary = summarise(runs)
