@@ -84,10 +84,12 @@ def run(exp: Experiment, args) -> int:
 # ------------------------------------------------------------------ the text summaries
 def _census(results: dict) -> str:
     s = results["summary"]
+    refuted = {True: "refuted", False: "not refuted", None: "not decided (the networks did not train)"}
+    verdicts = ", ".join(f"{v['key'].removeprefix('census.')} {v['status']}" for v in results["verdicts"])
     return (f"census: layers after the first of ReLU networks end with "
             f"{s['relu_later_layers_min_negative_fraction']:.3f}..{s['relu_later_layers_max_negative_fraction']:.3f} "
-            f"negative weights; a non-negative start acquires negatives; DNN+ twin "
-            f"{s['dnn_plus_max_negative_fraction']:.3f}; claim {'refuted' if s['claim_refuted'] else 'not refuted'}.")
+            f"negative weights; DNN+ twin {s['dnn_plus_max_negative_fraction']:.3f}; "
+            f"claim {refuted[s['claim_refuted']]}.\nverdicts: {verdicts}")
 
 
 def _zigzag(results: dict) -> str:

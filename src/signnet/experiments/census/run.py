@@ -1,4 +1,4 @@
-"""Census of weight signs in trained ReLU networks.
+"""Census of weight signs in trained ReLU networks: what the study runs.
 
 The question (Q&A seed 000, "Can neural network (e.g., convolutional neural
 network) have negative weights?") asks whether a deep ReLU network ends up
@@ -12,19 +12,23 @@ reasons weights become negative.
 
 What is measured. A small ReLU CNN (``SignedConv2d`` 1->8 3x3, ReLU,
 ``SignedConv2d`` 8->16 3x3, ReLU, flatten, ``SignedLinear`` 256->10) and an MLP
-(64->64->32->10) are trained on scikit-learn's bundled 8x8 digits with Adam,
-minibatches of 64. For every layer and every epoch (epoch 0 is the
-initialisation) the census records
+(64->64->32->10) are trained on scikit-learn's bundled 8x8 digits with
+``torch.optim.Adam``, minibatches of 64. Weight decay is Adam's coupled L2
+term: ``wd * w`` is added to the gradient before Adam's moment estimates, so
+it is normalised with the rest of the gradient (it is not the decoupled
+shrink ``w <- (1 - lr * wd) * w`` of AdamW). For every layer and every epoch
+(epoch 0 is the initialisation) the census records
 
 * ``negative_fraction``: the share of weights ``< 0``;
 * ``zero_fraction``: the share exactly ``== 0``;
 * ``positive_mean`` / ``negative_mean``: the mean of the positive weights and
   of the negative weights (0 when there are none).
 
-After training it records, per layer, ``sign_changed_fraction``: the share of
-weights whose sign strictly flipped between initialisation and the end
-(``w0 > 0 > wT`` or ``w0 < 0 < wT``), and ``relative_change``
-``||W_T - W_0|| / ||W_0||``.
+After every optimiser step it counts the weights whose sign that one step
+strictly flipped (``step_sign_flips``). After training it records, per layer,
+``sign_changed_fraction``: the share of weights whose sign strictly flipped
+between initialisation and the end (``w0 > 0 > wT`` or ``w0 < 0 < wT``), and
+``relative_change`` ``||W_T - W_0|| / ||W_0||``.
 
 Variants (free weights): CNN and MLP x weight decay {0, 1e-3} x activation
 {ReLU, leaky ReLU} x inputs {uncentred = raw pixels scaled to [0, 1], all
@@ -36,7 +40,8 @@ inputs and no weight decay:
 * the *DNN+ twin*: ``sign="nonneg"`` with ``method="project"``; its negative
   fraction must be exactly 0 at every epoch (the reference).
 
-Biases are free in every network and are not counted.
+Biases are free in every network and are not counted. The verdicts are
+computed in :mod:`.verdicts`, the report written by :mod:`.report`.
 """
 
 from __future__ import annotations
@@ -45,27 +50,35 @@ import sys
 import time
 from pathlib import Path
 
-import numpy as np
 import torch
-import torch.nn.functional as F
 from torch import nn
 from tqdm.auto import tqdm
 
-from signnet.nn.activations import make_activation
-from signnet.report.artifacts import atomic_write_json, atomic_write_text, run_metadata, save_figure
 from signnet.data.datasets import load_dataset
-from signnet.nn.enforce import project_
 from signnet.errors import SignnetError
+from signnet.experiments.census.results import (
+    CLAIM,
+    LAYER_NAMES,
+    SOURCE,
+    TRAINED_ACCURACY,
+    CensusConfig,
+    CensusResults,
+    CensusRun,
+    LayerHistory,
+    RunHistory,
+)
+from signnet.experiments.census.verdicts import census_verdicts, claim_refuted, summarise
+from signnet.experiments.runner import run_study
+from signnet.nn.activations import make_activation
 from signnet.nn.layers import SignedConv2d, SignedLinear
 from signnet.nn.networks import MLP
-from signnet.report.html import escape, html_page, image, paragraph, section, table, verdict
-from signnet.experiments.runner import run_study
+from signnet.train.loop import make_optimizer, train_loop
 
-CLAIM = ("Rectified weights of layers after the first one are non-negative regardless how many "
-         "epochs in training.")
-SOURCE = "Q&A seed 000: \u201cCan neural network (e.g., convolutional neural network) have negative weights?\u201d"
-FIGURES = ("negative_fraction.png", "weight_means.png")
-LAYER_NAMES = {"cnn": ("conv1", "conv2", "linear"), "mlp": ("linear1", "linear2", "linear3")}
+OPTIMIZER = "adam"  # torch.optim.Adam: weight decay is its coupled L2 term (wd * w added to the gradient)
+WEIGHT_DECAY_FORM = "coupled L2 (torch.optim.Adam weight_decay): wd*w is added to the gradient"
+
+__all__ = ["SmallCNN", "build_model", "layer_stats", "run", "run_census", "section_html", "signed_layers",
+           "train_census_run", "variants"]
 
 
 class SmallCNN(nn.Module):
@@ -96,7 +109,7 @@ class SmallCNN(nn.Module):
 def signed_layers(model: nn.Module, kind: str) -> dict[str, nn.Module]:
     """The weight layers of a census model by name, first to last."""
     layers = [m for m in model.modules() if isinstance(m, (SignedLinear, SignedConv2d))]
-    return dict(zip(LAYER_NAMES[kind], layers))
+    return dict(zip(LAYER_NAMES[kind], layers, strict=True))
 
 
 def build_model(kind: str, activation: str, sign: str = "free") -> nn.Module:
@@ -121,8 +134,39 @@ def layer_stats(weight: torch.Tensor) -> dict[str, float]:
     }
 
 
+@torch.no_grad()
+def strict_sign_flips(before: torch.Tensor, after: torch.Tensor) -> int:
+    """How many entries changed sign strictly: ``before > 0 > after`` or ``before < 0 < after``.
+
+    A weight that reaches or leaves exactly 0 is not a flip.
+    """
+    return int((((before > 0) & (after < 0)) | ((before < 0) & (after > 0))).sum())
+
+
+def _flipped_share(before: torch.Tensor, after: torch.Tensor) -> float:
+    """The share of entries whose sign flipped strictly (see :func:`strict_sign_flips`)."""
+    return float((((before > 0) & (after < 0)) | ((before < 0) & (after > 0))).float().mean())
+
+
+class StepFlipCounter:
+    """Counts, per layer, the weights whose sign one optimiser step flipped (call it after every step)."""
+
+    def __init__(self, layers: dict[str, nn.Module]):
+        self.layers = layers
+        self.previous = {name: layer.weight.detach().clone() for name, layer in layers.items()}
+        self.flips = dict.fromkeys(layers, 0)
+        self.steps = 0
+
+    def __call__(self, *_) -> None:
+        self.steps += 1
+        for name, layer in self.layers.items():
+            now = layer.weight.detach()
+            self.flips[name] += strict_sign_flips(self.previous[name], now)
+            self.previous[name].copy_(now)
+
+
 def _data(seed: int, quick: bool):
-    """Digits as ``{"uncentred": (Xtr, Xte), "centred": (Xtr, Xte)}`` and labels."""
+    """Digits as ``{False: (Xtr, Xte) uncentred, True: (Xtr, Xte) centred}`` and labels."""
     raw = load_dataset("digits", seed=seed, standardize=False)
     std = load_dataset("digits", seed=seed, standardize=True)
     n = 300 if quick else len(raw.y_train)
@@ -133,64 +177,68 @@ def _data(seed: int, quick: bool):
     return inputs, torch.tensor(raw.y_train[:n]), torch.tensor(raw.y_test)
 
 
+def _train(model, X_tr, y_tr, *, epochs, lr, weight_decay, batch_size, seed, on_step, on_epoch) -> None:
+    """:data:`OPTIMIZER` on cross-entropy through the shared loop (:func:`signnet.train.loop.train_loop`).
+
+    The minibatch order is drawn from ``torch.Generator().manual_seed(seed)``; the
+    loop projects the DNN+ layers (``method="project"``) after every step, then
+    calls ``on_step()``; after every epoch it calls ``on_epoch(mean training loss)``.
+    """
+    train_loop(model, X_tr, y_tr, epochs=epochs, loss="softmax", batch_size=batch_size, generator=seed,
+               optimizer=lambda params: make_optimizer(OPTIMIZER, params, lr=lr, weight_decay=weight_decay),
+               on_step=lambda step: on_step(), on_epoch=lambda epoch, m, history: on_epoch(history.loss[-1]))
+
+
 def train_census_run(spec: dict, X_tr, y_tr, X_te, y_te, *, epochs: int, lr: float, batch_size: int,
-                     seed: int) -> dict:
-    """Train one census variant and record the sign statistics of every layer at every epoch."""
-    torch.manual_seed(seed)
-    model = build_model(spec["model_kind"], spec["activation"], spec["sign"])
+                     seed: int) -> CensusRun:
+    """Train one census variant and record the sign statistics of every layer at every epoch.
+
+    The model is built under ``torch.random.fork_rng`` seeded with ``seed``, so
+    the caller's random state is left as it was.
+    """
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        model = build_model(spec["model_kind"], spec["activation"], spec["sign"])
     layers = signed_layers(model, spec["model_kind"])
     if spec["init"] == "nonneg":
         with torch.no_grad():
             for layer in layers.values():
                 layer.weight.abs_()
     initial = {name: layer.weight.detach().clone() for name, layer in layers.items()}
-    opt = torch.optim.Adam(model.parameters(), lr=lr, weight_decay=spec["weight_decay"])
-    gen = torch.Generator().manual_seed(seed)
-    history = {"epoch": [0], "train_loss": [],
-               "layers": {name: {k: [v] for k, v in layer_stats(layer.weight).items()}
-                          for name, layer in layers.items()}}
-    start = time.perf_counter()
-    n = X_tr.shape[0]
-    for epoch in range(1, epochs + 1):
-        model.train()
-        order = torch.randperm(n, generator=gen)
-        total = 0.0
-        for lo in range(0, n, batch_size):
-            idx = order[lo:lo + batch_size]
-            loss = F.cross_entropy(model(X_tr[idx]), y_tr[idx])
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            opt.step()
-            project_(model)  # only DNN+ layers (method="project", sign="nonneg") are changed
-            total += loss.item() * len(idx)
-        history["epoch"].append(epoch)
-        history["train_loss"].append(total / n)
+    stats = {name: {k: [v] for k, v in layer_stats(layer.weight).items()} for name, layer in layers.items()}
+    losses: list[float] = []
+
+    def on_epoch(loss: float) -> None:
+        losses.append(loss)
         for name, layer in layers.items():
             for k, v in layer_stats(layer.weight).items():
-                history["layers"][name][k].append(v)
+                stats[name][k].append(v)
+
+    counter = StepFlipCounter(layers)
+    start = time.perf_counter()
+    _train(model, X_tr, y_tr, epochs=epochs, lr=lr, weight_decay=spec["weight_decay"], batch_size=batch_size,
+           seed=seed, on_step=counter, on_epoch=on_epoch)
     model.eval()
     with torch.no_grad():
         test_accuracy = float((model(X_te).argmax(1) == y_te).float().mean())
-    final, flipped, rel = {}, {}, {}
-    for name, layer in layers.items():
-        w0, wT = initial[name], layer.weight.detach()
-        final[name] = float((wT < 0).float().mean())
-        flipped[name] = float((((w0 > 0) & (wT < 0)) | ((w0 < 0) & (wT > 0))).float().mean())
-        rel[name] = float((wT - w0).norm() / w0.norm())
-    return {
-        "model": "dnn_plus" if spec["sign"] == "nonneg" else spec["model_kind"],
-        "architecture": spec["model_kind"], "label": spec["label"], "sign": spec["sign"], "init": spec["init"],
-        "weight_decay": spec["weight_decay"], "activation": spec["activation"], "centered": spec["centered"],
-        "layers": list(layers),
-        "initial_negative_fraction": {name: history["layers"][name]["negative_fraction"][0] for name in layers},
-        "final_negative_fraction": final,
-        "final_zero_fraction": {name: history["layers"][name]["zero_fraction"][-1] for name in layers},
-        "max_negative_fraction_over_training": {name: max(history["layers"][name]["negative_fraction"])
-                                                for name in layers},
-        "sign_changed_fraction": flipped, "relative_change": rel,
-        "test_accuracy": test_accuracy, "final_train_loss": history["train_loss"][-1],
-        "seconds": round(time.perf_counter() - start, 3), "history": history,
-    }
+    names = list(layers)
+    final = {name: layer.weight.detach() for name, layer in layers.items()}
+    return CensusRun(
+        model="dnn_plus" if spec["sign"] == "nonneg" else spec["model_kind"], architecture=spec["model_kind"],
+        label=spec["label"], sign=spec["sign"], init=spec["init"], weight_decay=spec["weight_decay"],
+        activation=spec["activation"], centered=spec["centered"], layers=names,
+        n_weights={n: final[n].numel() for n in names},
+        initial_negative_fraction={n: stats[n]["negative_fraction"][0] for n in names},
+        final_negative_fraction={n: float((final[n] < 0).float().mean()) for n in names},
+        final_zero_fraction={n: stats[n]["zero_fraction"][-1] for n in names},
+        max_negative_fraction_over_training={n: max(stats[n]["negative_fraction"]) for n in names},
+        sign_changed_fraction={n: _flipped_share(initial[n], final[n]) for n in names},
+        step_sign_flips=dict(counter.flips), steps=counter.steps,
+        relative_change={n: float((final[n] - initial[n]).norm() / initial[n].norm()) for n in names},
+        test_accuracy=test_accuracy, final_train_loss=losses[-1], seconds=round(time.perf_counter() - start, 3),
+        history=RunHistory(epoch=list(range(epochs + 1)), train_loss=losses,
+                           layers={n: LayerHistory(**stats[n]) for n in names}),
+    )
 
 
 def variants() -> list[dict]:
@@ -209,192 +257,16 @@ def variants() -> list[dict]:
     return out
 
 
-def _summary(runs: list[dict]) -> dict:
-    """The numbers that answer the Q&A's claims."""
-    free = [r for r in runs if r["sign"] == "free" and r["init"] == "default"]
-    later = lambda r: r["layers"][1:]  # noqa: E731  layers after the first
-
-    def mean_final(select, position):
-        vals = [r["final_negative_fraction"][r["layers"][position]] for r in free if select(r)]
-        return float(np.mean(vals)) if vals else None
-
-    by_wd = {}
-    for kind in ("cnn", "mlp"):
-        for wd in (0.0, 1e-3):
-            for act in ("relu", "leaky_relu"):
-                key = f"{kind}/{act}/wd={wd:g}"
-                by_wd[key] = [mean_final(lambda r: r["architecture"] == kind and r["weight_decay"] == wd
-                                         and r["activation"] == act, p) for p in range(3)]
-    relu_later = [r["final_negative_fraction"][n] for r in free if r["activation"] == "relu" for n in later(r)]
-    nonneg_start = [r for r in runs if r["init"] == "nonneg"]
-    twins = [r for r in runs if r["sign"] == "nonneg"]
-    twin_max = max((max(r["max_negative_fraction_over_training"].values()) for r in twins), default=0.0)
-    nonneg_later = {r["architecture"]: {n: r["final_negative_fraction"][n] for n in later(r)} for r in nonneg_start}
-    flips_later = [r["sign_changed_fraction"][n] for r in free for n in later(r)]
-    flips_all = {r["architecture"] + "/" + n: [] for r in free for n in r["layers"]}
-    for r in free:
-        for n in r["layers"]:
-            flips_all[r["architecture"] + "/" + n].append(r["sign_changed_fraction"][n])
-    wd_later = {f"{wd:g}": float(np.mean([r["final_negative_fraction"][n] for r in free
-                                           if r["weight_decay"] == wd for n in later(r)]))
-                for wd in sorted({r["weight_decay"] for r in free})}
-    return {
-        "mean_later_layers_negative_fraction_by_weight_decay": wd_later,
-        "relu_later_layers_min_negative_fraction": min(relu_later) if relu_later else None,
-        "relu_later_layers_max_negative_fraction": max(relu_later) if relu_later else None,
-        "relu_later_layers_mean_negative_fraction": float(np.mean(relu_later)) if relu_later else None,
-        "mean_final_negative_fraction_by_layer_position": by_wd,
-        "nonneg_start_later_layers_negative_fraction": nonneg_later,
-        "dnn_plus_max_negative_fraction": twin_max,
-        "mean_sign_changed_fraction_later_layers": float(np.mean(flips_later)) if flips_later else None,
-        "mean_sign_changed_fraction_by_layer": {k: float(np.mean(v)) for k, v in flips_all.items()},
-        "claim_refuted": bool(relu_later and min(relu_later) > 0
-                              and all(v > 0 for d in nonneg_later.values() for v in d.values())),
-    }
-
-
-def _plot(results: dict, out: Path) -> None:
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    runs = results["runs"]
-    fig, axes = plt.subplots(2, 3, figsize=(13, 7.2), sharex=True, sharey=True)
-    cmap = plt.get_cmap("tab10")
-    for row, kind in enumerate(("cnn", "mlp")):
-        mine = [r for r in runs if r["architecture"] == kind]
-        for col in range(3):
-            ax = axes[row, col]
-            for i, r in enumerate(mine):
-                name = r["layers"][col]
-                h = r["history"]
-                style = {"color": "black", "lw": 2.2} if r["sign"] == "nonneg" else \
-                    {"color": "tab:red", "lw": 2.0, "ls": "--"} if r["init"] == "nonneg" else \
-                    {"color": cmap(i % 10), "lw": 1.2, "ls": "-" if r["weight_decay"] == 0 else ":"}
-                ax.plot(h["epoch"], h["layers"][name]["negative_fraction"], label=r["label"], **style)
-            ax.set_title(f"{kind.upper()} {r['layers'][col]}" + (" (first layer)" if col == 0 else ""))
-            ax.axhline(0.5, color="grey", lw=0.6, ls="-.")
-            ax.set_ylim(-0.03, 0.75)
-            if row == 1:
-                ax.set_xlabel("epoch (0 = initialisation)")
-            if col == 0:
-                ax.set_ylabel("fraction of weights < 0")
-    handles, labels = axes[1, 0].get_legend_handles_labels()
-    fig.legend(handles, labels, loc="lower center", ncol=4, fontsize=8, frameon=False)
-    fig.suptitle("Negative-weight fraction per layer during training (digits); DNN+ twin in black")
-    fig.subplots_adjust(left=0.06, right=0.99, top=0.92, bottom=0.2, wspace=0.08, hspace=0.22)
-    save_figure(fig, out / FIGURES[0])
-
-    fig, axes = plt.subplots(2, 3, figsize=(13, 6.5), sharex=True)
-    for row, kind in enumerate(("cnn", "mlp")):
-        chosen = [r for r in runs if r["architecture"] == kind and r["activation"] == "relu"
-                  and not r["centered"] and r["sign"] == "free"]
-        for col in range(3):
-            ax = axes[row, col]
-            for r in chosen:
-                name = r["layers"][col]
-                h = r["history"]["layers"][name]
-                lab = ("non-negative start" if r["init"] == "nonneg" else f"wd={r['weight_decay']:g}")
-                line, = ax.plot(r["history"]["epoch"], h["positive_mean"], label=f"{lab}: mean of w>0")
-                ax.plot(r["history"]["epoch"], h["negative_mean"], color=line.get_color(), ls="--",
-                        label=f"{lab}: mean of w<0")
-            ax.axhline(0, color="grey", lw=0.6)
-            ax.set_title(f"{kind.upper()} {r['layers'][col]}")
-            if row == 1:
-                ax.set_xlabel("epoch")
-    handles, labels = axes[0, 0].get_legend_handles_labels()
-    fig.legend(handles, labels, loc="lower center", ncol=3, fontsize=8, frameon=False)
-    fig.suptitle("Mean of the positive and of the negative weights (ReLU, uncentred inputs)")
-    fig.subplots_adjust(left=0.06, right=0.99, top=0.91, bottom=0.16, wspace=0.22, hspace=0.25)
-    save_figure(fig, out / FIGURES[1])
-
-
-def html_section(results: dict, out: Path) -> str:
-    """The census report as one HTML ``<section>``, figures read from ``out`` and inlined."""
-    out = Path(out)
-    s = results["summary"]
-    runs = results["runs"]
-    cfg = results["config"]
-    rows = []
-    for r in runs:
-        rows.append([r["model"], r["activation"], f"{r['weight_decay']:g}", "yes" if r["centered"] else "no",
-                     r["init"], *[f"{r['layers'][i]}: {r['initial_negative_fraction'][r['layers'][i]]:.3f} \u2192 "
-                                  f"{r['final_negative_fraction'][r['layers'][i]]:.3f}" for i in range(3)],
-                     ", ".join(f"{r['sign_changed_fraction'][n]:.3f}" for n in r["layers"]),
-                     r["test_accuracy"]])
-    pos_rows = [[k, *[("" if v is None else v) for v in vals]]
-                for k, vals in s["mean_final_negative_fraction_by_layer_position"].items()]
-    nn_start = s["nonneg_start_later_layers_negative_fraction"]
-    nn_text = "; ".join(f"{k.upper()}: " + ", ".join(f"{n} {v:.3f}" for n, v in d.items()) for k, d in nn_start.items())
-    parts = [
-        paragraph(f"Source: {SOURCE} One answer claims: \u201c{CLAIM}\u201d (negative weights only with "
-                  "Leaky ReLU); another names weight decay and the sign of the upstream error as the reasons."),
-        paragraph(
-            f"Measured: a ReLU CNN (conv 1\u21928 3\u00d73, conv 8\u219216 3\u00d73, linear 256\u219210) and an "
-            f"MLP (64\u219264\u219232\u219210) trained on the bundled 8\u00d78 digits ({cfg['n_train']} training "
-            f"images, {cfg['epochs']} epochs, Adam lr {cfg['lr']:g}, minibatch {cfg['batch_size']}; weight decay is "
-            "Adam's L2 term). Per layer "
-            "and epoch: the share of weights &lt; 0, and the mean of the positive and of the negative weights. "
-            "\u201cSign changed\u201d is the share of weights whose sign strictly flipped between initialisation "
-            "and the end. Uncentred inputs are raw pixels scaled to [0, 1] (all non-negative); centred inputs "
-            "are standardised. The non-negative start is a free network whose initial weights are |w|; "
-            "the DNN+ twin is constrained (sign=\"nonneg\", projection after every step).", raw=True),
-        paragraph(
-            f"Verdict on the claim: {verdict(s['claim_refuted'], 'refuted', 'not refuted')}. With ReLU, the "
-            f"layers after the first end with between {s['relu_later_layers_min_negative_fraction']:.3f} and "
-            f"{s['relu_later_layers_max_negative_fraction']:.3f} "
-            f"of their weights negative (mean {s['relu_later_layers_mean_negative_fraction']:.3f}); a free "
-            f"network started with every weight non-negative acquires negative weights after the first layer "
-            f"({escape(nn_text)}); Leaky ReLU is not needed for this. Only the explicitly constrained DNN+ twin "
-            f"stays at {s['dnn_plus_max_negative_fraction']:.3f} at every epoch.", raw=True),
-        paragraph(
-            "Why: the gradient on a weight of a later layer is (upstream error) \u00d7 (non-negative ReLU "
-            "output); the upstream error has either sign, so a step can push a weight below zero. The default "
-            "initialisation is symmetric, so about half of the weights start negative; by the end, "
-            f"{s['mean_sign_changed_fraction_later_layers']:.3f} of the weights of layers after the first have "
-            "flipped sign (mean over the free runs). L2 weight decay multiplies a weight by (1 \u2212 lr\u00b7wd) "
-            "and never flips its sign by itself; the mean negative fraction of the layers after the first is "
-            + ", ".join(f"{v:.3f} with weight decay {k}" for k, v in
-                        s["mean_later_layers_negative_fraction_by_weight_decay"].items())
-            + " (table below: mean final negative fraction per layer position)."),
-        table(["model/activation/weight decay (mean over centred and uncentred inputs)", "layer 1", "layer 2",
-               "layer 3"], pos_rows),
-        image(out / FIGURES[0], "Share of negative weights per layer and epoch; black: DNN+ twin (exactly 0), "
-              "red dashed: free network with a non-negative start, dotted: weight decay 1e-3."),
-        image(out / FIGURES[1], "Mean of the positive weights (solid) and of the negative weights (dashed)."),
-        table(["model", "activation", "weight decay", "centred", "init", "layer 1: init \u2192 end",
-               "layer 2: init \u2192 end", "layer 3: init \u2192 end", "sign changed (per layer)",
-               "test accuracy"], rows),
-        paragraph(f"Seed {results['seed']}; {results['elapsed_seconds']:.1f} s"
-                  + (" (quick mode: a subset and few epochs; numbers are indicative only)." if cfg["quick"] else "."),
-                  raw=False),
-    ]
-    return section("Do ReLU networks end up with negative weights? (census)", *parts, anchor="census")
-
-
-def section_html(out_dir: Path) -> str:
-    """Read ``out_dir/results.json`` and its figures and return the census ``<section>``."""
-    import json
-
-    out_dir = Path(out_dir)
-    results = json.loads((out_dir / "results.json").read_text(encoding="utf-8"))
-    return html_section(results, out_dir)
-
-
-
-def run_census(out: Path, *, seed: int = 0, quick: bool = False, progress: bool = True) -> dict:
-    """Run the census, write ``results.json``, the figures and ``index.html`` into ``out``; return the results.
+def run(*, seed: int = 0, quick: bool = False, progress: bool = True) -> CensusResults:
+    """Train the census grid and return its typed results, verdicts included (no files are written).
 
     Args:
-        out: output folder (created if missing).
-        seed: seeds the data split, every initialisation and the minibatch order.
-        quick: 300 training images and 2 epochs (for tests and smoke runs).
+        seed: seeds the data split, every initialisation and the minibatch order
+            (network ``i`` of the grid uses ``seed * 1000 + i``).
+        quick: 300 training images and 2 epochs (a smoke run: the networks do not train,
+            so the verdicts about training are inconclusive).
         progress: a progress bar over the runs, on stderr.
     """
-    return run_study(_run, out, seed=seed, quick=quick, progress=progress)
-
-
-def _run(out: Path, seed: int, quick: bool, progress: bool) -> dict:
     start = time.perf_counter()
     epochs, lr, batch_size = (2, 3e-3, 64) if quick else (20, 3e-3, 64)
     inputs, y_tr, y_te = _data(seed, quick)
@@ -406,15 +278,42 @@ def _run(out: Path, seed: int, quick: bool, progress: bool) -> dict:
         runs.append(train_census_run(spec, X_tr, y_tr, X_te, y_te, epochs=epochs, lr=lr,
                                      batch_size=batch_size, seed=seed * 1000 + i))
     bar.close()
-    config = {"study": "census", "quick": quick, "epochs": epochs, "lr": lr, "optimizer": "adam",
-              "batch_size": batch_size, "n_train": int(y_tr.shape[0]), "n_test": int(y_te.shape[0]),
-              "dataset": "digits", "n_runs": len(grid)}
-    results = {"study": "census", "claim": CLAIM, "source": SOURCE, "runs": runs}
-    results["summary"] = _summary(runs)
-    results.update(run_metadata(config, seed))
-    results["elapsed_seconds"] = round(time.perf_counter() - start, 2)
-    _plot(results, out)
-    atomic_write_json(out / "results.json", results)
-    page = html_page("signnet census: negative weights in ReLU networks", [html_section(results, out)])
-    atomic_write_text(out / "index.html", page)
-    return results
+    config = CensusConfig(
+        study="census", quick=quick, epochs=epochs, lr=lr, optimizer=OPTIMIZER, weight_decay_form=WEIGHT_DECAY_FORM,
+        batch_size=batch_size, n_train=int(y_tr.shape[0]), n_test=int(y_te.shape[0]), dataset="digits",
+        n_runs=len(grid), trained_accuracy=TRAINED_ACCURACY)
+    summary = summarise(runs)
+    verdicts = census_verdicts(summary, config)
+    summary.claim_refuted = claim_refuted(verdicts)
+    return CensusResults(study="census", claim=CLAIM, source=SOURCE, config=config, seed=seed, runs=runs,
+                         summary=summary, verdicts=verdicts,
+                         elapsed_seconds=round(time.perf_counter() - start, 2))
+
+
+def run_census(out: Path, *, seed: int = 0, quick: bool = False, progress: bool = True) -> dict:
+    """Run the census, write ``results.json``, the figures and ``index.html`` into ``out``; return the results.
+
+    Args:
+        out: output folder (created if missing).
+        seed: seeds the data split, every initialisation and the minibatch order.
+        quick: 300 training images and 2 epochs (for tests and smoke runs).
+        progress: a progress bar over the runs, on stderr.
+
+    Returns:
+        the content of ``results.json`` (the results as a dict plus the provenance block).
+    """
+    return run_study(_run, out, seed=seed, quick=quick, progress=progress)
+
+
+def _run(out: Path, seed: int, quick: bool, progress: bool) -> dict:
+    from signnet.experiments.census.report import write_report
+
+    return write_report(run(seed=seed, quick=quick, progress=progress), out)
+
+
+def section_html(out_dir: Path) -> str:
+    """Read ``out_dir/results.json`` and its figures and return the census ``<section>`` (see :mod:`.report`)."""
+    from signnet.experiments.census.report import section_html as _section_html
+
+    return _section_html(out_dir)
+
