@@ -172,15 +172,15 @@ def summary(checks: list[Verdict], tr: Training) -> dict:
     """The ``summary`` block of ``results.json``: verdicts in short (null when inconclusive) and the medians."""
     short = {v.key: (None if v.status == "inconclusive" else v.holds) for v in checks}
     return {
-        "per_example_claim_holds": short["coherence.per_example_one_sign"],
-        "minibatch_always_coherent": None if short["coherence.minibatch_mixed"] is None
-        else not short["coherence.minibatch_mixed"],
-        "trajectory_centered_faster": short["trajectory.centred_faster_opposite_signs"],
-        "trajectory_centered_faster_same_signs": short["trajectory.centred_faster_same_signs"],
+        "per_example_claim_holds": short.get("coherence.per_example_one_sign"),
+        "minibatch_always_coherent": None if short.get("coherence.minibatch_mixed") is None
+        else not short.get("coherence.minibatch_mixed"),
+        "trajectory_centered_faster": short.get("trajectory.centred_faster_opposite_signs"),
+        "trajectory_centered_faster_same_signs": short.get("trajectory.centred_faster_same_signs"),
         "median_epochs_to_threshold": {c.label: c.median_epochs_to_threshold for c in tr.conditions},
         "median_epochs_to_stay_below": {c.label: c.median_epochs_to_stay_below for c in tr.conditions},
-        "centering_helps": None if None in (short["training.centred_inputs_never_slower"],
-                                            short["training.centred_sigmoid_never_slower"])
-        else short["training.centred_inputs_never_slower"] and short["training.centred_sigmoid_never_slower"],
+        "centering_helps": None if None in (short.get("training.centred_inputs_never_slower"),
+                                            short.get("training.centred_sigmoid_never_slower"))
+        else short.get("training.centred_inputs_never_slower") and short.get("training.centred_sigmoid_never_slower"),
         "verdicts": short,
     }
