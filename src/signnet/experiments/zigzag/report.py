@@ -163,9 +163,9 @@ def _context(r: dict, out: Path) -> dict:
     H = np.array(traj["settings"]["positive"]["hessian"])
     steep = np.linalg.eigh(H)[1][:, -1]
     steep = steep * np.sign(steep.sum())
-    med_stay = [[ACT_LABELS[a]] + [next(c["median_epochs_to_stay_below"] for c in tr["conditions"]
-                                        if c["activation"] == a and c["centered"] == centred)
-                                   for centred in (False, True)] for a in ACT_LABELS]
+    med = {(c["activation"], c["centered"]): c["median_epochs_to_stay_below"] for c in tr["conditions"]}
+    med_stay = [[ACT_LABELS[a]] + ["not reached" if med[(a, c)] is None else f"{med[(a, c)]:g}" for c in (False, True)]
+                for a in ACT_LABELS]
     return {"r": r, "out": out, "figures": {name: out / name for name in FIGURES}, "verdicts": groups,
             "case_rows": case_rows, "traj_rows": traj_rows, "draw_rows": draw_rows, "curve_rows": curve_rows,
             "steep": [float(steep[0]), float(steep[1])], "med_stay": med_stay,
