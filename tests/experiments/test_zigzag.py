@@ -16,7 +16,7 @@ from signnet.experiments.results import check_verdict_dict, iter_verdicts, schem
 from signnet.experiments.zigzag.gradients import Probe, coherence_counts, per_example_weight_grads
 from signnet.experiments.zigzag.results import ZigzagResults
 from signnet.experiments.zigzag.run import FIGURES, _largest_rise, _stays_below, derived_seed, run_zigzag, section_html
-from signnet.experiments.zigzag.trajectory import OPTIMA, trajectory_study
+from signnet.experiments.zigzag.trajectory import OPTIMA, gd_steps, trajectory_study
 from signnet.nn.networks import MLP
 from signnet.report.artifacts import run_metadata
 
@@ -97,6 +97,10 @@ def test_trajectory_steps_match_the_eigen_decomposition(w_star):
         dist = [np.linalg.norm(c * (1 - s.lr * lam) ** k) for k in range(1, 1000)]
         expected = next(k for k, d in enumerate(dist, start=1) if d <= traj.tol)
         assert abs(opt.descents[name].steps - expected) <= 1, (name, opt.descents[name].steps, expected)
+        X = np.random.default_rng(3).uniform(0.0, 1.0, size=(traj.n, 2))  # the main draw of seed 3
+        X = X - X.mean(0) if name == "centered" else X
+        np.testing.assert_allclose(X.T @ X / traj.n, s.hessian)
+        assert gd_steps(X, w_star, traj.w0, s.lr, traj.tol, 10_000) == expected
 
 
 def test_per_example_gradients_match_torch_func():

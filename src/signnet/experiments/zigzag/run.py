@@ -59,12 +59,13 @@ from signnet.experiments.zigzag.results import (
     Training,
     ZigzagResults,
 )
+from signnet.experiments.zigzag.seeds import COHERENCE_STREAM, CURVE_STREAM, derived_seed
 from signnet.experiments.zigzag.trajectory import trajectory_study
 from signnet.experiments.zigzag.verdicts import study_verdicts, summary
 from signnet.nn.networks import MLP
+from signnet.train.loop import train_loop
 
 D_HIDDEN = 4  # width d of the hidden layer whose outputs feed the measured layer
-COHERENCE_STREAM, CURVE_STREAM = 0, 1  # spawn keys of the torch seeds (trajectory.py uses 2 and 3)
 COHERENCE = {"epochs": 3, "quick_epochs": 1, "lr": 0.5, "batch_size": 64}
 CURVES = {"epochs": 30, "quick_epochs": 5, "seeds": 3, "quick_seeds": 1, "lr": 0.5, "batch_size": 64,
           "threshold": 0.3, "hidden": [32]}
@@ -78,16 +79,6 @@ PROBE_NETS = (
 )
 
 
-def derived_seed(seed: int, *key: int) -> int:
-    """A 63-bit seed for the stream ``key`` of run ``seed``: ``SeedSequence(seed, spawn_key=key)``.
-
-    Equal to the state of ``SeedSequence(seed).spawn(...)`` children; distinct
-    ``(seed, key)`` pairs give independent seeds, so runs never share streams.
-    """
-    state = np.random.SeedSequence(seed, spawn_key=key).generate_state(1, np.uint64)[0]
-    return int(state >> np.uint64(1))
-
-
 def _built(make, seed: int) -> nn.Module:
     """``make()`` with its initialisation drawn from ``seed``; the caller's torch RNG is left as it was."""
     with torch.random.fork_rng(devices=[]):
@@ -97,21 +88,17 @@ def _built(make, seed: int) -> nn.Module:
 
 def _sgd(model: nn.Module, X: torch.Tensor, y: torch.Tensor, *, epochs: int, lr: float, batch_size: int,
          order_seed: int, on_grad=None, on_epoch=None) -> None:
-    """Plain SGD on the cross-entropy, minibatches in an order drawn from ``order_seed``."""
-    opt = torch.optim.SGD(model.parameters(), lr=lr)
-    gen = torch.Generator().manual_seed(order_seed)
-    for epoch in range(epochs):
-        order = torch.randperm(len(X), generator=gen)
-        for lo in range(0, len(X), batch_size):
-            idx = order[lo:lo + batch_size]
-            loss = F.cross_entropy(model(X[idx]), y[idx])
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            if on_grad is not None:
-                on_grad(model)
-            opt.step()
-        if on_epoch is not None:
-            on_epoch(epoch, model)
+    """Plain SGD on the cross-entropy through :func:`signnet.train.train_loop`, minibatch order from ``order_seed``.
+
+    ``on_grad(model)`` runs after each backward pass (the gradients of the step
+    are in ``.grad``), ``on_epoch(epoch, model)`` after each epoch. A run whose
+    loss turns non-finite stops there (``diverge="stop"``).
+    """
+    train_loop(model, X, y, epochs=epochs, optimizer=torch.optim.SGD(model.parameters(), lr=lr), loss="softmax",
+               batch_size=batch_size, generator=torch.Generator().manual_seed(order_seed),
+               on_grad=None if on_grad is None else lambda step: on_grad(step.model),
+               on_epoch=None if on_epoch is None else lambda epoch, model, history: on_epoch(epoch, model),
+               diverge="stop")
 
 
 # --------------------------------------------------------------------------- 1. sign coherence
@@ -228,6 +215,7 @@ def training_curves(seed: int, quick: bool, bar=None) -> Training:
                 _sgd(model, X, y, epochs=epochs, lr=CURVES["lr"], batch_size=CURVES["batch_size"],
                      order_seed=derived_seed(seed, CURVE_STREAM, s, 1),
                      on_epoch=lambda epoch, model, loss=loss, X=X: loss.append(_full_loss(model, X, y)))
+                loss += [np.inf] * (epochs + 1 - len(loss))  # a diverged run stopped early: pad as diverged
                 loss = [v if np.isfinite(v) else 1e6 for v in loss]  # keep the JSON valid; marks divergence
                 with torch.no_grad():
                     accs.append(float((model(X_te).argmax(1) == y_te).float().mean()))

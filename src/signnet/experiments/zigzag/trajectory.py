@@ -21,56 +21,88 @@ distributions), and counts steps until ``||w - w*|| <= tol``. Per-example SGD
 every update is a multiple of some ``x_n``, so it lies in the first or third
 quadrant and can never point toward ``(+, -)``.
 
-The descent is the object measured (exact iterates of a quadratic, with the
-analytic gradient), so it is written out in numpy here rather than run through
-:mod:`signnet.train.loop`. Seeds: the main draw uses ``default_rng(seed)``; the
-per-example order and the further draws use ``SeedSequence(seed, spawn_key=...)``
-streams, which never coincide with another seed's streams.
+Both descents run through :func:`signnet.train.train_loop` (``torch.optim.SGD``
+on a float64 ``nn.Linear(2, 1, bias=False)``; full batch for GD, one example per
+step for SGD), with hooks that record the path and stop at ``tol``. The further
+data draws only need GD's step count, which for a quadratic has a closed form
+(:func:`gd_steps`): the error's component along eigenvector ``i`` of ``H``
+shrinks by ``(1 - lr lambda_i)`` per step. Seeds: the main draw is
+``default_rng(seed)``; the SGD order and the further draws come from
+:mod:`.seeds`.
 """
 
 from __future__ import annotations
 
 import numpy as np
+import torch
+from torch import nn
+from torch.nn.utils import skip_init
 
 from signnet.experiments.zigzag.results import Descent, InputSetting, Optimum, Trajectory
+from signnet.experiments.zigzag.seeds import DRAW_STREAM, SGD_STREAM, derived_seed
+from signnet.train.loop import train_loop
 
 OPTIMA = (("opposite signs", (1.0, -1.0)), ("same signs", (1.0, 1.0)))
 INPUTS = ("positive", "centered")
-SGD_STREAM, DRAW_STREAM = 2, 3  # spawn keys of this measurement's random streams (see run.derived_seed)
 GD_MAX_STEPS, SGD_MAX_STEPS, PATH_KEEP = 100_000, 200_000, 400
 
 
-def descend(X: np.ndarray, w_star: np.ndarray, w0: np.ndarray, lr: float, tol: float, max_steps: int,
-            *, per_example: bool = False, rng: np.random.Generator | None = None) -> dict:
+def _half_mse(out: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    """``mean (w.x - y)^2 / 2``: its gradient is ``mean (w.x - y) x``, the Hessian ``mean x x^T``."""
+    return 0.5 * ((out[:, 0] - y) ** 2).mean()
+
+
+def descend(X: np.ndarray, w_star, w0, lr: float, tol: float, max_steps: int, *, per_example: bool = False,
+            order_seed: int = 0) -> dict:
     """Gradient descent (full batch, or one example per step) on ``mean (w.x - y)^2 / 2`` with ``y = X w*``.
 
     Returns ``{"steps", "path", "same_sign_update_fraction"}``: the steps taken
     until ``||w - w*|| <= tol`` (``None`` if not within ``max_steps``), the
     iterates ``(steps + 1, 2)`` from ``w0``, and the share of updates whose two
     coordinates have one sign. Per-example SGD visits the examples in epochs of
-    random order drawn from ``rng``.
+    random order drawn from ``order_seed``.
     """
-    y = X @ w_star
-    w = w0.copy()
-    path = [w.copy()]
-    same_sign, steps = 0, None
-    order = np.array([], dtype=int)
-    for t in range(1, max_steps + 1):
-        if per_example:
-            if not len(order):
-                order = rng.permutation(len(X))
-            n, order = order[0], order[1:]
-            g = (X[n] @ w - y[n]) * X[n]
-        else:
-            g = X.T @ (X @ w - y) / len(X)
-        same_sign += int(g[0] * g[1] > 0)
-        w = w - lr * g
-        path.append(w.copy())
-        if np.linalg.norm(w - w_star) <= tol:
-            steps = t
-            break
+    Xt = torch.as_tensor(X, dtype=torch.float64)
+    target = torch.as_tensor(np.asarray(w_star, dtype=np.float64))
+    model = skip_init(nn.Linear, 2, 1, bias=False, dtype=torch.float64)  # no draw from the global RNG
+    with torch.no_grad():
+        model.weight.copy_(torch.as_tensor(np.asarray(w0, dtype=np.float64))[None])
+    path, state = [model.weight.detach()[0].clone()], {"same_sign": 0, "steps": None}
+
+    def on_grad(step) -> None:
+        g = model.weight.grad[0]
+        state["same_sign"] += int(g[0] * g[1] > 0)
+
+    def on_step(step) -> bool:
+        path.append(model.weight.detach()[0].clone())
+        if torch.linalg.vector_norm(path[-1] - target) <= tol:
+            state["steps"] = step.index + 1
+            return True
+        return step.index + 1 >= max_steps
+
+    epochs = -(-max_steps // len(X)) if per_example else max_steps
+    train_loop(model, Xt, Xt @ target, epochs=epochs, optimizer=torch.optim.SGD(model.parameters(), lr=lr),
+               loss=_half_mse, batch_size=1 if per_example else None, generator=order_seed, on_grad=on_grad,
+               on_step=on_step)
     taken = len(path) - 1
-    return {"steps": steps, "path": np.array(path), "same_sign_update_fraction": same_sign / max(taken, 1)}
+    return {"steps": state["steps"], "path": torch.stack(path).numpy(),
+            "same_sign_update_fraction": state["same_sign"] / max(taken, 1)}
+
+
+def gd_steps(X: np.ndarray, w_star, w0, lr: float, tol: float, max_steps: int) -> int | None:
+    """GD's step count in closed form: the first ``k`` with ``||(I - lr H)^k (w0 - w*)|| <= tol``, or ``None``.
+
+    In the eigenbasis of ``H = X^T X / n`` the error has components ``c_i`` that
+    shrink by ``(1 - lr lambda_i)`` per step.
+    """
+    lam, vecs = np.linalg.eigh(X.T @ X / len(X))
+    c = vecs.T @ (np.asarray(w0, dtype=float) - np.asarray(w_star, dtype=float))
+    for lo in range(1, max_steps + 1, 256):  # in chunks of 256 steps: most runs end in the first
+        k = np.arange(lo, min(lo + 256, max_steps + 1))[:, None]
+        hit = np.flatnonzero(np.sqrt(((c * (1 - lr * lam) ** k) ** 2).sum(1)) <= tol)
+        if len(hit):
+            return lo + int(hit[0])
+    return None
 
 
 def _inputs(rng: np.random.Generator, n: int) -> dict[str, np.ndarray]:
@@ -88,14 +120,12 @@ def _ratio(a: int | None, b: int | None) -> float | None:
 
 def _draw_ratios(seed: int, draws: int, n: int, tol: float, lr_fraction: float) -> list[list[float | None]]:
     """GD step ratios (positive / centred) per optimum (rows) on ``draws`` further data draws (columns)."""
-    w0 = np.zeros(2)
     out = [[] for _ in OPTIMA]
     for i in range(draws):
         X = _inputs(np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(DRAW_STREAM, i))), n)
         lrs = {k: _gd_lr(X[k], lr_fraction) for k in INPUTS}
         for row, (_, w_star) in zip(out, OPTIMA, strict=True):
-            steps = [descend(X[k], np.array(w_star), w0, lrs[k], tol, GD_MAX_STEPS)["steps"] for k in INPUTS]
-            row.append(_ratio(*steps))
+            row.append(_ratio(*[gd_steps(X[k], w_star, (0.0, 0.0), lrs[k], tol, GD_MAX_STEPS) for k in INPUTS]))
     return out
 
 
@@ -109,7 +139,7 @@ def trajectory_study(seed: int, *, n: int = 200, tol: float = 1e-3, lr_fraction:
 
     Args:
         seed: the main draw is ``default_rng(seed)``; the SGD order and the
-            ``draws`` further draws come from ``SeedSequence(seed, spawn_key=...)``.
+            ``draws`` further draws come from :mod:`.seeds`.
         n: data points per draw.  tol: convergence radius.
         lr_fraction: GD step as a fraction of ``2 / L_max``.  draws: further data draws.
     """
@@ -129,10 +159,9 @@ def trajectory_study(seed: int, *, n: int = 200, tol: float = 1e-3, lr_fraction:
     for j, (label, w_star) in enumerate(OPTIMA):
         descents = {}
         for name in INPUTS:
-            gd = descend(X[name], np.array(w_star), w0, lrs[name], tol, GD_MAX_STEPS)
-            order = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(SGD_STREAM,)))
-            sgd = descend(X[name], np.array(w_star), w0, sgd_lrs[name], tol, SGD_MAX_STEPS, per_example=True,
-                          rng=order)
+            gd = descend(X[name], w_star, w0, lrs[name], tol, GD_MAX_STEPS)
+            sgd = descend(X[name], w_star, w0, sgd_lrs[name], tol, SGD_MAX_STEPS, per_example=True,
+                          order_seed=derived_seed(seed, SGD_STREAM))
             descents[name] = Descent(
                 steps=gd["steps"], gd_same_sign_update_fraction=gd["same_sign_update_fraction"],
                 gd_path=gd["path"].tolist(), sgd_steps=sgd["steps"],
