@@ -1,16 +1,14 @@
-"""Figures and the HTML section of the zig-zag study (see :mod:`signnet.studies.zigzag`).
+"""Figures, ``results.json`` and the HTML page of the zig-zag study (Q&A seed 002).
 
-:func:`html_section` turns the ``results`` dict of
-:func:`signnet.studies.zigzag.run_zigzag` into one HTML ``<section>``: the
-claim and its source, the exact reason (``dL/dw = (dL/dz) * a``), a table and
-verdict per measurement (sign coherence, trajectories, training curves) and the
-three figures, read from the output folder and inlined. :func:`_plot` draws
-those figures (:data:`FIGURES`): sign-coherent shares against theory, descent
-paths over the loss contours, and training-loss curves. :func:`section_html`
-reads a finished run back from ``results.json``.
-
-The claim, its source, the figure names and the activation labels live here
-and are imported by the measurement module, so the dependency runs one way.
+:func:`write_report` takes the :class:`~.results.ZigzagResults` of
+:func:`signnet.experiments.zigzag.run.compute_zigzag` and writes into ``out``:
+``results.json`` (its ``to_dict()`` plus the provenance block of
+:func:`~signnet.report.artifacts.run_metadata`), the figures (:data:`FIGURES`)
+and ``index.html``. The HTML comes from the jinja2 templates in ``templates/``
+(one per section: the claim, sign coherence, trajectories, training curves),
+with the verdicts as computed by the run; nothing here changes a number.
+:func:`section_html` reads a finished run back from ``results.json`` and returns
+its ``<section>`` (for ``signnet reproduce --all``).
 """
 
 from __future__ import annotations
@@ -19,26 +17,22 @@ import json
 from pathlib import Path
 
 import numpy as np
+from markupsafe import Markup
 
-from signnet.report.artifacts import save_figure
-from signnet.report.html import image, paragraph, section, table, verdict
+from signnet.experiments.zigzag.results import ACT_LABELS, ZigzagResults
+from signnet.report.artifacts import atomic_write_json, atomic_write_text, run_metadata, save_figure
+from signnet.report.render import render
 
-CLAIM = ("When the input of a neuron is always positive, the gradient on its weights is always all positive "
-         "or all negative, so updates zig-zag; zero-centred data and activations help.")
-SOURCE = ("Q&A seed 002: \u201cWhat is the problem with training Neural Networks with back propagation with "
-          "activation functions that only output positive values?\u201d")
 FIGURES = ("coherence.png", "trajectories.png", "training_curves.png")
-ACT_LABELS = {"sigmoid": "sigmoid", "sigmoid_centered": "sigmoid \u2212 1/2", "tanh": "tanh"}
+TITLE = "signnet zigzag: all-positive inputs and same-sign gradients"
 
 
-# --------------------------------------------------------------------------- figures and report
+# --------------------------------------------------------------------------- figures
 
-def _plot(results: dict, out: Path) -> None:
-    import matplotlib
-    matplotlib.use("Agg")
+def _plot_coherence(r: dict, path: Path) -> None:
     import matplotlib.pyplot as plt
 
-    cases = results["coherence"]["cases"]
+    cases = r["coherence"]["cases"]
     fig, ax = plt.subplots(figsize=(10, 4.2))
     xs = np.arange(len(cases))
     ax.bar(xs - 0.2, [c["per_example"] for c in cases], 0.4, label="per-example gradients")
@@ -51,59 +45,70 @@ def _plot(results: dict, out: Path) -> None:
     ax.legend(fontsize=8, loc="upper center", ncol=3, frameon=False)
     ax.set_title("Share of weight-gradient vectors whose non-zero coordinates share one sign")
     fig.subplots_adjust(left=0.07, right=0.99, top=0.92, bottom=0.2)
-    save_figure(fig, out / FIGURES[0])
+    save_figure(fig, path)
 
-    traj = results["trajectory"]
-    fig, axes = plt.subplots(1, 3, figsize=(15, 4.6))
-    w_star = np.array(traj["w_star"])
-    g1, g2 = np.meshgrid(np.linspace(-0.4, 1.6, 200), np.linspace(-1.6, 0.4, 200))
-    for ax, name in zip(axes[:2], ("positive", "centered")):
-        s = traj["settings"][name]
-        H = np.array(s["hessian"])
-        d1, d2 = g1 - w_star[0], g2 - w_star[1]
-        loss = 0.5 * (H[0, 0] * d1 ** 2 + 2 * H[0, 1] * d1 * d2 + H[1, 1] * d2 ** 2)
-        ax.contour(g1, g2, loss, levels=np.geomspace(2e-3, loss.max(), 12), cmap="viridis", linewidths=0.8,
-                   alpha=0.7)
-        sgd = np.array(s["sgd_path"])
-        ax.plot(sgd[:, 0], sgd[:, 1], "-", color="tab:orange", lw=0.8, alpha=0.8,
-                label=f"per-example SGD ({s['sgd_steps']} steps)")
-        gd = np.array(s["gd_path"])
-        ax.plot(gd[:, 0], gd[:, 1], ".-", color="tab:blue", ms=3, lw=1,
-                label=f"gradient descent ({s['steps']} steps)")
-        ax.plot(*w_star, "r*", ms=12, label="optimum (1, \u22121)")
-        title = "positive inputs x ~ U(0,1)\u00b2" if name == "positive" else "centred inputs"
-        ax.set_title(f"{title}: condition number {s['condition_number']:.1f}", fontsize=10)
-        ax.set_xlabel("w1")
-        ax.set_ylabel("w2")
-        ax.set_aspect("equal")
-        ax.legend(fontsize=7.5, loc="lower left")
-    ax = axes[2]
-    for name, color in (("positive", "tab:red"), ("centered", "tab:green")):
-        s = traj["settings"][name]
-        gd = np.array(s["gd_path"])
-        ax.semilogy(np.linalg.norm(gd - w_star, axis=1) + 1e-12, color=color, label=f"GD, {name}")
-        sgd = np.array(s["sgd_path"])
-        ax.semilogy(np.linalg.norm(sgd - w_star, axis=1) + 1e-12, color=color, ls=":", label=f"SGD, {name}")
-    ax.axhline(traj["tol"], color="grey", lw=0.7)
-    ax.set_xlabel("step")
-    ax.set_ylabel("||w \u2212 w*||")
-    ax.set_title("Distance to the optimum")
-    ax.legend(fontsize=8)
-    fig.subplots_adjust(left=0.05, right=0.99, top=0.92, bottom=0.11, wspace=0.28)
-    save_figure(fig, out / FIGURES[1])
 
-    tr = results["training"]
+def _plot_trajectories(r: dict, path: Path) -> None:
+    import matplotlib.pyplot as plt
+
+    traj = r["trajectory"]
+    fig, axes = plt.subplots(len(traj["optima"]), 3, figsize=(15, 4.6 * len(traj["optima"])), squeeze=False)
+    for row, opt in zip(axes, traj["optima"], strict=True):
+        w_star = np.array(opt["w_star"])
+        lo, hi = np.minimum(w_star, 0) - 0.6, np.maximum(w_star, 0) + 0.6
+        g1, g2 = np.meshgrid(np.linspace(lo[0], hi[0], 200), np.linspace(lo[1], hi[1], 200))
+        star = f"({w_star[0]:g}, {w_star[1]:g})".replace("-", "\u2212")
+        for ax, name in zip(row[:2], ("positive", "centered"), strict=True):
+            H = np.array(traj["settings"][name]["hessian"])
+            run = opt["descents"][name]
+            d1, d2 = g1 - w_star[0], g2 - w_star[1]
+            loss = 0.5 * (H[0, 0] * d1 ** 2 + 2 * H[0, 1] * d1 * d2 + H[1, 1] * d2 ** 2)
+            ax.contour(g1, g2, loss, levels=np.geomspace(2e-3, loss.max(), 12), colors="0.6", linewidths=0.7)
+            sgd = np.array(run["sgd_path"])
+            ax.plot(sgd[:, 0], sgd[:, 1], "-", color="tab:orange", lw=0.8, alpha=0.8,
+                    label=f"per-example SGD ({run['sgd_steps']} steps)")
+            gd = np.array(run["gd_path"])
+            ax.plot(gd[:, 0], gd[:, 1], ".-", color="tab:blue", ms=3, lw=1,
+                    label=f"gradient descent ({run['steps']} steps)")
+            ax.plot(*w_star, "r*", ms=12, label=f"optimum {star}")
+            title = "positive inputs x ~ U(0,1)\u00b2" if name == "positive" else "centred inputs"
+            ax.set_title(f"w* = {star}, {title}: condition number "
+                         f"{traj['settings'][name]['condition_number']:.1f}", fontsize=10)
+            ax.set_xlim(lo[0], hi[0])
+            ax.set_ylim(lo[1], hi[1])
+            ax.set_xlabel("w1")
+            ax.set_ylabel("w2")
+            ax.set_aspect("equal")
+            ax.legend(fontsize=7.5, loc="best")
+        ax = row[2]
+        for name, words, color in (("positive", "positive", "tab:red"), ("centered", "centred", "tab:green")):
+            run = opt["descents"][name]
+            for key, ls, what in (("gd_path", "-", "GD"), ("sgd_path", ":", "SGD")):
+                p = np.array(run[key])
+                ax.semilogy(np.linalg.norm(p - w_star, axis=1) + 1e-12, color=color, ls=ls, label=f"{what}, {words}")
+        ax.axhline(traj["tol"], color="grey", lw=0.7, label=f"tolerance {traj['tol']:g}")
+        ax.set_xlabel("step")
+        ax.set_ylabel("||w \u2212 w*||")
+        ax.set_title(f"Distance to the optimum {star}", fontsize=10)
+        ax.legend(fontsize=8)
+    fig.subplots_adjust(left=0.05, right=0.99, top=0.95, bottom=0.06, wspace=0.28, hspace=0.3)
+    save_figure(fig, path)
+
+
+def _plot_curves(r: dict, path: Path) -> None:
+    import matplotlib.pyplot as plt
+
+    tr = r["training"]
     fig, ax = plt.subplots(figsize=(9, 4.8))
     colors = {"sigmoid": "tab:red", "sigmoid_centered": "tab:purple", "tanh": "tab:blue"}
     for c in tr["conditions"]:
         curves = np.array(c["loss"])
         ep = np.arange(curves.shape[1])
         mean = np.exp(np.log(np.clip(curves, 1e-8, None)).mean(0))
-        ls = "-" if c["centered"] else "--"
-        ax.plot(ep, mean, ls, color=colors[c["activation"]], label=c["label"])
+        ax.plot(ep, mean, "-" if c["centered"] else "--", color=colors[c["activation"]], label=c["label"])
         if curves.shape[0] > 1:
             ax.fill_between(ep, curves.min(0), curves.max(0), color=colors[c["activation"]], alpha=0.12)
-    ax.axhline(tr["threshold"], color="grey", lw=0.7, ls="-.")
+    ax.axhline(tr["threshold"], color="grey", lw=0.7, ls="-.", label=f"threshold {tr['threshold']:g}")
     ax.set_yscale("log")
     ax.set_ylim(top=4)
     ax.set_xlabel("epoch")
@@ -112,113 +117,81 @@ def _plot(results: dict, out: Path) -> None:
                  "(geometric mean, band = min..max)", fontsize=10)
     ax.legend(fontsize=8)
     fig.subplots_adjust(left=0.09, right=0.99, top=0.92, bottom=0.11)
-    save_figure(fig, out / FIGURES[2])
+    save_figure(fig, path)
 
 
-def _fmt(v, digits: int = 3) -> str:
-    if v is None:
-        return "not reached"
-    return f"{v:.{digits}f}" if isinstance(v, float) else str(v)
+def plot(r: dict, out: Path) -> None:
+    """Draw :data:`FIGURES` into ``out`` from a results dict (``results.json``)."""
+    import matplotlib
+    matplotlib.use("Agg")
+    for draw, name in zip((_plot_coherence, _plot_trajectories, _plot_curves), FIGURES, strict=True):
+        draw(r, out / name)
 
 
-def _fmt_epochs(v) -> str:
-    return "not reached" if v is None else f"{v:g}"
+# --------------------------------------------------------------------------- HTML
+
+def _steps(v) -> str:
+    return "not reached" if v is None else str(v)
 
 
-def _slope_note(med_stay: dict) -> str:
-    """Compare what centring the sigmoid buys with what tanh (centred and 4x steeper) buys, centred inputs."""
-    sig, csig, tanh = (med_stay[(a, True)] for a in ("sigmoid", "sigmoid_centered", "tanh"))
-    if None in (sig, csig, tanh):
-        return ""
-    return (f"With centred inputs, centring the sigmoid's output alone takes it from {sig:g} to {csig:g} epochs; "
-            f"tanh, which is also four times steeper, needs {tanh:g}: "
-            + ("most of tanh's lead comes from its slope, not its centring." if sig - csig < csig - tanh
-               else "centring accounts for most of tanh's lead."))
-
-
-def html_section(results: dict, out: Path) -> str:
-    """The zig-zag report as one HTML ``<section>``, figures read from ``out`` and inlined."""
-    out = Path(out)
-    coh, traj, tr = results["coherence"], results["trajectory"], results["training"]
-    pos, cen = coh["positive_inputs"], coh["centered_inputs"]
-    s = results["summary"]
+def _context(r: dict, out: Path) -> dict:
+    """What the templates show: the results dict, the verdicts per section and the table rows."""
+    coh, traj, tr = r["coherence"], r["trajectory"], r["training"]
+    groups = {k: [v for v in r["checks"] if v["key"].startswith(k + ".")]
+              for k in ("coherence", "trajectory", "training")}
     case_rows = [[c["case"], c["d"], c["input_mean"], c["input_negative_fraction"], c["per_example"],
                   c["theory_per_example"], c["minibatch"], c["n_per_example"], c["n_all_zero_per_example"]]
                  for c in coh["cases"]]
-    tp, tc = traj["settings"]["positive"], traj["settings"]["centered"]
-    traj_rows = [
-        ["positive x ~ U(0,1)\u00b2", tp["condition_number"], tp["lr"], _fmt(tp["steps"]), tp["sgd_lr"],
-         _fmt(tp["sgd_steps"]), tp["sgd_same_sign_update_fraction"]],
-        ["centred (same points minus mean)", tc["condition_number"], tc["lr"], _fmt(tc["steps"]), tc["sgd_lr"],
-         _fmt(tc["sgd_steps"]), tc["sgd_same_sign_update_fraction"]],
-    ]
-    curve_rows = [[c["label"], ", ".join(_fmt(e) for e in c["epochs_to_threshold"]),
-                   ", ".join(_fmt(e) for e in c["epochs_to_stay_below"]), c["final_loss_mean"],
+    traj_rows = []
+    for o in traj["optima"]:
+        for name, words in (("positive", "positive x ~ U(0,1)\u00b2"),
+                            ("centered", "centred (same points minus mean)")):
+            s, d = traj["settings"][name], o["descents"][name]
+            traj_rows.append([f"({o['w_star'][0]:g}, {o['w_star'][1]:g}) {o['name']}", words, s["condition_number"],
+                              s["lr"], _steps(d["steps"]), d["gd_same_sign_update_fraction"], s["sgd_lr"],
+                              _steps(d["sgd_steps"]), d["sgd_same_sign_update_fraction"]])
+    draw_rows = []
+    for o in traj["optima"]:
+        ratios = [x for x in o["draw_ratios"] if x is not None]
+        draw_rows.append([f"({o['w_star'][0]:g}, {o['w_star'][1]:g}) {o['name']}", o["steps_ratio"],
+                          min(ratios) if ratios else None, float(np.median(ratios)) if ratios else None,
+                          max(ratios) if ratios else None, f"{o['draws_centred_faster']} of {traj['draws']}",
+                          f"{o['draws_gap_larger_here']} of {traj['draws']}"])
+    curve_rows = [[c["label"], ", ".join(_steps(e) for e in c["epochs_to_threshold"]),
+                   ", ".join(_steps(e) for e in c["epochs_to_stay_below"]), c["final_loss_mean"],
                    c["largest_rise"], float(np.mean(c["test_accuracy"]))] for c in tr["conditions"]]
-    ratio = traj["steps_ratio"]
-    med_stay = {(c["activation"], c["centered"]): c["median_epochs_to_stay_below"] for c in tr["conditions"]}
-    parts = [
-        paragraph(f"Source: {SOURCE} The claim (CS231n, quoted there): \u201c{CLAIM}\u201d"),
-        paragraph(
-            "The exact reason: for one example and a unit z = w\u00b7a + b, "
-            "\u2202L/\u2202w = (\u2202L/\u2202z)\u00b7a, "
-            "the upstream scalar times the input vector. When a \u2265 0, every non-zero coordinate has the sign "
-            "of \u2202L/\u2202z. This holds for each example; a minibatch mean sums upstream scalars of both signs "
-            "and need not be coherent. A gradient counts as coherent when all its non-zero coordinates share a "
-            "sign; all-zero gradients are left out (counted in the table)."),
-        paragraph(
-            f"Per-example coherence: {pos['per_example']:.3f} with positive (sigmoid) inputs, d = {pos['d']} "
-            f"(theory 1) versus {cen['per_example']:.3f} with tanh inputs (2/2^d = {coh['theory_centered']:.3f} "
-            f"for independent symmetric inputs; trained hidden units are not independent, so the measured value "
-            f"differs from it). Minibatch means: {pos['minibatch']:.3f} versus {cen['minibatch']:.3f}. "
-            f"Verdict on \u201call positive or all negative\u201d: "
-            f"{verdict(s['per_example_claim_holds'], 'holds exactly for every per-example gradient', 'fails')} "
-            f"with non-negative inputs; it does not carry over to minibatch means (only {pos['minibatch']:.3f} "
-            f"of those are coherent with sigmoid inputs).", raw=True),
-        table(["measured layer", "d", "input mean", "inputs < 0", "per-example coherent", "theory",
-               "minibatch coherent", "per-example gradients", "all-zero (left out)"], case_rows),
-        image(out / FIGURES[0], "Sign-coherent share of weight gradients."),
-        paragraph(
-            f"Trajectories: gradient descent from w = 0 with lr = {traj['lr_fraction_of_2_over_L_max']:g} \u00d7 "
-            f"2/L_max for each setting (L_max the largest Hessian eigenvalue; the same rule keeps both equally "
-            f"far from instability). Steps to ||w \u2212 w*|| \u2264 {traj['tol']:g}: {_fmt(traj['steps_positive'])} "
-            f"with positive inputs versus {_fmt(traj['steps_centered'])} centred (ratio {_fmt(ratio, 1)}). "
-            f"Positive inputs add \u03bc\u03bc\u1d40 to the Hessian: the (1, \u22121) direction the optimum needs "
-            f"becomes the flat one. Per-example SGD (step 1/max\u2099||x\u2099||\u00b2 for each): "
-            f"{_fmt(traj['sgd_steps_positive'])} versus {_fmt(traj['sgd_steps_centered'])} steps; with positive "
-            f"inputs {tp['sgd_same_sign_update_fraction']:.3f} of its updates have both coordinates of one sign "
-            f"(the zig-zag), centred {tc['sgd_same_sign_update_fraction']:.3f}. Verdict: "
-            f"{verdict(s['trajectory_centered_faster'], 'centring speeds convergence', 'no speed-up')}.", raw=True),
-        table(["inputs", "condition number", "GD lr", "GD steps", "SGD lr", "SGD steps",
-               "SGD updates with one sign"], traj_rows),
-        image(out / FIGURES[1], "Paths in the (w1, w2) plane over the loss contours, and distance to the optimum."),
-        paragraph(
-            f"Training curves: digits, 64\u219232\u219210 MLP, plain SGD lr {tr['lr']:g}, minibatch "
-            f"{tr['batch_size']}, {tr['epochs']} epochs, {tr['seeds']} seed(s). \u201cCentred sigmoid\u201d is "
-            "sigmoid(x) \u2212 1/2: the slope of a sigmoid with a zero-centred output, so comparing it with the "
-            "sigmoid isolates centring, whereas tanh(x) = 2\u00b7sigmoid(2x) \u2212 1 is also four times steeper. "
-            f"Epochs (per seed) until the training loss first reaches {tr['threshold']:g}, and after which it "
-            "stays below it; \u201clargest rise\u201d is the most the loss climbed above its best value so far "
-            "(spikes, i.e. instability)."),
-        table(["hidden units, inputs", "epochs to threshold", "epochs to stay below", "final loss (mean)",
-               "largest rise", "test accuracy"], curve_rows),
-        paragraph(
-            "Median epochs to stay below the threshold, uncentred \u2192 centred inputs: "
-            + "; ".join(f"{ACT_LABELS[a]} {_fmt_epochs(med_stay[(a, False)])} \u2192 "
-                        f"{_fmt_epochs(med_stay[(a, True)])}" for a in ACT_LABELS)
-            + ". Verdict on \u201czero-centred data and activations help\u201d: "
-            + verdict(s["centering_helps"], "holds here (never slower)", "not borne out here") + ". "
-            + _slope_note(med_stay), raw=True),
-        image(out / FIGURES[2], "Training loss per epoch; dashed: uncentred inputs, solid: centred."),
-        paragraph(f"Seed {results['seed']}; {results['elapsed_seconds']:.1f} s"
-                  + (" (quick mode: fewer epochs and seeds; numbers are indicative only)."
-                     if results["config"]["quick"] else ".")),
-    ]
-    return section("All-positive inputs give same-sign gradients (zig-zag)", *parts, anchor="zigzag")
+    H = np.array(traj["settings"]["positive"]["hessian"])
+    steep = np.linalg.eigh(H)[1][:, -1]
+    steep = steep * np.sign(steep.sum())
+    med = {(c["activation"], c["centered"]): c["median_epochs_to_stay_below"] for c in tr["conditions"]}
+    med_stay = [[ACT_LABELS[a]] + ["not reached" if med[(a, c)] is None else f"{med[(a, c)]:g}" for c in (False, True)]
+                for a in ACT_LABELS]
+    return {"r": r, "out": out, "figures": {name: out / name for name in FIGURES}, "verdicts": groups,
+            "case_rows": case_rows, "traj_rows": traj_rows, "draw_rows": draw_rows, "curve_rows": curve_rows,
+            "steep": [float(steep[0]), float(steep[1])], "med_stay": med_stay,
+            "steep_angle": float(np.degrees(np.arccos(min(1.0, abs(steep.sum()) / np.sqrt(2))))),
+            "quick": bool(r["config"]["quick"])}
+
+
+def html_section(r: dict, out: Path) -> str:
+    """The zig-zag report as one HTML ``<section>``, figures read from ``out`` and inlined."""
+    return render("zigzag/section.html.j2", **_context(r, Path(out)))
 
 
 def section_html(out_dir: Path) -> str:
     """Read ``out_dir/results.json`` and its figures and return the zig-zag ``<section>``."""
     out_dir = Path(out_dir)
-    results = json.loads((out_dir / "results.json").read_text(encoding="utf-8"))
-    return html_section(results, out_dir)
+    return html_section(json.loads((out_dir / "results.json").read_text(encoding="utf-8")), out_dir)
+
+
+def write_report(results: ZigzagResults, out: Path) -> dict:
+    """Write ``results.json``, the figures and ``index.html`` into ``out``; return the ``results.json`` dict."""
+    out = Path(out)
+    r = results.to_dict()
+    r.update(run_metadata(results.config, results.seed))
+    plot(r, out)
+    atomic_write_json(out / "results.json", r)
+    page = render("page.html.j2", title=TITLE, intro="", sections=[Markup(html_section(r, out))],
+                  footer="Generated by signnet zigzag; self-contained, opens offline.")
+    atomic_write_text(out / "index.html", page)
+    return r
