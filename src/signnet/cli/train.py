@@ -118,7 +118,7 @@ def run(args) -> int:
                     method=args.method, transform=args.transform, strength=args.strength, head=head)
     history = fit(model, X_tr, y_tr, epochs=args.epochs, lr=args.lr, optimizer=args.optimizer,
                   batch_size=args.batch_size, weight_decay=args.weight_decay, patience=args.patience,
-                  seed=args.seed, progress=not args.json)
+                  seed=args.seed, progress=not args.json, threads="auto")
     config = {k: v for k, v in config_of(args).items() if k != "hidden_sizes"}
     result = {
         "problem": args.problem, "weights": args.weights,
