@@ -334,3 +334,25 @@ def test_page_words_follow_the_verdicts(quick_run):
     page = html_section(edited, out)
     assert "not every transform costs test error here" in page and "they are not free" not in page
     assert "relu 0.90×" in page
+
+
+@pytest.mark.parametrize("method", ["none", "penalty_1", "lagrangian_inequality"])
+def test_a_diverging_method_is_named_with_its_epoch(method):
+    from signnet.experiments.positive_output.lagrangian import train_lagrangian
+    from signnet.experiments.positive_output.methods import QUICK, train_direct
+
+    cfg = {**QUICK, "hidden": [8], "epochs": 20, "lagrangian_epochs": 20, "lr": 1e30}
+    data = make_data(50, 10, 0.1, seed=0)
+    train = train_lagrangian if method.startswith("lagrangian") else train_direct
+    with pytest.raises(SignnetError, match=rf"{re.escape(method)} diverged at epoch 2 \(loss inf\)"):
+        train(method, data, cfg, 0)
+
+
+def test_the_plain_slack_diagnostic_stops_where_it_diverges_and_records_until_then():
+    from signnet.experiments.positive_output.lagrangian import train_lagrangian
+    from signnet.experiments.positive_output.methods import QUICK
+
+    cfg = {**QUICK, "hidden": [8], "lagrangian_epochs": 20, "lr": 1e30}
+    _, rec, info = train_lagrangian("lagrangian_slack", make_data(50, 10, 0.1, seed=0), cfg, 0, plain_slack=True)
+    assert info["diverged_at_epoch"] == 2 and info["formulation"] == "Lagrangian"
+    assert len(rec.arrays()["min_prediction"]) == info["diverged_at_epoch"] - 1

@@ -70,7 +70,9 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from signnet.experiments.positive_output.methods import FORMS, Recorder, check_finite, cosine, initial_model
+from signnet.errors import SignnetError
+from signnet.experiments.positive_output.methods import FORMS, Recorder, cosine, initial_model
+from signnet.train.loop import Step, train_loop
 
 
 def problem_class():
@@ -122,7 +124,7 @@ def problem_class():
 
 
 def train_lagrangian(method: str, data: dict, cfg: dict, seed: int, *, plain_slack: bool = False):
-    """Descent on the weights (and slacks), ascent on the multipliers, with cooper.
+    """Descent on the weights (and slacks), ascent on the multipliers, with cooper, on :func:`signnet.train.train_loop`.
 
     ``lagrangian_inequality``: plain Lagrangian, ``AlternatingDualPrimalOptimizer`` (the
     multipliers move first, so the weight step already sees the raised ``lambda``).
@@ -130,7 +132,13 @@ def train_lagrangian(method: str, data: dict, cfg: dict, seed: int, *, plain_sla
     updated every ``slack_dual_every`` steps with step ``eta_mu = rho`` (the method of
     multipliers: the primal problem is approximately minimised between two dual updates),
     using cooper's ``ConstraintState(contributes_to_dual_update=False)`` on the other steps.
-    ``plain_slack=True``: the same slack run with the plain Lagrangian formulation (diagnostic).
+    ``plain_slack=True``: the same slack run with the plain Lagrangian formulation (diagnostic);
+    it stops where the loss or a multiplier stops being finite and reports that epoch.
+
+    cooper's ``roll`` does its own forward, backward and primal and dual steps,
+    so it is the loop's custom ``step=``; the loop owns the epochs, the cosine
+    schedule of the primal learning rate, the divergence check and the
+    per-epoch record (``on_step=``).
     """
     import cooper
 
@@ -146,30 +154,40 @@ def train_lagrangian(method: str, data: dict, cfg: dict, seed: int, *, plain_sla
     dual = torch.optim.SGD(cmp.dual_parameters(), lr=dual_lr, maximize=True)
     name = cfg["inequality_optimizer"] if form == "inequality" else cfg["slack_optimizer"]
     optimizer = getattr(cooper.optim, name)(cmp=cmp, primal_optimizers=primal, dual_optimizers=dual)
-    sched = cosine(primal[0], epochs, cfg["lr_floor"])
     every = cfg["slack_dual_every"] if form == "slack" else 1
     multiplier = cmp.nonneg.multiplier
     rec = Recorder()
-    model.train()
-    diverged_at = None
-    for epoch in range(epochs):
-        rollout = optimizer.roll(compute_cmp_state_kwargs={"dual_update": epoch % every == every - 1})
-        sched.step()
-        pred = rollout.cmp_state.misc["pred"]
-        if not torch.isfinite(rollout.loss.detach()) or not torch.isfinite(multiplier.weight.detach()).all():
-            if not plain_slack:
-                check_finite(torch.tensor(float("nan")), method, epoch)
-            diverged_at = epoch + 1
-            break
-        rec.predictions(pred)
+    diverged_at, violation = None, None
+
+    def step(s: Step) -> torch.Tensor:
+        """cooper's ``roll``: its own forward, backward and primal / dual steps; returns ``f(theta)``."""
+        nonlocal violation
+        rollout = optimizer.roll(compute_cmp_state_kwargs={"dual_update": s.epoch % every == every - 1})
+        s.output = rollout.cmp_state.misc["pred"][:, None]  # (n, 1): the predictions before this step's update
+        violation = rollout.cmp_state.misc["violation"]  # (n,): g(theta) or h(theta, s) before the update
+        return rollout.loss.detach()
+
+    def on_step(s: Step) -> bool | None:
+        nonlocal diverged_at
         lam = multiplier.weight.detach()
+        if not torch.isfinite(s.loss) or not torch.isfinite(lam).all():
+            if not plain_slack:
+                raise SignnetError(f"Method {method} diverged at epoch {s.epoch + 1} (loss {float(s.loss)}); "
+                                   f"lower the learning rates.")
+            diverged_at = s.epoch + 1
+            return True  # stop: the diagnostic records where plain descent-ascent diverged
+        rec.predictions(s.output[:, 0])
         size = lam if form == "inequality" else lam.abs()
         # share of multipliers pushing their prediction up: lambda_i > 0, or mu_i < 0 in the slack form
         rec.add(multiplier_mean=size.mean(), multiplier_max=size.max(),
                 active=((lam > 0) if form == "inequality" else (lam < 0)).float().mean())
         if form == "slack":
-            rec.add(max_abs_residual=rollout.cmp_state.misc["violation"].abs().max())
-    model.eval()
+            rec.add(max_abs_residual=violation.abs().max())
+        return None
+
+    train_loop(model, data["X_train"], data["y_train"], epochs=epochs, step=step,
+               scheduler=cosine(primal[0], epochs, cfg["lr_floor"]), on_step=on_step,
+               diverge="stop" if plain_slack else "raise", name=method)
 
     def predict(X_: torch.Tensor) -> torch.Tensor:
         with torch.no_grad():

@@ -39,8 +39,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from signnet.errors import SignnetError
 from signnet.nn.networks import MLP
+from signnet.train.loop import Step, train_loop
 
 ALPHAS = (0.1, 1.0, 10.0, 100.0)
 PENALTIES = tuple(f"penalty_{a:g}" for a in ALPHAS)
@@ -123,12 +123,9 @@ class Recorder:
         return {k: torch.stack(v).double().numpy() for k, v in self.rows.items() if v}
 
 
-def check_finite(value: torch.Tensor, method: str, epoch: int) -> None:
-    """Raise a :class:`~signnet.errors.SignnetError` naming ``method`` and the 1-based epoch if ``value`` is not
-    finite."""
-    if not torch.isfinite(value):
-        raise SignnetError(f"Method {method} diverged at epoch {epoch + 1} (loss {float(value)}); "
-                           f"lower the learning rates.")
+def mse(output: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """``(1/n) sum_i (yhat_i - y_i)^2`` for ``output (n, 1)`` and ``target (n,)``."""
+    return F.mse_loss(output[:, 0], target)
 
 
 Predict = Callable[[torch.Tensor], torch.Tensor]
@@ -137,6 +134,12 @@ Predict = Callable[[torch.Tensor], torch.Tensor]
 def train_direct(method: str, data: dict, cfg: dict, seed: int) -> tuple[Predict, Recorder, dict]:
     """``none``, ``penalty_<alpha>`` and the output transforms: Adam on a mean-squared-error loss.
 
+    Trained by :func:`signnet.train.train_loop` (full batch, one step per epoch):
+    the transform is its ``transform=`` hook, the penalty an ``extra_loss=`` term,
+    the cosine decay its ``scheduler=`` and the record an ``on_step=`` callback.
+    A non-finite loss raises a :class:`~signnet.errors.SignnetError` naming the
+    method and the epoch.
+
     Returns ``predict(X) -> (m,)`` (the trained network, transform applied), the
     per-epoch record of the training predictions (before each update) and the
     method's settings (``alpha``, ``transform``, ``epochs``).
@@ -144,24 +147,16 @@ def train_direct(method: str, data: dict, cfg: dict, seed: int) -> tuple[Predict
     model = initial_model(cfg, seed)
     transform = TRANSFORMS.get(method)
     alpha = penalty_alpha(method)
-    X, y = data["X_train"], data["y_train"]
     opt = torch.optim.Adam(model.parameters(), lr=cfg["lr"])
-    sched = cosine(opt, cfg["epochs"], cfg["lr_floor"])
     rec = Recorder()
-    model.train()
-    for epoch in range(cfg["epochs"]):
-        out = model(X)[:, 0]
-        pred = transform(out) if transform is not None else out
-        loss = F.mse_loss(pred, y)
-        if alpha:
-            loss = loss + alpha * F.relu(-pred).square().mean()
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        opt.step()
-        sched.step()
-        check_finite(loss.detach(), method, epoch)
-        rec.predictions(pred.detach())
-    model.eval()
+
+    def penalty(step: Step) -> torch.Tensor:  # alpha * (1/n) sum_i relu(-yhat_i)^2; step.output is (n, 1)
+        return alpha * F.relu(-step.output[:, 0]).square().mean()
+
+    train_loop(model, data["X_train"], data["y_train"], epochs=cfg["epochs"], optimizer=opt, loss=mse,
+               transform=transform, extra_loss=(penalty,) if alpha else (),
+               scheduler=cosine(opt, cfg["epochs"], cfg["lr_floor"]),
+               on_step=lambda step: rec.predictions(step.output.detach()[:, 0]), name=method)
 
     def predict(X_: torch.Tensor) -> torch.Tensor:
         with torch.no_grad():
