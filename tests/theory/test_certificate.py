@@ -179,7 +179,7 @@ def check_path(net, hops, total_sign, output_unit):
     """Every hop follows a real weight of the stated sign; the signs multiply to ``total_sign``."""
     assert hops[0].layer == -1
     prod = 1
-    for prev, hop in zip(hops, hops[1:]):
+    for prev, hop in zip(hops, hops[1:], strict=False):
         if hop.sign != 0:
             w = float(net[hop.layer].weight.detach()[hop.unit, prev.unit])
             assert np.sign(w) == hop.sign
@@ -256,12 +256,30 @@ def test_conv_net_needs_an_input_shape():
 
 
 # ------------------------------------------------------------------ errors
-@pytest.mark.parametrize("module, pattern", [(nn.BatchNorm1d(3), "BatchNorm1d"), (nn.Softmax(dim=1), "Softmax"),
-                                             (nn.Flatten(0), "batch dimension")])
-def test_unsupported_modules_are_named(module, pattern):
+UNKNOWN = ("certify does not know this module type; build the model from Linear, SignedLinear, Conv1d/2d/3d, "
+           "SignedConv2d, max/average pooling, Flatten, Unflatten, Identity, Dropout and element-wise activations "
+           "in nn.Sequential containers.")
+
+
+@pytest.mark.parametrize("module, sentence", [
+    (nn.BatchNorm1d(3), "certify refuses module '1' (BatchNorm1d): " + UNKNOWN),
+    (nn.Softmax(dim=1), "certify refuses module '1' (Softmax): " + UNKNOWN),
+    (nn.Flatten(0), "certify refuses module '1' (Flatten): it reshapes the batch dimension, so samples do not stay "
+                    "separate; use start_dim=1 (Flatten) or dim >= 1 (Unflatten)."),
+    (nn.Unflatten(-2, (1, 1)), "certify refuses module '1' (Unflatten): it reshapes the batch dimension, so "
+                               "samples do not stay separate; use start_dim=1 (Flatten) or dim >= 1 (Unflatten)."),
+])
+def test_unsupported_modules_are_refused_by_name(module, sentence):
     net = nn.Sequential(nn.Linear(2, 3), module, nn.Linear(3, 1))
-    with pytest.raises(SignnetError, match=pattern):
-        certify(net)
+    cert = certify(net)
+    assert cert.refused and cert.reason == sentence
+    assert cert.monotone == [] and cert.convex == [] and not cert.preserves_dominance and not cert.is_monotone
+    assert cert.to_dict()["refused"] is True and cert.to_dict()["reason"] == sentence
+    with pytest.raises(SignnetError, match="the certificate has none, since certify refuses"):
+        cert.explain(0, 0)
+    with pytest.raises(SignnetError) as info:
+        certify(net, strict=True)
+    assert str(info.value) == sentence
 
 
 def test_non_finite_weights_are_refused():
@@ -270,6 +288,43 @@ def test_non_finite_weights_are_refused():
         net[2].weight[0, 1] = float("nan")
     with pytest.raises(SignnetError, match="Module 2 .*NaN or infinite"):
         certify(net)
+    net = dnn_plus(2, (3,))
+    with torch.no_grad():
+        net[0].bias[1] = float("inf")
+    with pytest.raises(SignnetError, match=r"Module 0 \(SignedLinear, '0'\) has NaN or infinite values in its bias"):
+        certify(net)
+    net = nn.Sequential(nn.Linear(2, 2), nn.LeakyReLU(float("nan")), nn.Linear(2, 1))
+    with pytest.raises(SignnetError, match=r"Module 1 \(LeakyReLU, '1'\) has negative_slope=nan; .*finite value"):
+        certify(net)
+
+
+@pytest.mark.parametrize("kwargs, monotone", [
+    ({"weights": "nonneg", "method": "project"}, [[1, 1]]),
+    *[({"weights": "nonneg", "method": "reparam", "transform": t}, [[1, 1]]) for t in ("abs", "softplus", "exp",
+                                                                                       "square")],
+    ({"weights": "nonneg", "method": "penalty"}, [[1, 1]]),
+    ({"monotonic_cst": [1, -1]}, [[1, -1]]),
+    ({"monotonic_cst": [1, -1], "method": "reparam"}, [[1, -1]]),
+    ({"weights": "nonneg", "flips": {1: [(0, 0)]}}, [[None, None]]),
+    ({"weights": "nonneg", "method": "reparam", "flips": {0: [(1, 1)]}}, [[1, None]]),
+    ({"weights": "nonneg", "out_features": 2, "head": "regression"}, [[1, 1], [1, 1]]),
+    ({"weights": ["nonneg", [[-1] * 3, [1] * 3]], "out_features": 2, "head": "softmax"}, [[1, 1]]),
+])
+def test_every_network_signnet_builds_is_analysed(kwargs, monotone):
+    torch.manual_seed(0)
+    net = MLP(2, (3,), **kwargs)
+    cert = certify(net, strict=True)
+    assert not cert.refused and cert.reason is None and cert.monotone == monotone
+    assert cert.to_dict()["refused"] is False and cert.to_dict()["reason"] is None
+
+
+def test_reparametrised_conv_net_is_analysed():
+    torch.manual_seed(0)
+    net = nn.Sequential(SignedConv2d(1, 2, 1, sign="nonneg", method="reparam"), nn.ReLU(), nn.AvgPool2d(2),
+                        nn.Flatten(), nn.Unflatten(1, (2, 1)), nn.Flatten(), SignedLinear(2, 1, sign="nonneg"))
+    cert = certify(net, input_shape=(1, 3, 3), strict=True)
+    assert cert.preserves_dominance and cert.monotone == [[1, 1, 0, 1, 1, 0, 0, 0, 0]]  # row and column 2 fall out
+    assert cert.layers[0] == "0: ParametrizedSignedConv2d"
 
 
 def test_plain_torch_modules_nest():

@@ -4,18 +4,22 @@
   solvers in ``_ceiling_sweep`` and ``_ceiling_flow``.
 * :mod:`.orientation` — the best choice of increasing/decreasing per feature.
 * :mod:`.witnesses` — witnesses of Corollaries 1.1.1-1.1.3 in a data set.
-* :mod:`.certificate` — a static, sound certificate of monotonicity and convexity.
+* :mod:`.certificate` — a static, sound certificate of monotonicity and convexity, with its
+  module checks, sign operators and path search in ``_certificate_checks``, ``_certificate_stages``
+  and ``_certificate_paths``; it refuses any model whose computation is not what it reads.
 * :mod:`.dominance` — empirical dominance checks and a search for violating pairs (Theorem 1.1).
+* :mod:`.outputs` — which functions of the outputs both talk about (raw outputs, softmax logit differences).
 """
 
 from signnet.theory.ceiling import CeilingResult, monotone_ceiling
 from signnet.theory.certificate import Certificate, certify
 from signnet.theory.dominance import DominanceReport, Violation, dominance_violations, find_violation
 from signnet.theory.orientation import OrientationResult, best_orientation
+from signnet.theory.outputs import checked_functions, logit_pairs, output_names
 from signnet.theory.witnesses import Witness, corollary_witnesses
 
 __all__ = [
     "CeilingResult", "Certificate", "DominanceReport", "OrientationResult", "Violation", "Witness",
-    "best_orientation", "certify", "corollary_witnesses", "dominance_violations", "find_violation",
-    "monotone_ceiling",
+    "best_orientation", "certify", "checked_functions", "corollary_witnesses", "dominance_violations",
+    "find_violation", "logit_pairs", "monotone_ceiling", "output_names",
 ]

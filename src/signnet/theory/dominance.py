@@ -4,7 +4,7 @@ Theorem 1.1 of Wang et al. ("Why do networks need negative weights?"): a DNN+
 (non-negative weights, non-decreasing activations) preserves element-wise
 dominance. :func:`dominance_violations` tests the statement on sampled
 comparable pairs; :func:`find_violation` searches for a counterexample with
-gradient ascent. Neither proves anything (see :func:`signnet.certificate.certify`
+gradient ascent. Neither proves anything (see :func:`signnet.theory.certificate.certify`
 for a proof); on a DNN+ both must come back empty, on an ordinary network
 trained on XOR both find violations at once.
 
@@ -31,8 +31,8 @@ import numpy as np
 import torch
 from torch import nn
 
-from signnet.theory.certificate import _pairs, output_names
 from signnet.errors import SignnetError
+from signnet.theory.outputs import checked_functions, output_names
 from signnet.train.fit import torch_threads
 
 __all__ = ["DominanceReport", "Violation", "dominance_violations", "find_violation"]
@@ -94,11 +94,7 @@ def _float64(model: nn.Module) -> nn.Module:
 
 def _functions(model: nn.Module, X: torch.Tensor, head: str | None) -> torch.Tensor:
     """The checked functions on a batch: outputs, or logit differences for softmax. Shape (n, n_out)."""
-    out = model(X).reshape(X.shape[0], -1)
-    if head == "softmax":
-        hi, lo = zip(*_pairs(out.shape[1])) if out.shape[1] > 1 else ((), ())
-        return out[:, list(hi)] - out[:, list(lo)]
-    return out
+    return checked_functions(model(X).reshape(X.shape[0], -1), head)
 
 
 def _names(model: nn.Module, sample: torch.Tensor, head: str | None) -> list[str]:
@@ -258,11 +254,13 @@ def _bounds(bounds, model: nn.Module) -> tuple[torch.Tensor, torch.Tensor]:
     if low.ndim == 0 and high.ndim == 0:
         d = _expected_features(model)
         if d is None:
-            raise SignnetError("bounds are two numbers but the model's input size is unknown; give arrays of its shape.")
+            raise SignnetError("bounds are two numbers but the model's input size is unknown; "
+                               "give arrays of its shape.")
         low, high = np.full(d, float(low)), np.full(d, float(high))
     low, high = np.broadcast_arrays(low, high)
     if not (np.isfinite(low).all() and np.isfinite(high).all()) or (low > high).any():
-        raise SignnetError(f"bounds must be finite with low <= high everywhere; got low={low.tolist()}, high={high.tolist()}.")
+        raise SignnetError(f"bounds must be finite with low <= high everywhere; "
+                           f"got low={low.tolist()}, high={high.tolist()}.")
     d = _expected_features(model)
     if d is not None and low.ndim == 1 and low.shape[0] != d:
         raise SignnetError(f"bounds have {low.shape[0]} features but the model expects {d}.")
@@ -337,7 +335,7 @@ def find_violation(model: nn.Module, bounds, n_starts: int = 64, steps: int = 20
                 break
             grads = torch.autograd.grad(gap.sum(), [a, b])
             with torch.no_grad():  # Adam ascent step (betas 0.9, 0.999), written out to stay light
-                for p, g, (m, v) in zip((a, b), grads, moments):
+                for p, g, (m, v) in zip((a, b), grads, moments, strict=True):
                     m.mul_(0.9).add_(g, alpha=0.1)
                     v.mul_(0.999).addcmul_(g, g, value=0.001)
                     p.add_(lr * (m / (1 - 0.9**t)) / ((v / (1 - 0.999**t)).sqrt() + 1e-8))

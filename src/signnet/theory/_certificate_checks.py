@@ -1,0 +1,124 @@
+"""What :func:`signnet.theory.certificate.certify` agrees to analyse, and the sentence when it refuses.
+
+The certificate reads a model's module tree and proves things about the
+composition of its leaves. That is only the computation that runs when
+``model(x)`` is exactly that composition. This module checks it and returns the
+leaves in the order they run, or raises :class:`Refusal` with one sentence that
+names the module (qualified name and type) and why:
+
+* a container is an ``nn.Sequential`` (or a subclass, such as :class:`signnet.MLP`)
+  whose class does not override ``forward`` or anything it calls (``__call__``,
+  ``__iter__``, ...); a subclass that does may compute anything, e.g.
+  ``super().forward(x) - 2 * x[:, :1]``;
+* no module anywhere in the tree has a forward or forward pre-hook, no global
+  module hook is registered (``register_module_forward_hook``), and no instance
+  has ``forward`` (or what calls it) replaced by an attribute;
+* every parameter and buffer is a plain ``torch.Tensor`` / ``nn.Parameter``
+  (a tensor subclass can change what ``F.linear`` computes);
+* no container holds itself (its forward would never end) or ``None``.
+
+Which leaf types are known is decided by ``_certificate_stages``. Tracing the
+forward (``torch.fx``) was not chosen: a trace records one run of Python code and
+bakes in every branch on non-tensor state (``self.training``, a counter, a random
+draw), so the traced graph can differ from what runs next; refusing is sound.
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.modules.module as torch_module
+from torch import nn
+
+# looked up on every module's instance: replacing one changes what ``module(x)`` runs
+_CALL_ATTRS = ("forward", "__call__", "_call_impl", "_wrapped_call_impl", "_conv_forward", "__iter__")
+# looked up on a container's classes below nn.Sequential: what Sequential.forward and Module.__call__ read
+_CONTAINER_ATTRS = ("forward", "__call__", "_call_impl", "_wrapped_call_impl", "__iter__", "__getattribute__",
+                    "__getattr__", "_modules", "_forward_hooks", "_forward_pre_hooks", "_forward_hooks_with_kwargs",
+                    "_forward_hooks_always_called", "_forward_pre_hooks_with_kwargs")
+_GLOBAL_HOOKS = (("_global_forward_pre_hooks", "global forward pre-hook", "register_module_forward_pre_hook", "input"),
+                 ("_global_forward_hooks", "global forward hook", "register_module_forward_hook", "output"))
+_PLAIN_TENSORS = (torch.Tensor, nn.Parameter)
+
+
+class Refusal(Exception):
+    """The model is not analysed; ``str(refusal)`` is the one-sentence reason."""
+
+
+def where(name: str, module: nn.Module) -> str:
+    """``"module 'a.0' (Linear)"``, or ``"the model itself (MLP)"`` for the root."""
+    return f"module '{name}' ({type(module).__name__})" if name else f"the model itself ({type(module).__name__})"
+
+
+def refuse(name: str, module: nn.Module, why: str) -> Refusal:
+    """The refusal ``"certify refuses <where>: <why>."``."""
+    return Refusal(f"certify refuses {where(name, module)}: {why}.")
+
+
+def _check_globals() -> None:
+    for attr, what, register, part in _GLOBAL_HOOKS:
+        hooks = getattr(torch_module, attr, None)
+        if hooks is None:
+            raise Refusal(f"certify refuses every model: this torch version hides its {what}s "
+                          f"(torch.nn.modules.module.{attr}), so certify cannot see what they change.")
+        if len(hooks):
+            raise Refusal(f"certify refuses every model while a {what} is registered "
+                          f"(torch.nn.modules.module.{register}): it can change any module's {part}.")
+
+
+def _check_module(name: str, module: nn.Module) -> None:
+    """Hooks, replaced call methods and tensor subclasses on one module (not its children)."""
+    replaced = [a for a in _CALL_ATTRS if a in vars(module)]
+    if replaced:
+        raise refuse(name, module, f"its {replaced[0]} is replaced on the instance, so what runs is not "
+                                   f"the computation of its class")
+    if len(module._forward_pre_hooks):
+        raise refuse(name, module, "it has a forward pre-hook, which can change its input")
+    if len(module._forward_hooks):
+        raise refuse(name, module, "it has a forward hook, which can change its output")
+    for kind, tensors in (("parameter", module._parameters), ("buffer", module._buffers)):
+        for key, t in tensors.items():
+            if t is not None and type(t) not in _PLAIN_TENSORS:
+                raise refuse(name, module, f"its {kind} '{key}' is a {type(t).__name__}, a tensor subclass "
+                                           f"that can change what torch functions compute")
+
+
+def _check_container(name: str, module: nn.Sequential) -> None:
+    for cls in type(module).__mro__:
+        if cls is nn.Sequential:
+            return
+        hit = [a for a in _CONTAINER_ATTRS if a in vars(cls)]
+        if hit:
+            raise refuse(name, module, f"its class {cls.__name__} overrides {hit[0]}, so what runs need not "
+                                       f"be the composition of its children")
+
+
+def _collect(name: str, module: nn.Module, stack: frozenset, out: list) -> None:
+    if not isinstance(module, nn.Sequential):
+        out.append((name, module))
+        return
+    if id(module) in stack:
+        raise refuse(name, module, "it contains itself, so its forward never ends")
+    _check_container(name, module)
+    for key, child in module._modules.items():
+        qualified = f"{name}.{key}" if name else key
+        if child is None:
+            raise refuse(name, module, f"its child '{qualified}' is None, which cannot be called")
+        _collect(qualified, child, stack | {id(module)}, out)
+
+
+def admitted_leaves(model: nn.Module) -> list[tuple[str, nn.Module]]:
+    """The leaves of ``model`` in the order ``model(x)`` runs them, as ``(qualified name, module)``.
+
+    A leaf is any module that is not an ``nn.Sequential``; a model that is not a
+    Sequential is its own single leaf. Every module of the tree (parametrizations
+    included) is checked, whether it runs or not.
+
+    Raises:
+        Refusal: the computation may differ from the composition of the leaves.
+    """
+    _check_globals()
+    for name, module in model.named_modules():
+        _check_module(name, module)
+    leaves: list[tuple[str, nn.Module]] = []
+    _collect("", model, frozenset(), leaves)
+    return leaves

@@ -1,0 +1,253 @@
+"""The module types :func:`signnet.theory.certificate.certify` knows, as operators on signs.
+
+Each known leaf becomes a :class:`Stage`: an affine map split by the sign of its
+weights (``Linear``, ``SignedLinear``, ``Conv1d/2d/3d``, ``SignedConv2d``, average
+pooling), a max (max pooling), a reshape (``Flatten``, ``Unflatten``) or an
+element-wise map with three properties (monotone, convex, concave). Types match
+exactly (a subclass may compute anything); the one wrapper accepted is
+``torch.nn.utils.parametrize`` with signnet's :class:`~signnet.nn.enforce.SignReparametrization`,
+a deterministic function of stored tensors. Anything else is refused.
+
+Signs are read from the values the layer uses *now* (``module.weight``, through
+any parametrization), never from its declared sign: a ``method="penalty"`` layer
+may hold weights of the wrong sign. They are copied as 0/1 indicators of
+``w > 0`` and ``w < 0`` in the weight's own dtype, so no magnitude can underflow
+or overflow and later changes to the model do not reach the certificate.
+
+The claims concern the real-valued function each module defines. One exception
+is stated here: ``nn.Softplus`` reverts to the identity above ``threshold`` (a
+step down of ``log1p(exp(-threshold)) / |beta|``); it counts as the smooth
+softplus when that step is below float32 rounding of the value there (relative
+``2**-24``; the default ``threshold=20`` gives ``1e-10``), and as neither
+monotone nor convex otherwise.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+from torch.nn.utils import parametrize
+
+from signnet.errors import SignnetError
+from signnet.nn.activations import activation_info
+from signnet.nn.enforce import SignReparametrization
+from signnet.nn.layers import SignedConv2d, SignedLinear
+from signnet.theory._certificate_checks import refuse
+
+F32 = torch.float32  # every analysis tensor, whatever torch's default dtype
+SOFTPLUS_STEP = 2.0 ** -24  # largest relative step of Softplus's reversion counted as rounding
+# element-wise torch activations signnet does not build but certifies: (monotone, convex, concave)
+_EXTRA = {nn.ReLU6: (True, False, False), nn.Hardtanh: (True, False, False), nn.Hardsigmoid: (True, False, False),
+          nn.Softsign: (True, False, False), nn.SELU: (True, False, False), nn.LogSigmoid: (True, False, True),
+          nn.Hardswish: (False, False, False), nn.Mish: (False, False, False)}
+_PASS = (nn.Identity, nn.Dropout, nn.Dropout1d, nn.Dropout2d, nn.Dropout3d)
+_LINEAR = (nn.Linear, SignedLinear)
+_CONV = (nn.Conv1d, nn.Conv2d, nn.Conv3d, SignedConv2d)
+_POOL = {nn.MaxPool1d: F.avg_pool1d, nn.MaxPool2d: F.avg_pool2d, nn.AvgPool1d: F.avg_pool1d, nn.AvgPool2d: F.avg_pool2d}
+_ADAPTIVE = {nn.AdaptiveAvgPool1d: F.adaptive_avg_pool1d, nn.AdaptiveMaxPool1d: F.adaptive_avg_pool1d,
+             nn.AdaptiveAvgPool2d: F.adaptive_avg_pool2d, nn.AdaptiveMaxPool2d: F.adaptive_avg_pool2d}
+_WRAPPER_KEYS = {"__deepcopy__", "__doc__", "__getstate__", "__module__"}  # what parametrize's class adds
+KNOWN = ("Linear, SignedLinear, Conv1d/2d/3d, SignedConv2d, max/average pooling, Flatten, Unflatten, Identity, "
+         "Dropout and element-wise activations")
+
+
+class Op:
+    """A linear map split by sign; ``fwd[s]`` maps a 0/1 batch through the edges of sign ``s``.
+
+    ``forward(x, s)`` and ``vjp(g, s, in_shape)`` are ``> 0`` exactly where a 0/1
+    input reaches through an edge of sign ``s`` (forwards, or backwards from outputs).
+    """
+
+    def __init__(self, fwd: dict):
+        self.fwd = fwd
+
+    def forward(self, x: torch.Tensor, s: int) -> torch.Tensor:
+        return self.fwd[s](x) if s in self.fwd else torch.zeros_like(self.fwd[-s](x))
+
+    def vjp(self, g: torch.Tensor, s: int, in_shape: tuple) -> torch.Tensor:
+        x = torch.zeros((g.shape[0], *in_shape), dtype=F32, requires_grad=s in self.fwd)
+        if s not in self.fwd:
+            return x.detach()
+        with torch.enable_grad():
+            return torch.autograd.grad(self.fwd[s](x), x, g)[0]
+
+
+class LinearOp(Op):
+    """``nn.Linear`` with 0/1 sign matrices ``parts[s]`` of shape ``(H_out, H_in)``: few rows go
+    through matrix-vector products (a skinny matrix product is far slower on a CPU), all-zero
+    rows and absent signs are skipped."""
+
+    def __init__(self, parts: dict, shape: tuple):
+        self.parts, self.shape = parts, shape
+
+    def _apply(self, x: torch.Tensor, s: int, transpose: bool) -> torch.Tensor:
+        rows = x.reshape(-1, x.shape[-1])
+        n_out = self.shape[1 if transpose else 0]
+        out = torch.zeros((rows.shape[0], n_out), dtype=F32)
+        if s in self.parts:
+            mat = self.parts[s].T if transpose else self.parts[s]
+            if rows.shape[0] > 16:
+                out = rows @ mat.T
+            else:
+                for r in range(rows.shape[0]):
+                    if bool(rows[r].any()):
+                        out[r] = torch.mv(mat, rows[r])
+        return out.reshape(*x.shape[:-1], n_out)
+
+    def forward(self, x, s):
+        return self._apply(x, s, False)
+
+    def vjp(self, g, s, in_shape):
+        return self._apply(g, s, True)
+
+
+@dataclass
+class Stage:
+    """One leaf of the model: kind ``"linear"``/``"max"`` (with an :class:`Op`), ``"act"`` or ``"reshape"``."""
+
+    index: int
+    name: str
+    kind: str
+    module: nn.Module
+    op: Op | None = None
+    info: tuple = (True, True, True)  # (monotone, convex, concave) of an element-wise map
+    in_shape: tuple = ()
+    check_shape: bool = False  # compare the operator's output shape with the module's own
+
+
+def leaf_type(name: str, module: nn.Module) -> type:
+    """The module's class, seen through a ``torch.nn.utils.parametrize`` wrapper of signnet's reparametrization."""
+    cls = type(module)
+    if not parametrize.is_parametrized(module):
+        return cls
+    extra = sorted(set(vars(cls)) - _WRAPPER_KEYS - set(module.parametrizations.keys()))
+    if len(cls.__bases__) != 1 or cls.__name__ != f"Parametrized{cls.__bases__[0].__name__}" or extra:
+        raise refuse(name, module, f"its class is not torch's parametrize wrapper (it defines {extra})")
+    for tensor, plist in module.parametrizations.items():
+        kinds = [type(p).__name__ for p in plist]
+        if type(plist) is not parametrize.ParametrizationList or kinds != ["SignReparametrization"] * len(kinds) \
+                or any(type(p) is not SignReparametrization for p in plist):
+            raise refuse(name, module, f"its {tensor} has a parametrization ({', '.join(kinds)}) that certify "
+                                       f"does not know, so the value it uses may differ from the value certify reads")
+    return cls.__bases__[0]
+
+
+def _read(index: int, name: str, module: nn.Module, attr: str) -> tuple[torch.Tensor, float, float]:
+    """``(tensor, min, max)`` of the tensor ``module.<attr>`` uses now; finite, or SignnetError."""
+    t = getattr(module, attr)
+    if type(t) not in (torch.Tensor, nn.Parameter):
+        raise refuse(name, module, f"its {attr} is a {type(t).__name__}, not a plain tensor")
+    if t.layout != torch.strided or t.device.type == "meta" or not t.is_floating_point():
+        raise refuse(name, module, f"its {attr} ({t.dtype}, {t.layout}, on {t.device.type}) holds no real "
+                                   f"values certify can read")
+    t = t.detach()
+    lo, hi = (float(v) for v in torch.aminmax(t)) if t.numel() else (0.0, 0.0)
+    if not (math.isfinite(lo) and math.isfinite(hi)):
+        raise SignnetError(f"Module {index} ({type(module).__name__}, '{name}') has NaN or infinite values in its "
+                           f"{attr}; a certificate needs finite values: retrain or reload the model.")
+    return t, lo, hi
+
+
+def _sign_parts(index: int, name: str, module: nn.Module, both: bool) -> dict:
+    """0/1 float32 indicators ``{1: w > 0, -1: w < 0}`` of the weight on the CPU (absent signs left out
+    unless ``both``); the bias is only checked to be finite."""
+    w, lo, hi = _read(index, name, module, "weight")
+    if getattr(module, "bias", None) is not None:
+        _read(index, name, module, "bias")
+    w = w.cpu()
+    parts = {}
+    for s, present, compare in ((1, hi > 0, torch.gt), (-1, lo < 0, torch.lt)):
+        if present or both:
+            parts[s] = compare(w, 0, out=torch.empty(w.shape, dtype=F32))
+    return parts
+
+
+def _finite_settings(index: int, name: str, module: nn.Module) -> None:
+    for key, value in vars(module).items():
+        if isinstance(value, float) and not math.isfinite(value):
+            raise SignnetError(f"Module {index} ({type(module).__name__}, '{name}') has {key}={value}; "
+                               f"a certificate needs finite settings: give {key} a finite value.")
+
+
+def _softplus(index: int, name: str, module: nn.Softplus) -> tuple[bool, bool, bool]:
+    beta, threshold = float(module.beta), float(module.threshold)
+    if beta == 0:
+        raise SignnetError(f"Module {index} (Softplus, '{name}') has beta=0, which divides by zero; "
+                           "use a non-zero beta.")
+    if threshold > 0 and math.log1p(math.exp(-threshold)) / threshold <= SOFTPLUS_STEP:
+        info = activation_info(module)
+        return info.monotone, info.convex, info.concave
+    return False, False, False
+
+
+def act_props(index: int, name: str, module: nn.Module, cls: type) -> tuple[bool, bool, bool] | None:
+    """(monotone, convex, concave) of an element-wise module of class ``cls``, or None if unknown.
+
+    signnet's activations come from :func:`signnet.nn.activations.activation_info`
+    (which accounts for their parameters); PReLU (from its actual slopes), CELU,
+    Softplus (see the module docstring) and the modules of ``_EXTRA`` are handled here.
+    """
+    if cls in _PASS:
+        return True, True, True
+    _finite_settings(index, name, module)
+    if cls is nn.PReLU:
+        a, lo, hi = _read(index, name, module, "weight")
+        return lo >= 0, hi <= 1, lo >= 1
+    if cls is nn.CELU:
+        return (True, True, False) if module.alpha > 0 else (False, False, False)
+    if cls is nn.Softplus:
+        return _softplus(index, name, module)
+    if cls in _EXTRA:
+        return _EXTRA[cls]
+    info = activation_info(module) if type(module) is cls else None
+    return None if info is None else (info.monotone, info.convex, info.concave)
+
+
+def _pool_stage(index: int, name: str, m: nn.Module, cls: type) -> Stage:
+    is_max = cls in (nn.MaxPool1d, nn.MaxPool2d, nn.AdaptiveMaxPool1d, nn.AdaptiveMaxPool2d)
+    if is_max and m.return_indices:
+        raise refuse(name, m, "it returns indices as well as values; use return_indices=False")
+    if cls in _ADAPTIVE:
+        pool = _ADAPTIVE[cls]
+        return Stage(index, name, "max" if is_max else "linear", m, Op({1: lambda x: pool(x, m.output_size)}),
+                     check_shape=True)
+    if is_max and m.dilation not in (1, (1,), (1, 1)):
+        raise refuse(name, m, f"its dilation {m.dilation} is not supported; use dilation=1")
+    divisor = getattr(m, "divisor_override", None)
+    if divisor is not None and not divisor > 0:
+        raise refuse(name, m, f"its divisor_override {divisor} is not positive, so it does not average")
+    pool = _POOL[cls]
+    return Stage(index, name, "max" if is_max else "linear", m,
+                 Op({1: lambda x: pool(x, m.kernel_size, m.stride, m.padding, ceil_mode=m.ceil_mode)}),
+                 check_shape=True)
+
+
+def build_stage(index: int, name: str, m: nn.Module) -> Stage:
+    """The :class:`Stage` of leaf ``m`` (flat position ``index``, qualified name ``name``).
+
+    Raises:
+        Refusal: an unknown type, or a known type with settings certify cannot analyse.
+        SignnetError: NaN or infinite weights, biases or settings.
+    """
+    cls = leaf_type(name, m)
+    if cls in _LINEAR:
+        if m.weight.dim() != 2:
+            raise refuse(name, m, f"its weight has shape {tuple(m.weight.shape)}, not (out_features, in_features)")
+        return Stage(index, name, "linear", m, LinearOp(_sign_parts(index, name, m, False), tuple(m.weight.shape)))
+    if cls in _CONV:  # _conv_forward handles padding_mode, groups and dilation
+        parts = _sign_parts(index, name, m, True)
+        return Stage(index, name, "linear", m, Op({s: (lambda x, p=p: m._conv_forward(x, p, None))
+                                                   for s, p in parts.items()}))
+    if cls in _POOL or cls in _ADAPTIVE:
+        return _pool_stage(index, name, m, cls)
+    if cls in (nn.Flatten, nn.Unflatten):
+        return Stage(index, name, "reshape", m)
+    props = act_props(index, name, m, cls)
+    if props is None:
+        raise refuse(name, m, f"certify does not know this module type; build the model from {KNOWN} "
+                              "in nn.Sequential containers")
+    return Stage(index, name, "act", m, info=props)
