@@ -5,9 +5,9 @@ from __future__ import annotations
 import importlib
 from pathlib import Path
 
-from signnet.report.artifacts import run_metadata
-from signnet.errors import SignnetError
 from signnet.cli.common import add_json, add_seed, emit
+from signnet.errors import SignnetError
+from signnet.report.artifacts import run_metadata
 
 # the Q&A studies gathered by --all: (folder, module, run function)
 STUDIES = (
@@ -38,8 +38,8 @@ def check_out_folder(out: Path) -> Path:
 
 
 def run(args) -> int:
-    from signnet.experiments.figure1.run import ReproduceConfig, run_all
     from signnet.experiments.figure1.report import write_report
+    from signnet.experiments.figure1.run import ReproduceConfig, run_all
 
     if args.seeds is not None and args.seeds <= 0:
         raise SignnetError(f"--seeds must be 1 or more, got {args.seeds}.")
@@ -49,10 +49,10 @@ def run(args) -> int:
     cfg = ReproduceConfig.quick_config() if args.quick else ReproduceConfig()
     if args.seeds is not None:
         cfg = ReproduceConfig(**{**cfg.__dict__, "seeds": args.seeds})
-    results, models = run_all(cfg, seed=args.seed, progress=not args.json)
+    typed, models = run_all(cfg, seed=args.seed, progress=not args.json)
     config = {"out": str(root), "quick": args.quick, "all": args.all, **cfg.__dict__}
-    results.update(run_metadata(config, args.seed))
-    page = write_report(results, models, fig_out)
+    page = write_report(typed, models, fig_out, metadata=run_metadata(config, args.seed))
+    results = typed.to_dict()
     summary = {"report": str(page), "seconds": results["seconds"],
                "panels": {k: {"ceiling": v["ceiling"], "dnn": v["dnn"]["accuracy_mean"],
                               "dnn_plus": v["dnn_plus"]["accuracy_mean"],
