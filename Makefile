@@ -5,7 +5,7 @@ PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test bench clean
+.PHONY: run test lint bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -27,9 +27,12 @@ run: $(VENV)/.installed
 test: $(VENV)/.installed-test
 	$(BIN)/python -m pytest
 
+lint: $(VENV)/.installed-test
+	$(BIN)/ruff check src tests bench
+
+# every script in bench/ prints ratios against a baseline measured in the same process
 bench: $(VENV)/.installed
-	$(BIN)/python bench/layers.py
-	$(BIN)/python bench/ceiling.py
+	@set -e; for script in bench/*.py; do echo "== $$script"; $(BIN)/python $$script; done
 
 clean:
 	rm -rf $(VENV) reports build src/*.egg-info
