@@ -79,7 +79,8 @@ def gather(root: Path, args, fig_out: Path) -> Path:
         "The paper's Figure 1, measured against the exact monotone ceiling "
         f"(<a href=\"{fig_out.name}/index.html\">the full Figure 1 report</a>).", raw=True),
         html.image(fig_out / "figure1.png", "Rows: panels A, B, C and a control; columns: data and ceiling, "
-                   "DNN+, the flipped network (negative weights in red), its decision regions, DNN."),
+                   "trained DNN+, the DNN+ built to reach the ceiling, the hand-built flipped network (negative "
+                   "weights in red), its decision regions, the trained flipped network, trained DNN."),
         anchor="figure1")]
     for folder, module_name, func in STUDIES:
         module = importlib.import_module(module_name)

@@ -68,8 +68,8 @@ def figure1_png(models: dict, r: dict, path: Path) -> Path:
         wide, built = p["dnn_plus"]["wide"], p["dnn_plus_constructed"]
         units = built["hidden"][0]
         reached = " = ceiling" if built["accuracy"] == p["ceiling"] else ""
-        _decision(ax[0], None, X, y, f"{key}: {textwrap.shorten(p['title'], 30, placeholder='')}\n"
-                                     f"ceiling {p['ceiling']:.3f}")
+        title = textwrap.fill(f"{key}: {p['title'].removesuffix(' (control)')}", 30)
+        _decision(ax[0], None, X, y, f"{title}\nceiling {p['ceiling']:.3f}")
         _decision(ax[1], m["dnn_plus_wide"], X, y, f"trained DNN+ {_hidden(wide['hidden'])}\n"
                                                    f"mean {wide['accuracy_mean']:.3f}")
         _decision(ax[2], m["dnn_plus_constructed"], X, y, f"built DNN+ ({units} ReLU unit{'s' * (units > 1)})\n"

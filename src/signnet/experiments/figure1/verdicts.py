@@ -29,6 +29,9 @@ SOLVED = 0.97  # test accuracy counted as "solves the problem"
 TRAP_NOTE = ("Where this fails while the construction reaches the ceiling, the gap is what training missed "
              "(an optimisation trap), not the theorem's limit.")
 
+SEEDS_NOTE = ("A mean over seeds: one seed whose restarts all stall lowers it; the accuracy of each seed is in "
+              "results.json (flipped_trained.accuracies) and the hand-built network shows what the flips allow.")
+
 
 def _labelled(label: str, verdicts: list[Verdict]) -> list[Verdict]:
     """Prefix every claim with what it is about (``"Panel A: ..."``), for tables that mix panels."""
@@ -101,7 +104,7 @@ def panel_verdicts(key: str, p: Panel) -> list[Verdict]:
                 "training",
                 (C("trained flipped network (mean over seeds)", p.flipped_trained.accuracy, ">=", "solved", SOLVED),
                  C("its negative weights (max over seeds)", p.flipped_trained.negative_weights, "<=",
-                   "flips in the figure", n)), requires=_trained(key, dnn_wide)),
+                   "flips in the figure", n)), requires=_trained(key, dnn_wide), note=SEEDS_NOTE),
         Verdict(f"{key}.flipped_not_certified", "Neither flipped network is certified monotone", "measurement",
                 (C("hand-built flipped network certified (1 yes, 0 no)",
                    int(checks["flipped_hand"].certified_monotone), "==", "no", 0),
