@@ -1,21 +1,322 @@
 """Validation at the boundary: one place that checks what users pass in.
 
 Every check raises :class:`~signnet.errors.SignnetError` with one sentence that
-names the value and says how to fix it. Integers may be Python or numpy integers
-(``np.int64(3)`` is accepted wherever ``3`` is); booleans are never integers.
+names the value and says what it must be. Integers may be Python or numpy
+integers (``np.int64(3)`` is accepted wherever ``3`` is); booleans are never
+numbers. Each check returns the value as a plain Python ``int``/``float``/``Path``.
+
+==========================  ===================================================
+check                       accepts
+==========================  ===================================================
+:func:`check_int`           an integer, optionally within ``[minimum, maximum]``
+:func:`check_size`          an integer >= 1 (a width, a count of points)
+:func:`check_count`         an integer >= 0
+:func:`check_seed`          an integer in ``0 .. 2**32 - 1`` (numpy, torch and scikit-learn all take it)
+:func:`check_sizes`         a sequence of integers >= 1 (hidden widths)
+:func:`check_float`         a finite number, optionally within bounds
+:func:`check_positive`      a finite number > 0 (a learning rate)
+:func:`check_non_negative`  a finite number >= 0 (weight decay, a penalty strength)
+:func:`check_fraction`      a finite number in ``[0, 1]`` (or ``(0, 1)``)
+:func:`check_choice`        one of a fixed set of names
+:func:`check_split`         labels that a stratified train/test split can divide
+:func:`check_out_folder`    a path where a folder of results may be written
+:func:`check_output_file`   a path where one file (a checkpoint) may be written
+:func:`check_checkpoint_path`  an existing, non-empty file to read a checkpoint from
+:func:`read_csv`            a CSV file with a header row, read into features and labels
+==========================  ===================================================
 """
 
 from __future__ import annotations
 
-import numpy as np
-import torch
+import csv
+import math
+import os
+from collections.abc import Iterable
+from pathlib import Path
+from typing import TYPE_CHECKING
 
-from signnet.errors import SignnetError
+import numpy as np
+
+from signnet.errors import SignnetError, choice_error
+
+if TYPE_CHECKING:  # torch is imported where a tensor is built, not at import time
+    import torch
+
+SEED_MAX = 2**32 - 1
+
+
+# ---------------------------------------------------------------- numbers
+def is_integer(value) -> bool:
+    """True for Python and numpy integers, False for booleans and everything else."""
+    return isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_))
+
+
+def check_int(value, name: str, *, minimum: int | None = None, maximum: int | None = None) -> int:
+    """Return ``value`` as an ``int`` if it is an integer within ``[minimum, maximum]``.
+
+    Example: ``check_int(0, "--epochs", minimum=1)`` raises
+    "--epochs must be an integer >= 1, got 0."
+    """
+    if minimum is not None and maximum is not None:
+        want = f"an integer in {minimum}..{maximum}"
+    elif minimum is not None:
+        want = f"an integer >= {minimum}"
+    elif maximum is not None:
+        want = f"an integer <= {maximum}"
+    else:
+        want = "an integer"
+    if not is_integer(value) or (minimum is not None and value < minimum) or (maximum is not None and value > maximum):
+        raise SignnetError(f"{name} must be {want}, got {value!r}.")
+    return int(value)
+
+
+def check_size(value, name: str) -> int:
+    """An integer >= 1: a layer width, a number of points, epochs, restarts."""
+    return check_int(value, name, minimum=1)
+
+
+def check_count(value, name: str) -> int:
+    """An integer >= 0."""
+    return check_int(value, name, minimum=0)
+
+
+def check_seed(seed, name: str = "seed") -> int:
+    """A seed: an integer in ``0 .. 2**32 - 1``, the range numpy, torch and scikit-learn all accept."""
+    return check_int(seed, name, minimum=0, maximum=SEED_MAX)
+
+
+def check_sizes(values, name: str) -> tuple[int, ...]:
+    """A sequence of integers >= 1 (hidden widths); an empty sequence is allowed."""
+    if isinstance(values, (str, bytes)) or not isinstance(values, Iterable):
+        raise SignnetError(f"{name} must be a sequence of integers >= 1, e.g. (16, 16), got {values!r}.")
+    values = list(values)
+    bad = [v for v in values if not is_integer(v) or v < 1]
+    if bad:
+        raise SignnetError(f"{name} must hold integers >= 1, got {bad[0]!r} in {values!r}.")
+    return tuple(int(v) for v in values)
+
+
+def check_float(value, name: str, *, minimum: float | None = None, maximum: float | None = None,
+                inclusive: bool = True) -> float:
+    """Return ``value`` as a ``float`` if it is a finite number within the bounds.
+
+    ``inclusive`` says whether the bounds themselves are allowed (both, or neither).
+    Example: ``check_float(-1.0, "--weight-decay", minimum=0)`` raises
+    "--weight-decay must be a finite number >= 0, got -1.0."
+    """
+    if minimum is not None and maximum is not None:
+        want = f"in [{minimum:g}, {maximum:g}]" if inclusive else f"strictly between {minimum:g} and {maximum:g}"
+    elif minimum is not None:
+        want = f"{'>=' if inclusive else '>'} {minimum:g}"
+    elif maximum is not None:
+        want = f"{'<=' if inclusive else '<'} {maximum:g}"
+    else:
+        want = ""
+    message = f"{name} must be a finite number{' ' + want if want else ''}, got {value!r}."
+    if not isinstance(value, (int, float, np.integer, np.floating)) or isinstance(value, (bool, np.bool_)):
+        raise SignnetError(message)
+    v = float(value)
+    if not math.isfinite(v):
+        raise SignnetError(message)
+    if minimum is not None and (v < minimum or (not inclusive and v == minimum)):
+        raise SignnetError(message)
+    if maximum is not None and (v > maximum or (not inclusive and v == maximum)):
+        raise SignnetError(message)
+    return v
+
+
+def check_positive(value, name: str) -> float:
+    """A finite number > 0 (a learning rate, a step size)."""
+    return check_float(value, name, minimum=0.0, inclusive=False)
+
+
+def check_non_negative(value, name: str) -> float:
+    """A finite number >= 0 (weight decay, a penalty strength)."""
+    return check_float(value, name, minimum=0.0)
+
+
+def check_fraction(value, name: str, *, inclusive: bool = True) -> float:
+    """A share of something: a finite number in ``[0, 1]``, or ``(0, 1)`` if not ``inclusive``."""
+    return check_float(value, name, minimum=0.0, maximum=1.0, inclusive=inclusive)
+
+
+def check_choice(value, what: str, choices) -> str:
+    """``value`` if it is one of ``choices``, else "Unknown <what> <value>; choose one of: ..."."""
+    if not isinstance(value, str) or value not in choices:
+        raise choice_error(what, value, choices)
+    return value
+
+
+def check_split(y, test_size: float, *, what: str, fix: str) -> None:
+    """Check that labels ``y`` can be split, stratified, into a training and a test part.
+
+    The test part gets ``ceil(test_size * n)`` points (as in scikit-learn's
+    ``train_test_split``); both parts must hold every class, every class needs
+    two points, and there must be two classes at least.
+
+    Args:
+        y: the labels, shape ``(n,)``.
+        test_size: the share held out, in ``(0, 1)``.
+        what: the data in words, e.g. "the 3 points of xor (--n 3)".
+        fix: what the user should change, e.g. "use a larger --n (e.g. 100)".
+    """
+    classes, counts = np.unique(np.asarray(y), return_counts=True)
+    labels = [int(c) if isinstance(c, float) and c.is_integer() else c for c in classes.tolist()]
+    n = int(counts.sum())
+    if classes.size < 2:
+        raise SignnetError(f"{what} hold one class only ({labels[0]!r}); a classifier needs two at least: {fix}.")
+    n_test = math.ceil(test_size * n)
+    if counts.min() < 2 or n_test < classes.size or n - n_test < classes.size:
+        listed = ", ".join(f"{c!r}: {k}" for c, k in zip(labels, counts.tolist(), strict=True))
+        raise SignnetError(f"{what} (per class {listed}) are too few to hold out {test_size:g} of them with every "
+                           f"class in both parts: {fix}.")
+
+
+# ---------------------------------------------------------------- paths
+def _nearest_existing(path: Path) -> Path:
+    for parent in [path, *path.parents]:
+        if os.path.lexists(parent):
+            return parent
+    return Path(".")
+
+
+def _check_parents(path: Path, name: str, what: str) -> None:
+    parent = path.parent
+    existing = _nearest_existing(parent)
+    if not existing.is_dir():
+        raise SignnetError(f"{name} {str(path)!r} lies inside {str(existing)!r}, which is a file, not a folder; "
+                           f"give a {what} path in a folder.")
+
+
+def check_out_folder(path, name: str = "--out") -> Path:
+    """A path where a folder of results may be written (created, or replaced whole).
+
+    Refuses an existing file, a path below a file, the current folder or one of its
+    parents (replacing it would pull the ground from under the shell), and an
+    existing folder that holds anything other than signnet output (a folder whose
+    top level has ``index.html`` or ``results.json``, or whose entries are all such
+    folders). Nothing is created here.
+    """
+    if not isinstance(path, (str, os.PathLike)) or str(path) == "":
+        raise SignnetError(f"{name} must be a folder path, got {path!r}.")
+    out = Path(path)
+    if os.path.lexists(out) and not out.is_dir():
+        raise SignnetError(f"{name} {str(out)!r} is an existing file; give a folder path.")
+    if out.is_symlink():
+        raise SignnetError(f"{name} {str(out)!r} is a symbolic link; give the folder it points to.")
+    _check_parents(out, name, "folder")
+    if out.exists():
+        here, target = Path.cwd().resolve(), out.resolve()
+        if here == target or target in here.parents:
+            raise SignnetError(f"{name} {str(out)!r} holds the current folder; give a folder below it, "
+                               "e.g. reports/run1 (signnet replaces the whole output folder).")
+        if not _is_signnet_output(out):
+            raise SignnetError(f"{name} {str(out)!r} holds files that signnet did not write; give a new or "
+                               "empty folder (signnet replaces the whole output folder).")
+    return out
+
+
+def _is_signnet_output(folder: Path, depth: int = 1) -> bool:
+    """Empty, or a report (``index.html``/``results.json`` at the top), or folders that are all reports."""
+    entries = list(folder.iterdir())
+    if not entries or any(e.name in ("index.html", "results.json") and e.is_file() for e in entries):
+        return True
+    return depth > 0 and all(e.is_dir() and not e.is_symlink() and _is_signnet_output(e, depth - 1)
+                             for e in entries)
+
+
+def check_output_file(path, name: str) -> Path:
+    """A path where one file may be written: not an existing folder, not below a file."""
+    if not isinstance(path, (str, os.PathLike)) or str(path) == "":
+        raise SignnetError(f"{name} must be a file path, got {path!r}.")
+    out = Path(path)
+    if out.is_dir():
+        raise SignnetError(f"{name} {str(out)!r} is an existing folder; give a file path, "
+                           f"e.g. {str(out / 'model.pt')!r}.")
+    _check_parents(out, name, "file")
+    return out
+
+
+def check_checkpoint_path(path, name: str = "checkpoint") -> Path:
+    """An existing, non-empty file (whether it holds a checkpoint is for the loader to say)."""
+    p = Path(path)
+    if not p.exists():
+        raise SignnetError(f"The {name} {str(p)!r} does not exist; give the path written by `signnet train --save`.")
+    if not p.is_file():
+        raise SignnetError(f"The {name} {str(p)!r} is not a file; give the path written by `signnet train --save`.")
+    if p.stat().st_size == 0:
+        raise SignnetError(f"The {name} {str(p)!r} is empty; save the model again with `signnet train --save`.")
+    return p
+
+
+# ---------------------------------------------------------------- CSV files
+def read_csv(path, label: str) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    """Features ``X`` (n, d) float, labels ``y`` (n,) and feature names from a CSV file with a header.
+
+    Raises:
+        SignnetError: missing or empty file, no such label column, ragged rows,
+            missing, non-numeric, NaN or infinite values, or no feature column.
+    """
+    p = Path(path)
+    if not p.exists():
+        raise SignnetError(f"Data file {str(path)!r} does not exist; give the path of a CSV file with a header row.")
+    if not p.is_file():
+        raise SignnetError(f"Data path {str(path)!r} is not a file; give the path of a CSV file with a header row.")
+    try:
+        with p.open(newline="", encoding="utf-8-sig") as fh:
+            rows = [r for r in csv.reader(fh) if any(c.strip() for c in r)]
+    except (UnicodeDecodeError, csv.Error) as exc:
+        raise SignnetError(f"Data file {str(path)!r} is not a readable CSV text file ({type(exc).__name__}); "
+                           "save it as UTF-8 CSV.") from None
+    if not rows:
+        raise SignnetError(f"Data file {str(path)!r} is empty; it needs a header row and at least one data row.")
+    header = [h.strip() for h in rows[0]]
+    if label not in header:
+        raise SignnetError(f"Data file {str(path)!r} has no label column {label!r}; its columns are "
+                           f"{', '.join(header)}. Name the label column with --label.")
+    if len(header) < 2:
+        raise SignnetError(f"Data file {str(path)!r} has only the label column {label!r}; "
+                           "it needs at least one feature column.")
+    if len(rows) < 2:
+        raise SignnetError(f"Data file {str(path)!r} has a header but no data rows; add at least one row.")
+    values = np.empty((len(rows) - 1, len(header)))
+    for r, row in enumerate(rows[1:]):
+        line = r + 2
+        if len(row) != len(header):
+            raise SignnetError(f"Line {line} of {str(path)!r} has {len(row)} fields but the header has "
+                               f"{len(header)}; give every row one value per column.")
+        for c, cell in enumerate(row):
+            text = cell.strip()
+            if text == "":
+                raise SignnetError(f"Line {line} of {str(path)!r} has no value in column {header[c]!r}; "
+                                   "fill or drop the row.")
+            try:
+                v = float(text)
+            except ValueError:
+                what = "label" if header[c] == label else "feature"
+                raise SignnetError(f"Column {header[c]!r} on line {line} of {str(path)!r} holds {text!r}, which is "
+                                   f"not a number; every {what} must be numeric (encode classes as 0/1).") from None
+            if not math.isfinite(v):
+                raise SignnetError(f"Column {header[c]!r} on line {line} of {str(path)!r} is {text!r}; values must "
+                                   "be finite: drop or impute NaN and infinite values.")
+            values[r, c] = v
+    j = header.index(label)
+    features = [h for k, h in enumerate(header) if k != j]
+    return np.delete(values, j, axis=1), values[:, j], features
+
+
+# ---------------------------------------------------------------- arrays
+def _to_numpy(x) -> np.ndarray:
+    if hasattr(x, "detach") and hasattr(x, "cpu"):  # a torch tensor
+        return np.asarray(x.detach().cpu().numpy())
+    return np.asarray(x)
 
 
 def as_features(X, n_features: int | None = None, name: str = "X") -> torch.Tensor:
     """Validate a feature matrix and return it as a float32 tensor of shape ``(n, d)``."""
-    arr = np.asarray(X.detach().cpu().numpy() if isinstance(X, torch.Tensor) else X)
+    import torch
+
+    arr = _to_numpy(X)
     if arr.dtype.kind not in "biuf":
         raise SignnetError(f"{name} must be numeric, got values of type {arr.dtype}; convert the columns to numbers.")
     if arr.ndim != 2 or arr.shape[0] == 0:
@@ -34,16 +335,20 @@ def as_targets(y, n: int, head: str, n_outputs: int) -> torch.Tensor:
     Classification labels must be integers in ``[0, n_classes)``: {0, 1} for
     ``"binary"``, ``[0, n_outputs)`` for ``"softmax"``.
     """
-    arr = np.asarray(y.detach().cpu().numpy() if isinstance(y, torch.Tensor) else y)
+    import torch
+
+    arr = _to_numpy(y)
     if arr.shape[:1] != (n,):
-        raise SignnetError(f"y has {arr.shape[0] if arr.ndim else 0} entries but X has {n} rows; give one target per row.")
+        raise SignnetError(f"y has {arr.shape[0] if arr.ndim else 0} entries but X has {n} rows; "
+                           "give one target per row.")
     if arr.dtype.kind not in "biuf" or not np.isfinite(arr.astype(float)).all():
         raise SignnetError("y must hold finite numbers; remove NaN, infinite or non-numeric targets.")
     if head == "regression":
         t = torch.as_tensor(arr, dtype=torch.float32)
         return t.reshape(n, -1) if t.dim() > 1 else t.reshape(n, 1)
     if arr.ndim != 1 or not np.all(arr == np.round(arr)):
-        raise SignnetError(f"Labels must be whole numbers in a 1-D array for a {head} head; got {arr.dtype} values of shape {arr.shape}.")
+        raise SignnetError(f"Labels must be whole numbers in a 1-D array for a {head} head; "
+                           f"got {arr.dtype} values of shape {arr.shape}.")
     classes = 2 if head == "binary" else n_outputs
     if arr.min() < 0 or arr.max() >= classes:
         raise SignnetError(
@@ -51,3 +356,9 @@ def as_targets(y, n: int, head: str, n_outputs: int) -> torch.Tensor:
             f"found values {sorted(set(arr.astype(int).tolist()))[:10]}."
         )
     return torch.as_tensor(arr.astype(np.int64))
+
+
+__all__ = ["SEED_MAX", "as_features", "as_targets", "check_checkpoint_path", "check_choice", "check_count",
+           "check_float", "check_fraction", "check_int", "check_non_negative", "check_out_folder",
+           "check_output_file", "check_positive", "check_seed", "check_size", "check_sizes", "check_split",
+           "is_integer", "read_csv"]

@@ -78,7 +78,7 @@ def test_check_finds_violations_in_a_network_solving_xor(capsys, models):
     assert result["problem"] == "xor" and result["n"] == 500  # from the checkpoint
     assert result["violations"] > 100 and result["worst_gap"] > 0 and result["n_pairs"] == 2000
     v = result["violation"]
-    assert v["gap"] > 0 and all(a <= b for a, b in zip(v["x"], v["y"]))
+    assert v["gap"] > 0 and all(a <= b for a, b in zip(v["x"], v["y"], strict=True))
     assert result["certified_dominance"] is False and PROVENANCE <= result.keys()
 
 
@@ -135,7 +135,8 @@ def test_ceiling_of_a_csv_with_directions_and_orientation(capsys, tmp_path):
     ("a,b,y\n1,,0\n2,3,1\n", [], "Line 2 .* no value in column 'b'"),
     ("a,b,y\n1,2,1\n2,3,1\n", [], "one class only"),
     ("a,b,y\n1,2,0.5\n2,3,1\n", [], "Labels must be integers"),
-    ("a,b,y\n1,2,0\n2,3,1\n", ["--directions", "1"], "directions must have one entry per feature"),
+    ("a,b,y\n1,2,0\n2,3,1\n", ["--directions", "1"],
+     r"--directions '1' must have one entry per feature: it gives 1 but .* has 2 \(a, b\)"),
     ("a,b,y\n1,2,0\n2,3,1\n", ["--directions", "1,2"], "may hold only"),
     ("a,b,y\n1,2,0\n2,3,1\n", ["--directions", "1,1", "--orient"], "drop --directions or --orient"),
     ("a,b,y\n1,2,0\n2,3,1\n", ["--problem", "xor"], "either a CSV file or --problem"),

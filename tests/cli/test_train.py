@@ -72,7 +72,7 @@ def test_save_writes_a_checkpoint_that_load_restores(capsys, tmp_path):
     assert r["checkpoint"] == str(path)
     model = signnet.load(path)
     assert model.config["weights"] == "nonneg" and model.config["transform"] == "exp"
-    for layer, reported in zip(model.linear_layers, r["layers"]):
+    for layer, reported in zip(model.linear_layers, r["layers"], strict=True):
         w = layer.weight.detach()
         assert float(w.min()) == reported["min_weight"] and float(w.max()) == reported["max_weight"]
     assert os.listdir(path.parent) == ["xor.pt"]
@@ -94,13 +94,13 @@ def test_softmax_data_set(capsys):
     (["--hidden", "0"], r"--hidden '0' must hold sizes of 1 or more"),
     (["--hidden", "8,-2"], r"--hidden '8,-2' must hold sizes of 1 or more"),
     (["--hidden", "a"], r"--hidden 'a' must be comma-separated integers"),
-    (["--n", "0"], r"The number of points n must be a positive integer, got 0"),
-    (["--noise", "0.7"], r"Label noise 0\.7 must lie in \[0, 0\.5\]"),
-    (["--test-size", "1.5"], r"--test-size 1\.5 must lie strictly between 0 and 1"),
+    (["--n", "0"], r"--n must be an integer >= 1, got 0\."),
+    (["--noise", "0.7"], r"--noise must be a finite number in \[0, 0\.5\], got 0\.7\."),
+    (["--test-size", "1.5"], r"--test-size must be a finite number strictly between 0 and 1, got 1\.5\."),
     (["--optimizer", "rmsprop"], r"Unknown optimizer 'rmsprop'"),
-    (["--epochs", "0"], r"epochs must be a positive integer, got 0"),
-    (["--lr", "-1"], r"Learning rate -1\.0 must be positive"),
-    (["--method", "penalty", "--strength", "-2"], r"Penalty strength -2\.0 must be a number >= 0"),
+    (["--epochs", "0"], r"--epochs must be an integer >= 1, got 0\."),
+    (["--lr", "-1"], r"--lr must be a finite number > 0, got -1\.0\."),
+    (["--method", "penalty", "--strength", "-2"], r"--strength must be a finite number >= 0, got -2\.0\."),
 ])
 def test_bad_input_exits_2_with_one_line_and_writes_nothing(capsys, tmp_path, args, message):
     path = tmp_path / "model.pt"

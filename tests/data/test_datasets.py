@@ -57,5 +57,5 @@ def test_unknown_name():
 
 @pytest.mark.parametrize("test_size", [0.0, 1.0, -0.2, 1.5])
 def test_bad_test_size(test_size):
-    with pytest.raises(SignnetError, match=r"test_size .* must lie strictly between 0 and 1"):
+    with pytest.raises(SignnetError, match=r"test_size must be a finite number strictly between 0 and 1, got"):
         load_dataset("wine", test_size=test_size)

@@ -211,7 +211,7 @@ def test_bad_output_folder_exits_2_with_one_line(tmp_path, capsys):
 
 def test_zero_seeds_is_refused(tmp_path, capsys):
     assert main(["reproduce", "--quick", "--seeds", "0", "--out", str(tmp_path / "r")]) == 2
-    assert "--seeds must be 1 or more" in capsys.readouterr().err
+    assert "--seeds must be an integer >= 1, got 0." in capsys.readouterr().err
     assert not (tmp_path / "r").exists()
 
 

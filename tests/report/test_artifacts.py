@@ -9,8 +9,17 @@ import pytest
 import torch
 
 import signnet
-from signnet.report.artifacts import (atomic_write_bytes, atomic_write_json, atomic_write_text, run_metadata, to_json,
-                               versions)
+from signnet.errors import SignnetError
+from signnet.report.artifacts import (
+    atomic_write_bytes,
+    atomic_write_json,
+    atomic_write_text,
+    run_metadata,
+    staged_file,
+    staged_folder,
+    to_json,
+    versions,
+)
 
 
 def test_atomic_write_text_creates_folders_and_leaves_no_temp_files(tmp_path):
@@ -91,3 +100,118 @@ def test_versions_and_run_metadata():
     assert meta["seed"] == 3 and type(meta["seed"]) is int
     assert meta["config"] == {"lr": 0.1}
     json.loads(to_json(meta))  # the block itself is valid JSON
+
+
+# ------------------------------------------------------------------ file modes follow the umask
+@pytest.fixture
+def umask_027():
+    """Run a test under umask 027 (the test, not the library, sets it), then restore the old one."""
+    old = os.umask(0o027)
+    try:
+        yield
+    finally:
+        os.umask(old)
+
+
+def test_files_and_folders_get_the_modes_the_umask_gives(tmp_path, umask_027):
+    path = atomic_write_text(tmp_path / "f.txt", "x")
+    assert path.stat().st_mode & 0o777 == 0o640
+    with staged_folder(tmp_path / "report") as tmp:
+        atomic_write_text(tmp / "index.html", "<p>")
+    assert (tmp_path / "report").stat().st_mode & 0o777 == 0o750
+    assert (tmp_path / "report" / "index.html").stat().st_mode & 0o777 == 0o640
+
+
+# ------------------------------------------------------------------ staged folders
+def listing(root):
+    return {str(p.relative_to(root)): None if p.is_dir() else p.read_bytes() for p in sorted(root.rglob("*"))}
+
+
+def test_staged_folder_moves_the_finished_folder_into_place(tmp_path):
+    out = tmp_path / "a" / "b" / "report"
+    with staged_folder(out) as tmp:
+        assert tmp.parent == out.parent and tmp.name.startswith(".report.") and tmp.name.endswith(".tmp")
+        assert list(tmp.iterdir()) == [] and not out.exists()
+        atomic_write_text(tmp / "index.html", "new")
+    assert listing(tmp_path) == {"a": None, "a/b": None, "a/b/report": None, "a/b/report/index.html": b"new"}
+
+
+def test_staged_folder_swaps_an_old_report_for_the_new_one(tmp_path):
+    out = tmp_path / "report"
+    (out / "old-figures").mkdir(parents=True)
+    (out / "index.html").write_text("old")
+    (out / "old-figures" / "x.png").write_bytes(b"png")
+    with staged_folder(out) as tmp:
+        atomic_write_text(tmp / "index.html", "new")
+    assert listing(tmp_path) == {"report": None, "report/index.html": b"new"}
+
+
+@pytest.mark.parametrize("exc", [KeyboardInterrupt, RuntimeError, SignnetError])
+def test_a_failure_inside_leaves_the_old_report_byte_for_byte(tmp_path, exc):
+    out = tmp_path / "report"
+    out.mkdir()
+    (out / "results.json").write_bytes(b'{"old": 1}')
+    before = listing(tmp_path)
+    with pytest.raises(exc):
+        with staged_folder(out) as tmp:
+            atomic_write_text(tmp / "results.json", "{}")
+            raise exc("stop")
+    assert listing(tmp_path) == before
+
+
+def test_a_failure_removes_the_parent_folders_it_created(tmp_path):
+    (tmp_path / "keep").mkdir()
+    with pytest.raises(KeyboardInterrupt):
+        with staged_folder(tmp_path / "keep" / "new" / "deeper" / "report") as tmp:
+            atomic_write_text(tmp / "a.txt", "x")
+            raise KeyboardInterrupt
+    assert listing(tmp_path) == {"keep": None}
+
+
+def test_a_failed_swap_puts_the_old_report_back(tmp_path, monkeypatch):
+    out = tmp_path / "report"
+    out.mkdir()
+    (out / "index.html").write_text("old")
+    before = listing(tmp_path)
+    real_rename, calls = os.rename, []
+
+    def rename(src, dst):
+        calls.append((src, dst))
+        if len(calls) == 2:  # the old report is aside; moving the new one in fails
+            raise KeyboardInterrupt
+        return real_rename(src, dst)
+
+    monkeypatch.setattr(os, "rename", rename)
+    with pytest.raises(KeyboardInterrupt):
+        with staged_folder(out) as tmp:
+            atomic_write_text(tmp / "index.html", "new")
+    monkeypatch.undo()
+    assert listing(tmp_path) == before
+
+
+def test_staged_folder_refuses_a_file_and_a_foreign_folder_before_creating_anything(tmp_path):
+    (tmp_path / "f").write_text("x")
+    with pytest.raises(SignnetError, match=r"^--out '.*f' is an existing file; give a folder path\.$"):
+        with staged_folder(tmp_path / "f"):
+            pass
+    (tmp_path / "mine").mkdir()
+    (tmp_path / "mine" / "notes.txt").write_text("mine")
+    with pytest.raises(SignnetError, match=r"^--out '.*mine' holds files that signnet did not write"):
+        with staged_folder(tmp_path / "mine"):
+            pass
+    assert listing(tmp_path) == {"f": b"x", "mine": None, "mine/notes.txt": b"mine"}
+
+
+def test_staged_file_writes_whole_or_not_at_all(tmp_path):
+    path = tmp_path / "models" / "m.pt"
+    with pytest.raises(KeyboardInterrupt):
+        with staged_file(path) as tmp:
+            tmp.write_bytes(b"half")
+            raise KeyboardInterrupt
+    assert listing(tmp_path) == {}
+    with staged_file(path) as tmp:
+        tmp.write_bytes(b"whole")
+    assert listing(tmp_path) == {"models": None, "models/m.pt": b"whole"}
+    with pytest.raises(SignnetError, match=r"^--save '.*models' is an existing folder"):
+        with staged_file(tmp_path / "models"):
+            pass

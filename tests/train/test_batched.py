@@ -4,8 +4,8 @@ import pytest
 import torch
 
 from signnet import MLP, SignnetError, fit
-from signnet.train.batched import fit_batched
 from signnet.data.figure1 import flipped_network, panel_data
+from signnet.train.batched import fit_batched
 
 
 def _pair(seed, **kwargs):
@@ -21,9 +21,9 @@ def test_members_follow_their_single_trajectories(weights):
     X, y = panel_data("C", 200, seed=0)
     pairs = [_pair(s, weights=weights) for s in range(3)]
     losses = fit_batched([a for a, _ in pairs], X, y, epochs=60, lr=0.05)
-    for (a, b), loss in zip(pairs, losses):
+    for (a, b), loss in zip(pairs, losses, strict=True):
         fit(b, X, y, epochs=60, lr=0.05, patience=None, progress=False)
-        for la, lb in zip(a.linear_layers, b.linear_layers):
+        for la, lb in zip(a.linear_layers, b.linear_layers, strict=True):
             assert torch.allclose(la.weight, lb.weight, atol=1e-4)
             assert torch.allclose(la.bias, lb.bias, atol=1e-4)
         assert loss > 0

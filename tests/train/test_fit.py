@@ -110,7 +110,7 @@ def test_sgd_and_weight_decay():
     torch.manual_seed(0)
     decayed = MLP(2, (8,))
     fit(decayed, X, y, epochs=150, lr=0.5, optimizer="sgd", weight_decay=0.1, progress=False)
-    norm = lambda m: sum(float(l.weight.detach().norm()) for l in m.linear_layers)
+    norm = lambda m: sum(float(layer.weight.detach().norm()) for layer in m.linear_layers)
     assert norm(decayed) < norm(model)
 
 
@@ -143,7 +143,7 @@ def test_exact_methods_in_fit_keep_signs(method):
     torch.manual_seed(0)
     model = MLP(2, (16,), weights="nonneg", method=method, monotonic_cst=None)
     fit(model, X, y, epochs=100, progress=False)
-    assert all((l.weight >= 0).all() for l in model.linear_layers)
+    assert all((layer.weight >= 0).all() for layer in model.linear_layers)
     assert sign_violation(model)["count"] == 0
 
 
@@ -212,7 +212,8 @@ def test_fit_validates_its_input(X, y, message):
 
 
 def test_softmax_labels_must_be_below_the_number_of_outputs():
-    with pytest.raises(SignnetError, match=r"Labels must lie in 0\.\.2 for a softmax head with 3 output\(s\); found values \[0, 3\]"):
+    message = r"Labels must lie in 0\.\.2 for a softmax head with 3 output\(s\); found values \[0, 3\]"
+    with pytest.raises(SignnetError, match=message):
         fit(_model(3, "softmax"), np.zeros((2, 2)), [0, 3], progress=False)
 
 
@@ -228,11 +229,110 @@ def test_accuracy_validates_too():
     (dict(batch_size=0), r"batch_size must be a positive integer or None, got 0"),
     (dict(lr=0.0), r"Learning rate 0\.0 must be positive"),
     (dict(lr=float("nan")), r"Learning rate nan must be positive"),
+    (dict(lr=float("inf")), r"Learning rate inf must be positive and finite; try lr=0\.01\."),
+    (dict(lr="fast"), r"Learning rate 'fast' must be positive"),
+    (dict(weight_decay=-1), r"^weight_decay -1 must be >= 0; pass 0 for no weight decay\.$"),
+    (dict(weight_decay=float("nan")), r"weight_decay nan must be a number >= 0"),
+    (dict(weight_decay=float("inf")), r"weight_decay inf must be finite"),
+    (dict(batch_size=2.0), r"batch_size must be a positive integer or None, got 2\.0"),
+    (dict(patience=0), r"patience must be a positive integer or None, got 0; pass None to never stop early\."),
+    (dict(patience=-3), r"patience must be a positive integer or None, got -3"),
+    (dict(tol=-1e-3), r"tol -0\.001 must be >= 0"),
+    (dict(seed=1.5), r"seed must be an integer, got 1\.5"),
+    (dict(threads=0), r"threads must be a positive integer, got 0; pass e\.g\. threads=1, 'auto', or None"),
+    (dict(threads="many"), r"threads must be a positive integer, got 'many'"),
+    (dict(epochs=True), r"epochs must be a positive integer, got True"),
 ])
 def test_fit_validates_its_options(kwargs, message):
     X, y = _small_problem(n=10)
     with pytest.raises(SignnetError, match=message):
         fit(_model(), X, y, progress=False, **kwargs)
+
+
+def test_fit_accepts_numpy_integers_and_floats():
+    X, y = _small_problem(n=40)
+    torch.manual_seed(0)
+    a = _model()
+    ha = fit(a, X, y, epochs=np.int64(3), batch_size=np.int32(8), patience=np.int64(2), seed=np.int64(4),
+             lr=np.float32(0.01), weight_decay=np.float64(0.0), progress=False)
+    torch.manual_seed(0)
+    b = _model()
+    hb = fit(b, X, y, epochs=3, batch_size=8, patience=2, seed=4, lr=float(np.float32(0.01)), progress=False)
+    assert ha.loss == hb.loss and torch.equal(a[0].weight, b[0].weight)
+
+
+def test_threads_none_leaves_torchs_setting_and_an_integer_is_scoped():
+    X, y = _small_problem(n=40)
+    before = torch.get_num_threads()
+    seen = []
+    record = lambda epoch, model, history: seen.append(torch.get_num_threads())  # noqa: E731
+    try:
+        torch.set_num_threads(2)
+        fit(_model(), X, y, epochs=2, progress=False, callback=record)
+        assert seen == [2, 2] and torch.get_num_threads() == 2  # not forced to 1 behind the caller's back
+        fit(_model(), X, y, epochs=2, threads=1, progress=False, callback=record)
+        assert seen[2:] == [1, 1] and torch.get_num_threads() == 2  # restored after the run
+        fit(_model(), X, y, epochs=1, threads="auto", progress=False, callback=record)  # 17 parameters: one thread
+        assert seen[4:] == [1] and torch.get_num_threads() == 2
+    finally:
+        torch.set_num_threads(before)
+
+
+def test_adamw_decouples_weight_decay():
+    X, y = _small_problem(n=40)
+    for name in ("adam", "adamw"):
+        torch.manual_seed(0)
+        model = _model()
+        fit(model, X, y, epochs=1, lr=1e-3, optimizer=name, weight_decay=0.5, progress=False)
+        states = _state(model)
+        torch.manual_seed(0)
+        reference = _model()
+        opt = (torch.optim.Adam if name == "adam" else torch.optim.AdamW)(reference.parameters(), lr=1e-3,
+                                                                          weight_decay=0.5)
+        loss = torch.nn.functional.binary_cross_entropy_with_logits(
+            reference(torch.as_tensor(X, dtype=torch.float32))[:, 0], torch.as_tensor(y, dtype=torch.float32))
+        loss.backward()
+        opt.step()
+        assert all(torch.allclose(states[k], v, atol=1e-7) for k, v in reference.state_dict().items())
+
+
+def _reference_fit(model, X, y, *, epochs, lr, batch_size, seed):
+    """The training loop as fit ran it before the one loop existed: Adam, BCE, penalty, projection."""
+    from signnet.nn.enforce import project_, sign_penalty
+
+    Xt, yt = torch.as_tensor(X, dtype=torch.float32), torch.as_tensor(y, dtype=torch.int64)
+    opt = torch.optim.Adam(model.parameters(), lr=lr, foreach=True)
+    gen = torch.Generator().manual_seed(seed)
+    losses = []
+    project_(model)
+    for _ in range(epochs):
+        order = torch.randperm(len(Xt), generator=gen) if batch_size else None
+        total = 0.0
+        for lo in range(0, len(Xt), batch_size or len(Xt)):
+            idx = order[lo:lo + batch_size] if batch_size else slice(None)
+            out = model(Xt[idx])
+            loss = torch.nn.functional.binary_cross_entropy_with_logits(out[:, 0], yt[idx].float())
+            opt.zero_grad(set_to_none=True)
+            (loss + sign_penalty(model)).backward()
+            opt.step()
+            project_(model)
+            total += loss.item() * len(out)
+        losses.append(total / len(Xt))
+    return losses
+
+
+@pytest.mark.parametrize("method", ["project", "penalty", "reparam"])
+@pytest.mark.parametrize("batch_size", [None, 16])
+def test_fit_is_bit_identical_to_the_reference_loop(method, batch_size):
+    X, y = _small_problem(n=100, name="xor")
+    torch.manual_seed(3)
+    a = MLP(2, (5,), weights="nonneg", method=method)
+    torch.manual_seed(3)
+    b = MLP(2, (5,), weights="nonneg", method=method)
+    h = fit(a, X, y, epochs=8, lr=0.05, batch_size=batch_size, seed=7, patience=None, progress=False)
+    expected = _reference_fit(b, X, y, epochs=8, lr=0.05, batch_size=batch_size, seed=7)
+    assert h.loss == expected
+    assert all(torch.equal(v, b.state_dict()[k]) for k, v in a.state_dict().items())
 
 
 def test_as_features_and_as_targets_return_tensors():
@@ -249,7 +349,7 @@ def test_as_features_and_as_targets_return_tensors():
 ACCEPTANCE = dict(n=2000, hidden=(16, 16), epochs=500, lr=1e-2)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _acceptance_run(name, weights):
     """Train MLP(2, (16, 16)) on 2000 points of `name` (seed 0); test accuracy on 2000 fresh points."""
     train, test = make_problem(name, ACCEPTANCE["n"], seed=0), make_problem(name, ACCEPTANCE["n"], seed=1)
@@ -257,7 +357,7 @@ def _acceptance_run(name, weights):
     model = MLP(2, ACCEPTANCE["hidden"], weights=weights)
     fit(model, train.X, train.y, epochs=ACCEPTANCE["epochs"], lr=ACCEPTANCE["lr"], optimizer="adam",
         batch_size=None, patience=None, seed=0, progress=False)
-    min_weight = min(float(l.weight.detach().min()) for l in model.linear_layers)
+    min_weight = min(float(layer.weight.detach().min()) for layer in model.linear_layers)
     return accuracy(model, test.X, test.y), min_weight
 
 

@@ -11,18 +11,16 @@ other column a numeric feature), or ``--problem NAME`` for a generated problem.
 
 from __future__ import annotations
 
-import csv
-import math
 import time
-from pathlib import Path
 
 import numpy as np
 
+from signnet.cli.common import add_json, add_seed, config_of, emit, parse_int_list
+from signnet.data.problems import PROBLEMS, make_problem
+from signnet.errors import SignnetError
 from signnet.report.artifacts import run_metadata
 from signnet.theory.ceiling import monotone_ceiling
-from signnet.errors import SignnetError
-from signnet.data.problems import PROBLEMS, make_problem
-from signnet.cli.common import add_json, add_seed, emit, parse_int_list
+from signnet.validation import check_choice, check_count, check_float, check_size, read_csv
 
 
 def register(sub) -> None:
@@ -43,67 +41,19 @@ def register(sub) -> None:
     p.set_defaults(run=run)
 
 
-def read_csv(path: str, label: str) -> tuple[np.ndarray, np.ndarray, list[str]]:
-    """Features ``X`` (n, d) float, labels ``y`` (n,) and feature names from a CSV with a header.
-
-    Raises:
-        SignnetError: missing or empty file, no such label column, ragged rows,
-            missing, non-numeric, NaN or infinite values, or no feature column.
-    """
-    p = Path(path)
-    if not p.exists():
-        raise SignnetError(f"Data file {path!r} does not exist; give the path of a CSV file with a header row.")
-    if not p.is_file():
-        raise SignnetError(f"Data path {path!r} is not a file; give the path of a CSV file with a header row.")
-    try:
-        with p.open(newline="", encoding="utf-8-sig") as fh:
-            rows = [r for r in csv.reader(fh) if any(c.strip() for c in r)]
-    except (UnicodeDecodeError, csv.Error) as exc:
-        raise SignnetError(f"Data file {path!r} is not a readable CSV text file ({type(exc).__name__}); "
-                           "save it as UTF-8 CSV.") from None
-    if not rows:
-        raise SignnetError(f"Data file {path!r} is empty; it needs a header row and at least one data row.")
-    header = [h.strip() for h in rows[0]]
-    if label not in header:
-        raise SignnetError(f"Data file {path!r} has no label column {label!r}; its columns are "
-                           f"{', '.join(header)}. Name the label column with --label.")
-    if len(header) < 2:
-        raise SignnetError(f"Data file {path!r} has only the label column {label!r}; it needs at least one feature column.")
-    if len(rows) < 2:
-        raise SignnetError(f"Data file {path!r} has a header but no data rows; add at least one row.")
-    values = np.empty((len(rows) - 1, len(header)))
-    for r, row in enumerate(rows[1:]):
-        line = r + 2
-        if len(row) != len(header):
-            raise SignnetError(f"Line {line} of {path!r} has {len(row)} fields but the header has {len(header)}; "
-                               "give every row one value per column.")
-        for c, cell in enumerate(row):
-            text = cell.strip()
-            if text == "":
-                raise SignnetError(f"Line {line} of {path!r} has no value in column {header[c]!r}; fill or drop the row.")
-            try:
-                v = float(text)
-            except ValueError:
-                what = "label" if header[c] == label else "feature"
-                raise SignnetError(f"Column {header[c]!r} on line {line} of {path!r} holds {text!r}, which is not a "
-                                   f"number; every {what} must be numeric (encode classes as 0/1).") from None
-            if not math.isfinite(v):
-                raise SignnetError(f"Column {header[c]!r} on line {line} of {path!r} is {text!r}; values must be "
-                                   "finite: drop or impute NaN and infinite values.")
-            values[r, c] = v
-    j = header.index(label)
-    features = [h for k, h in enumerate(header) if k != j]
-    return np.delete(values, j, axis=1), values[:, j], features
-
-
 def run(args) -> int:
     start = time.perf_counter()
     if (args.data is None) == (args.problem is None):
         raise SignnetError("Give either a CSV file or --problem NAME (not both, not neither), "
                            "e.g. `signnet ceiling data.csv --label y` or `signnet ceiling --problem xor`.")
+    if args.directions is not None and args.orient:
+        raise SignnetError("--orient searches the directions itself; drop --directions or --orient.")
+    args.n = check_size(args.n, "--n")
+    args.noise = check_float(args.noise, "--noise", minimum=0.0, maximum=0.5)
+    args.max_exact = check_count(args.max_exact, "--max-exact")
+    directions = None if args.directions is None else parse_int_list(args.directions, "--directions", allow={-1, 0, 1})
     if args.problem is not None:
-        if args.problem not in PROBLEMS:
-            raise SignnetError(f"Unknown problem {args.problem!r}; choose one of: {', '.join(PROBLEMS)}.")
+        check_choice(args.problem, "problem", PROBLEMS)
         prob = make_problem(args.problem, args.n, noise=args.noise, seed=args.seed)
         X, y, features, source = prob.X, prob.y, ["x1", "x2"], args.problem
     else:
@@ -111,12 +61,13 @@ def run(args) -> int:
         source = args.data
     classes = np.unique(y)
     if classes.size < 2:
-        raise SignnetError(f"The labels hold one class only ({classes[0]:g}); a ceiling needs at least two classes.")
-    if args.directions is not None and args.orient:
-        raise SignnetError("--orient searches the directions itself; drop --directions or --orient.")
-    directions = None if args.directions is None else parse_int_list(args.directions, "--directions", allow={-1, 0, 1})
+        raise SignnetError(f"The labels of {source!r} hold one class only ({classes[0]:g}); "
+                           "a ceiling needs at least two classes.")
+    if directions is not None and len(directions) != X.shape[1]:
+        raise SignnetError(f"--directions {args.directions!r} must have one entry per feature: it gives "
+                           f"{len(directions)} but {source!r} has {X.shape[1]} ({', '.join(features)}).")
     res = monotone_ceiling(X, y, directions)
-    config = {k: v for k, v in vars(args).items() if k not in ("run", "json")}
+    config = config_of(args)
     labels = [int(c) if float(c).is_integer() else float(c) for c in classes.tolist()]
     result = {"data": source, "n": res.n, "features": features, "classes": labels,
               "directions": directions if directions is not None else [1] * X.shape[1],

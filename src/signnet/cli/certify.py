@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import time
 
+from signnet.cli.common import add_json, add_seed, config_of, emit
 from signnet.report.artifacts import run_metadata
 from signnet.theory.certificate import certify
 from signnet.train.checkpoint import load
-from signnet.cli.common import add_json, add_seed, emit
+from signnet.validation import check_checkpoint_path, check_count
 
 _SYMBOL = {1: "+", -1: "-", 0: "0", None: "?"}
 
@@ -43,8 +44,8 @@ def certificate_result(cert, explain: int = 3) -> dict:
 
 def summary(cert) -> str:
     lines = []
-    for name, row, cvx in zip(cert.outputs, cert.monotone, cert.convex):
-        entries = " ".join(f"{inp}{_SYMBOL[v]}" for inp, v in zip(cert.inputs, row))
+    for name, row, cvx in zip(cert.outputs, cert.monotone, cert.convex, strict=True):
+        entries = " ".join(f"{inp}{_SYMBOL[v]}" for inp, v in zip(cert.inputs, row, strict=True))
         lines.append(f"{name}: {entries}  [{cvx or 'convexity not proved'}]")
     verdict = ("preserves dominance (Theorem 1.1)" if cert.preserves_dominance
                else "monotone in every input" if cert.is_monotone else "not certified monotone")
@@ -54,9 +55,10 @@ def summary(cert) -> str:
 
 def run(args) -> int:
     start = time.perf_counter()
-    model = load(args.model)
+    args.explain = check_count(args.explain, "--explain")
+    model = load(check_checkpoint_path(args.model))
     cert = certify(model)
-    config = {k: v for k, v in vars(args).items() if k not in ("run", "json")}
+    config = config_of(args)
     result = {"model": args.model, "head": model.head, **certificate_result(cert, args.explain),
               "seconds": round(time.perf_counter() - start, 4), **run_metadata(config, args.seed)}
     emit(result, args.json, summary(cert))

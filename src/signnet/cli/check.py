@@ -11,14 +11,15 @@ import time
 
 import numpy as np
 
+from signnet.cli.common import add_json, add_seed, config_of, emit
+from signnet.data.datasets import DATASETS, load_dataset
+from signnet.data.problems import PROBLEMS, make_problem
+from signnet.errors import SignnetError, choice_error
 from signnet.report.artifacts import run_metadata
 from signnet.theory.certificate import certify
-from signnet.train.checkpoint import load, read_checkpoint
-from signnet.data.datasets import DATASETS, load_dataset
 from signnet.theory.dominance import dominance_violations, find_violation
-from signnet.errors import SignnetError, choice_error
-from signnet.data.problems import PROBLEMS, make_problem
-from signnet.cli.common import add_json, add_seed, emit
+from signnet.train.checkpoint import load, read_checkpoint
+from signnet.validation import check_checkpoint_path, check_choice, check_size
 
 
 def register(sub) -> None:
@@ -28,7 +29,8 @@ def register(sub) -> None:
     p.add_argument("model", help="checkpoint written by `signnet train --save`")
     p.add_argument("--problem", default=None,
                    help="problem or data set giving the data (default: the one recorded in the checkpoint)")
-    p.add_argument("--n", type=int, default=None, help="points drawn for a generated problem (default: as trained, else 2000)")
+    p.add_argument("--n", type=int, default=None,
+                   help="points drawn for a generated problem (default: as trained, else 2000)")
     p.add_argument("--pairs", type=int, default=10000, help="comparable pairs to sample (default 10000)")
     p.add_argument("--starts", type=int, default=64, help="random starts of the search (default 64)")
     p.add_argument("--steps", type=int, default=200, help="Adam steps of the search (default 200)")
@@ -49,18 +51,31 @@ def problem_data(name: str, n: int, seed: int) -> np.ndarray:
 
 def run(args) -> int:
     start = time.perf_counter()
-    extra = read_checkpoint(args.model).get("extra") or {}
-    model = load(args.model)
+    if args.n is not None:
+        args.n = check_size(args.n, "--n")
+    args.pairs = check_size(args.pairs, "--pairs")
+    args.starts = check_size(args.starts, "--starts")
+    args.steps = check_size(args.steps, "--steps")
+    if args.problem is not None:
+        check_choice(args.problem, "problem", [*PROBLEMS, *DATASETS])
+    path = check_checkpoint_path(args.model)
+    extra = read_checkpoint(path).get("extra") or {}
+    model = load(path)
     problem = args.problem or extra.get("problem")
     if problem is None:
-        raise SignnetError(f"Checkpoint {args.model!r} records no problem; name one with --problem, e.g. --problem xor.")
+        raise SignnetError(f"Checkpoint {args.model!r} records no problem; name one with --problem, "
+                           "e.g. --problem xor.")
     n = args.n if args.n is not None else int(extra.get("n", 2000))
     X = problem_data(problem, n, args.seed)
+    expected = model.config["in_features"]
+    if X.shape[1] != expected:
+        raise SignnetError(f"The network in {args.model!r} takes {expected} input(s) but {problem!r} has "
+                           f"{X.shape[1]} feature(s); check it on the problem it was trained on.")
     report = dominance_violations(model, X, n_pairs=args.pairs, seed=args.seed)
     low, high = X.min(axis=0), X.max(axis=0)
     violation = find_violation(model, (low, high), n_starts=args.starts, steps=args.steps, seed=args.seed, output=None)
     cert = certify(model)
-    config = {k: v for k, v in vars(args).items() if k not in ("run", "json")}
+    config = config_of(args)
     result = {"model": args.model, "problem": problem, "n": int(X.shape[0]), "head": model.head,
               **report.to_dict(), "violation": None if violation is None else violation.to_dict(),
               "certified_dominance": cert.preserves_dominance,

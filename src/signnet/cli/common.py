@@ -1,20 +1,21 @@
-"""Sub-commands of the ``signnet`` command line, one module each.
+"""Shared pieces of the sub-commands: common options, list parsing, output.
 
-Every module defines ``register(subparsers)``, which adds its parser and sets
-``run`` to a function ``run(args) -> int``. Shared option parsers are here.
+Every sub-command module defines ``register(subparsers)``, which adds its parser
+and sets ``run`` to a function ``run(args) -> int``.
 """
 
 from __future__ import annotations
 
 import argparse
 
-from signnet.report.artifacts import to_json
 from signnet.errors import SignnetError
+from signnet.report.artifacts import to_json
 
 
 def add_seed(parser: argparse.ArgumentParser) -> None:
-    """Add ``--seed`` (every command takes one)."""
-    parser.add_argument("--seed", type=int, default=0, help="random seed (default 0); the same seed repeats the run")
+    """Add ``--seed`` (every command takes one; :func:`signnet.cli.main.main` checks it)."""
+    parser.add_argument("--seed", type=int, default=0,
+                        help="random seed in 0..4294967295 (default 0); the same seed repeats the run")
 
 
 def add_json(parser: argparse.ArgumentParser) -> None:
@@ -23,7 +24,12 @@ def add_json(parser: argparse.ArgumentParser) -> None:
 
 
 def parse_int_list(text: str, what: str, *, allow=None, positive: bool = False) -> list[int]:
-    """Parse ``"16,16"`` into ``[16, 16]``; an empty string gives ``[]``."""
+    """Parse ``"16,16"`` into ``[16, 16]``; an empty string gives ``[]``.
+
+    Raises:
+        SignnetError: an entry is not an integer (``"16,,16"``, ``"a"``), is below 1
+            with ``positive``, or is not in ``allow``.
+    """
     if text.strip() == "":
         return []
     try:
@@ -33,8 +39,13 @@ def parse_int_list(text: str, what: str, *, allow=None, positive: bool = False) 
     if positive and any(v <= 0 for v in values):
         raise SignnetError(f"{what} {text!r} must hold sizes of 1 or more.")
     if allow is not None and any(v not in allow for v in values):
-        raise SignnetError(f"{what} {text!r} may hold only {sorted(allow)}.")
+        raise SignnetError(f"{what} {text!r} may hold only {', '.join(str(a) for a in sorted(allow))}.")
     return values
+
+
+def config_of(args) -> dict:
+    """The command's arguments as recorded in a result's provenance block."""
+    return {k: v for k, v in vars(args).items() if k not in ("run", "json")}
 
 
 def emit(result: dict, as_json: bool, summary: str) -> None:

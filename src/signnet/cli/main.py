@@ -1,9 +1,14 @@
-"""The ``signnet`` command line.
+"""The ``signnet`` command line and its error boundary.
 
-Each sub-command lives in its own module of :mod:`signnet.commands` and
-provides ``register(subparsers)``. Bad input (a :class:`~signnet.errors.SignnetError`,
-a missing file) ends the program with one readable line on stderr and exit
-status 2; nothing is written.
+Each sub-command lives in its own module of :mod:`signnet.cli` and provides
+``register(subparsers)``; the experiments (census, zigzag, positive-output) are
+registered from :mod:`signnet.experiments.registry` by :mod:`signnet.cli.study`.
+
+The boundary: bad input (a :class:`~signnet.errors.SignnetError`, a usage
+error such as ``--n abc``, a file the system refuses) ends the program with
+one line on stderr and exit status 2. Commands that write render into a
+temporary folder first (:func:`signnet.report.artifacts.staged_folder`), so a
+failure or an interrupt (exit status 130) leaves their output as it was.
 """
 
 from __future__ import annotations
@@ -14,35 +19,57 @@ import sys
 
 from signnet import __version__
 from signnet.errors import SignnetError
+from signnet.validation import check_seed
 
-# sub-command modules under signnet.commands, in the order `--help` lists them
-COMMANDS = ("train", "ceiling", "certify", "check", "reproduce", "census", "zigzag", "positive_output")
+# sub-command modules under signnet.cli, in the order `--help` lists them; the studies follow
+COMMANDS = ("train", "ceiling", "certify", "check", "reproduce", "study")
+
+
+class UsageError(Exception):
+    """A command line argparse cannot parse; ``prog`` names the (sub-)command."""
+
+    def __init__(self, prog: str, message: str):
+        super().__init__(message)
+        self.prog = prog
+
+
+class Parser(argparse.ArgumentParser):
+    """An ``ArgumentParser`` whose errors become one line (no usage block) and exit status 2."""
+
+    def error(self, message: str):  # noqa: D401 - argparse's hook
+        raise UsageError(self.prog, f"{message}; see `{self.prog} --help`.")
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="signnet", description="Neural networks whose signs are constrained.")
+    """The ``signnet`` parser with every sub-command registered."""
+    parser = Parser(prog="signnet", description="Neural networks whose signs are constrained.")
     parser.add_argument("--version", action="version", version=f"signnet {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for name in COMMANDS:
-        try:
-            module = importlib.import_module(f"signnet.cli.{name}")
-        except ModuleNotFoundError as exc:
-            if exc.name == f"signnet.cli.{name}":
-                continue  # not built yet
-            raise
-        module.register(sub)
+        importlib.import_module(f"signnet.cli.{name}").register(sub)
     return parser
 
 
+def _one_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    if isinstance(exc, OSError) and exc.filename is not None:
+        text = f"{exc.strerror or type(exc).__name__}: {exc.filename!r}; check the path and its permissions."
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
 def main(argv: list[str] | None = None) -> int:
-    """Entry point of ``signnet``; returns the exit status."""
+    """Entry point of ``signnet``; returns the exit status (0 done, 2 bad input, 130 interrupted)."""
     parser = build_parser()
-    args = parser.parse_args(argv)
     try:
+        args = parser.parse_args(argv)
+    except UsageError as exc:
+        print(f"{exc.prog}: error: {_one_line(exc)}", file=sys.stderr)
+        return 2
+    try:
+        args.seed = check_seed(args.seed, "--seed")
         return int(args.run(args) or 0)
-    except (SignnetError, FileNotFoundError, IsADirectoryError, PermissionError) as exc:
-        message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        print(f"signnet {args.command}: error: {message}", file=sys.stderr)
+    except (SignnetError, OSError) as exc:
+        print(f"signnet {args.command}: error: {_one_line(exc)}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print(f"signnet {args.command}: interrupted; nothing was written.", file=sys.stderr)

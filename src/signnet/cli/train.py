@@ -7,23 +7,37 @@ import time
 import torch
 from sklearn.model_selection import train_test_split
 
-from signnet.nn.activations import ACTIVATIONS
-from signnet.report.artifacts import run_metadata
-from signnet.train.checkpoint import save
+from signnet.cli.common import add_json, add_seed, config_of, emit, parse_int_list
 from signnet.data.datasets import DATASETS, load_dataset
-from signnet.nn.enforce import METHODS, TRANSFORMS, sign_violation
-from signnet.errors import SignnetError, choice_error
-from signnet.nn.networks import MLP
 from signnet.data.problems import PROBLEMS, make_problem
+from signnet.nn.activations import ACTIVATIONS
+from signnet.nn.enforce import METHODS, TRANSFORMS, sign_violation
+from signnet.nn.networks import MLP
 from signnet.nn.signs import NAMED_SIGNS
-from signnet.train.fit import accuracy, fit
-from signnet.cli.common import add_json, add_seed, emit, parse_int_list
+from signnet.report.artifacts import run_metadata, staged_file
+from signnet.train.checkpoint import save
+from signnet.train.fit import OPTIMIZERS, accuracy, fit
+from signnet.validation import (
+    check_choice,
+    check_float,
+    check_fraction,
+    check_non_negative,
+    check_output_file,
+    check_positive,
+    check_size,
+    check_split,
+)
+
+# the bundled data sets `train` accepts (diabetes is a regression set)
+CLASSIFICATION_SETS = tuple(d for d in DATASETS if d != "diabetes")
 
 
 def register(sub) -> None:
     p = sub.add_parser("train", help="train a network with sign-constrained weights",
-                       description="Train a DNN (free weights) or DNN+ (non-negative weights) and report accuracy and weight signs.")
-    p.add_argument("--problem", default="xor", help=f"one of {', '.join(PROBLEMS)}, or a data set: {', '.join(d for d in DATASETS if d != 'diabetes')}")
+                       description="Train a DNN (free weights) or DNN+ (non-negative weights) and report accuracy "
+                                   "and weight signs.")
+    p.add_argument("--problem", default="xor",
+                   help=f"one of {', '.join(PROBLEMS)}, or a data set: {', '.join(CLASSIFICATION_SETS)}")
     p.add_argument("--n", type=int, default=2000, help="points drawn for a generated problem (default 2000)")
     p.add_argument("--noise", type=float, default=0.0, help="fraction of labels flipped (default 0)")
     p.add_argument("--test-size", type=float, default=0.25, help="fraction held out for testing (default 0.25)")
@@ -33,11 +47,11 @@ def register(sub) -> None:
     p.add_argument("--method", default="project", help=f"sign enforcement: {', '.join(METHODS)}")
     p.add_argument("--transform", default="softplus", help=f"for --method reparam: {', '.join(TRANSFORMS)}")
     p.add_argument("--strength", type=float, default=1.0, help="for --method penalty: penalty weight")
-    p.add_argument("--epochs", type=int, default=500)
-    p.add_argument("--lr", type=float, default=0.01)
-    p.add_argument("--optimizer", default="adam", help="adam or sgd")
+    p.add_argument("--epochs", type=int, default=500, help="most epochs to run (default 500)")
+    p.add_argument("--lr", type=float, default=0.01, help="learning rate (default 0.01)")
+    p.add_argument("--optimizer", default="adam", help=f"one of {', '.join(OPTIMIZERS)}")
     p.add_argument("--batch-size", type=int, default=None, help="minibatch size (default: full batch)")
-    p.add_argument("--weight-decay", type=float, default=0.0)
+    p.add_argument("--weight-decay", type=float, default=0.0, help="L2 weight decay, >= 0 (default 0)")
     p.add_argument("--patience", type=int, default=None, help="stop after this many epochs without improvement")
     p.add_argument("--save", metavar="PATH", help="write a checkpoint (config and weights) here")
     add_seed(p)
@@ -48,15 +62,37 @@ def register(sub) -> None:
 def _data(args):
     if args.problem in PROBLEMS:
         problem = make_problem(args.problem, args.n, noise=args.noise, seed=args.seed)
-        if not 0 < args.test_size < 1:
-            raise SignnetError(f"--test-size {args.test_size!r} must lie strictly between 0 and 1.")
+        check_split(problem.y, args.test_size, what=f"The {args.n} points drawn for {args.problem} (--n {args.n})",
+                    fix="use a larger --n (e.g. 100)")
         X_tr, X_te, y_tr, y_te = train_test_split(problem.X, problem.y, test_size=args.test_size,
                                                   random_state=args.seed, stratify=problem.y)
         return X_tr, X_te, y_tr, y_te
-    if args.problem in DATASETS and args.problem != "diabetes":
-        d = load_dataset(args.problem, test_size=args.test_size, seed=args.seed)
-        return d.X_train, d.X_test, d.y_train, d.y_test
-    raise choice_error("problem", args.problem, [*PROBLEMS, *(d for d in DATASETS if d != "diabetes")])
+    d = load_dataset(args.problem, test_size=args.test_size, seed=args.seed)
+    return d.X_train, d.X_test, d.y_train, d.y_test
+
+
+def check_args(args) -> None:
+    """Check every argument of ``signnet train`` before any work; raise SignnetError naming the flag."""
+    check_choice(args.problem, "problem", [*PROBLEMS, *CLASSIFICATION_SETS])
+    args.n = check_size(args.n, "--n")
+    args.noise = check_float(args.noise, "--noise", minimum=0.0, maximum=0.5)
+    args.test_size = check_fraction(args.test_size, "--test-size", inclusive=False)
+    check_choice(args.weights, "sign specification", NAMED_SIGNS)
+    args.hidden_sizes = parse_int_list(args.hidden, "--hidden", positive=True)
+    check_choice(args.activation, "activation", ACTIVATIONS)
+    check_choice(args.method, "enforcement method", METHODS)
+    check_choice(args.transform, "reparametrisation transform", TRANSFORMS)
+    args.strength = check_non_negative(args.strength, "--strength")
+    args.epochs = check_size(args.epochs, "--epochs")
+    args.lr = check_positive(args.lr, "--lr")
+    check_choice(args.optimizer, "optimizer", OPTIMIZERS)
+    if args.batch_size is not None:
+        args.batch_size = check_size(args.batch_size, "--batch-size")
+    args.weight_decay = check_non_negative(args.weight_decay, "--weight-decay")
+    if args.patience is not None:
+        args.patience = check_size(args.patience, "--patience")
+    if args.save is not None:
+        check_output_file(args.save, "--save")
 
 
 def layer_report(model: MLP) -> list[dict]:
@@ -70,20 +106,20 @@ def layer_report(model: MLP) -> list[dict]:
 
 
 def run(args) -> int:
-    if args.weights not in NAMED_SIGNS:
-        raise choice_error("sign specification", args.weights, NAMED_SIGNS)
-    hidden = parse_int_list(args.hidden, "--hidden", positive=True)
+    check_args(args)
+    hidden = args.hidden_sizes
     X_tr, X_te, y_tr, y_te = _data(args)
     n_classes = int(max(y_tr.max(), y_te.max())) + 1
     head, out = ("binary", 1) if n_classes <= 2 else ("softmax", n_classes)
     start = time.perf_counter()
-    torch.manual_seed(args.seed)
-    model = MLP(X_tr.shape[1], hidden, out, activation=args.activation, weights=args.weights, method=args.method,
-                transform=args.transform, strength=args.strength, head=head)
+    with torch.random.fork_rng(devices=[]):  # seed the initialisation without touching the caller's generator
+        torch.manual_seed(args.seed)
+        model = MLP(X_tr.shape[1], hidden, out, activation=args.activation, weights=args.weights,
+                    method=args.method, transform=args.transform, strength=args.strength, head=head)
     history = fit(model, X_tr, y_tr, epochs=args.epochs, lr=args.lr, optimizer=args.optimizer,
                   batch_size=args.batch_size, weight_decay=args.weight_decay, patience=args.patience,
-                  seed=args.seed, progress=not args.json)
-    config = {k: v for k, v in vars(args).items() if k not in ("run", "json")}
+                  seed=args.seed, progress=not args.json, threads="auto")
+    config = {k: v for k, v in config_of(args).items() if k != "hidden_sizes"}
     result = {
         "problem": args.problem, "weights": args.weights,
         "train_accuracy": accuracy(model, X_tr, y_tr), "test_accuracy": accuracy(model, X_te, y_te),
@@ -92,8 +128,9 @@ def run(args) -> int:
         "seconds": round(time.perf_counter() - start, 3),
         **run_metadata(config, args.seed),
     }
-    if args.save:
-        save(model, args.save, extra={"problem": args.problem, "n": args.n, "seed": args.seed})
+    if args.save is not None:
+        with staged_file(args.save) as tmp:
+            save(model, tmp, extra={"problem": args.problem, "n": args.n, "seed": args.seed})
         result["checkpoint"] = args.save
     min_w = min(layer["min_weight"] for layer in result["layers"])
     emit(result, args.json,

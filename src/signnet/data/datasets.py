@@ -6,6 +6,7 @@ ship inside scikit-learn.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -13,7 +14,8 @@ from sklearn import datasets as skdatasets
 from sklearn.model_selection import train_test_split
 from sklearn.preprocessing import StandardScaler
 
-from signnet.errors import SignnetError, choice_error
+from signnet.errors import SignnetError
+from signnet.validation import check_choice, check_fraction, check_seed, check_split
 
 _LOADERS = {
     "breast_cancer": (skdatasets.load_breast_cancer, "classification"),
@@ -44,18 +46,22 @@ def load_dataset(name: str, *, test_size: float = 0.25, seed: int = 0, standardi
 
     Args:
         name: ``"breast_cancer"``, ``"wine"``, ``"digits"`` or ``"diabetes"``.
-        test_size: fraction of rows held out, in (0, 1).
-        seed: seed of the split.
+        test_size: fraction of rows held out, in (0, 1); both parts must hold every class.
+        seed: seed of the split, in ``0 .. 2**32 - 1``.
         standardize: centre and scale each feature (on by default).
     """
-    if name not in _LOADERS:
-        raise choice_error("data set", name, DATASETS)
-    if not 0.0 < test_size < 1.0:
-        raise SignnetError(f"test_size {test_size!r} must lie strictly between 0 and 1.")
+    check_choice(name, "data set", DATASETS)
+    test_size = check_fraction(test_size, "test_size", inclusive=False)
+    seed = check_seed(seed)
     loader, task = _LOADERS[name]
     bunch = loader()
     X, y = bunch.data.astype(np.float64), bunch.target
     stratify = y if task == "classification" else None
+    if task == "classification":
+        check_split(y, test_size, what=f"The {len(y)} rows of {name}", fix="choose a test_size nearer 0.5")
+    elif min(math.ceil(test_size * len(y)), len(y) - math.ceil(test_size * len(y))) < 1:
+        raise SignnetError(f"test_size {test_size!r} leaves one part of the {len(y)} rows of {name} empty; "
+                           "choose a test_size nearer 0.5.")
     X_tr, X_te, y_tr, y_te = train_test_split(X, y, test_size=test_size, random_state=seed, stratify=stratify)
     if standardize:
         scaler = StandardScaler().fit(X_tr)

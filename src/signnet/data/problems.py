@@ -33,7 +33,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from signnet.errors import SignnetError, choice_error
+from signnet.validation import check_choice, check_float, check_seed, check_size
 
 
 @dataclass(frozen=True)
@@ -81,7 +81,8 @@ PROBLEMS = {
     "disconnected": (_disconnected, "class 1 is two bands |x1| > 0.5: a disconnected class (Corollary 1.1.3)"),
     "negative_slope": (_negative_slope, "control: a boundary of negative slope, x1 + x2 = 0 (an up-set)"),
     "upset": (_upset, "control: an up-set with a convex complement, solvable by a DNN+"),
-    "quadrant": (_quadrant, "an up-set whose complement is not convex: beyond a ReLU DNN+ (convex), within a tanh DNN+"),
+    "quadrant": (_quadrant,
+                 "an up-set whose complement is not convex: beyond a ReLU DNN+ (convex), within a tanh DNN+"),
 }
 
 # The problems a DNN+ cannot solve, and those it can.
@@ -94,25 +95,26 @@ def make_problem(name: str, n: int = 1000, *, noise: float = 0.0, seed: int = 0,
 
     Args:
         name: a key of :data:`PROBLEMS`.
-        n: number of points (> 0).
+        n: number of points (>= 1; a Python or numpy integer).
         noise: fraction of labels flipped at random, in [0, 0.5].
-        seed: seed of the generator; the same seed gives the same data.
+        seed: seed of the generator, in ``0 .. 2**32 - 1``; the same seed gives the same data.
+
+    Raises:
+        SignnetError: an unknown ``name``, or ``n``, ``noise`` or ``seed`` out of range.
         **params: rule parameters: ``t1``, ``t2`` for ``xor``; ``radius`` for ``closed_shape``.
 
     Returns:
         A :class:`Problem` with ``X`` (n, 2) float32 in [-1, 1]^2 and ``y`` (n,) int64.
     """
-    if name not in PROBLEMS:
-        raise choice_error("problem", name, PROBLEMS)
-    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n <= 0:
-        raise SignnetError(f"The number of points n must be a positive integer, got {n!r}.")
-    if not 0.0 <= noise <= 0.5:
-        raise SignnetError(f"Label noise {noise!r} must lie in [0, 0.5], the fraction of labels flipped.")
+    check_choice(name, "problem", PROBLEMS)
+    n = check_size(n, "The number of points n")
+    noise = check_float(noise, "Label noise", minimum=0.0, maximum=0.5)
+    seed = check_seed(seed)
     rule, description = PROBLEMS[name]
     rng = np.random.default_rng(seed)
-    X = rng.uniform(-1.0, 1.0, size=(int(n), 2))
+    X = rng.uniform(-1.0, 1.0, size=(n, 2))
     y = rule(X, **params).astype(np.int64)
     if noise > 0:
-        flip = rng.random(int(n)) < noise
+        flip = rng.random(n) < noise
         y[flip] = 1 - y[flip]
     return Problem(name=name, X=X.astype(np.float32), y=y, description=description)

@@ -17,6 +17,7 @@ from torch.nn.utils import parametrize
 from signnet.nn.enforce import SignReparametrization, check_method
 from signnet.errors import SignnetError
 from signnet.nn.signs import describe_mask, flip_mask, sign_mask
+from signnet.validation import is_integer
 
 
 class _SignConstrained:
@@ -133,9 +134,9 @@ class SignedLinear(_SignConstrained, nn.Linear):
     def __init__(self, in_features: int, out_features: int, bias: bool = True, *, sign="free",
                  method: str = "project", transform: str = "softplus", strength: float = 1.0):
         for name, value in (("in_features", in_features), ("out_features", out_features)):
-            if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+            if not is_integer(value) or value <= 0:
                 raise SignnetError(f"`{name}` must be a positive integer, got {value!r}.")
-        super().__init__(in_features, out_features, bias=bias)
+        super().__init__(int(in_features), int(out_features), bias=bias)
         self._setup_sign(sign, method, transform, strength)
 
     def extra_repr(self) -> str:
@@ -162,9 +163,9 @@ class SignedConv2d(_SignConstrained, nn.Conv2d):
                  bias: bool = True, *, sign="free", method: str = "project",
                  transform: str = "softplus", strength: float = 1.0):
         for name, value in (("in_channels", in_channels), ("out_channels", out_channels)):
-            if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+            if not is_integer(value) or value <= 0:
                 raise SignnetError(f"`{name}` must be a positive integer, got {value!r}.")
-        super().__init__(in_channels, out_channels, kernel_size, stride=stride, padding=padding, bias=bias)
+        super().__init__(int(in_channels), int(out_channels), kernel_size, stride=stride, padding=padding, bias=bias)
         self._setup_sign(sign, method, transform, strength)
 
     def extra_repr(self) -> str:

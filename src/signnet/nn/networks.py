@@ -30,14 +30,15 @@ from torch import nn
 from signnet.nn.activations import make_activation
 from signnet.errors import SignnetError, choice_error
 from signnet.nn.layers import SignedLinear
+from signnet.validation import is_integer
 
 HEADS = ("binary", "softmax", "regression")
 
 
 def _positive_int(name: str, value) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+    if not is_integer(value) or value <= 0:
         raise SignnetError(f"`{name}` must be a positive integer, got {value!r}.")
-    return value
+    return int(value)
 
 
 class MLP(nn.Sequential):
@@ -72,8 +73,8 @@ class MLP(nn.Sequential):
                  activation: str = "relu", weights="free", method: str = "project",
                  transform: str = "softplus", strength: float = 1.0, head: str = "binary",
                  monotonic_cst=None, flips=None):
-        _positive_int("in_features", in_features)
-        _positive_int("out_features", out_features)
+        in_features = _positive_int("in_features", in_features)
+        out_features = _positive_int("out_features", out_features)
         hidden = tuple(_positive_int("hidden width", h) for h in hidden)
         if head not in HEADS:
             raise choice_error("head", head, HEADS)

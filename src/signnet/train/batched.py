@@ -10,6 +10,10 @@ act element-wise, and each member has its own parameters, every member follows
 exactly the trajectory it would follow alone (up to floating-point reduction
 order). The trained weights are copied back into the given modules.
 
+The epochs cannot run through :func:`signnet.train.loop.train_loop` (its
+model is one module); they share its step, :func:`~signnet.train.loop.descend`,
+and its divergence check, :func:`~signnet.train.loop.check_finite`.
+
 Only ``method="project"`` networks are supported (the projection is applied to
 the stacked weights with the stacked sign masks, so members may carry
 different masks, e.g. different flips).
@@ -22,6 +26,8 @@ import torch.nn.functional as F
 
 from signnet.errors import SignnetError
 from signnet.nn.networks import MLP
+from signnet.train.checks import non_negative_number, positive_int, positive_number
+from signnet.train.loop import check_finite, descend
 from signnet.validation import as_features, as_targets
 
 
@@ -48,18 +54,26 @@ def fit_batched(models: list[MLP], X, y, *, epochs: int = 300, lr: float = 0.01,
             ``method="project"``; trained in place.
         X: features ``(n, d)``; y: labels ``(n,)`` for the models' head.
         epochs: full-batch Adam steps.
-        lr, weight_decay: Adam's settings.
+        lr, weight_decay: Adam's settings (``lr > 0``, ``weight_decay >= 0``).
 
     Returns:
         The final training loss of each member (a list of ``R`` floats).
+
+    Raises:
+        SignnetError: for mixed architectures, a method other than ``"project"``,
+            bad options, or a non-finite loss during training (naming the epoch).
     """
     _check(models)
+    epochs = positive_int(epochs, "epochs", "pass e.g. epochs=300")
+    lr = positive_number(lr, "Learning rate", "try lr=0.01")
+    weight_decay = non_negative_number(weight_decay, "weight_decay", "pass 0 for no weight decay")
     head = models[0].head
     Xt = as_features(X, models[0].config["in_features"])
     yt = as_targets(y, Xt.shape[0], head, models[0].config["out_features"])
     act = models[0][1] if len(models[0]) > 1 else None
     n_layers = len(models[0].linear_layers)
-    Ws = [torch.nn.Parameter(torch.stack([m.linear_layers[k].weight.detach() for m in models])) for k in range(n_layers)]
+    Ws = [torch.nn.Parameter(torch.stack([m.linear_layers[k].weight.detach() for m in models]))
+          for k in range(n_layers)]
     bs = [torch.nn.Parameter(torch.stack([m.linear_layers[k].bias.detach() for m in models])) for k in range(n_layers)]
     masks = [torch.stack([m.linear_layers[k].sign_mask for m in models]) for k in range(n_layers)]
     opt = torch.optim.Adam([*Ws, *bs], lr=lr, weight_decay=weight_decay, foreach=True)
@@ -82,13 +96,12 @@ def fit_batched(models: list[MLP], X, y, *, epochs: int = 300, lr: float = 0.01,
             return F.cross_entropy(out.transpose(1, 2), yt.unsqueeze(0).expand(R, -1), reduction="none").mean(1)
         return F.mse_loss(out, yt.unsqueeze(0).expand(R, *yt.shape), reduction="none").flatten(1).mean(1)
 
-    for _ in range(epochs):
-        loss = member_losses(forward())
-        opt.zero_grad(set_to_none=True)
-        loss.sum().backward()
-        opt.step()
+    for epoch in range(epochs):
+        total = member_losses(forward()).sum()  # (): members' losses add up, so each gets its own gradient
+        descend(opt, total)
+        check_finite(total.item(), epoch + 1, "of the batched networks")
         with torch.no_grad():
-            for W, mask in zip(Ws, masks):
+            for W, mask in zip(Ws, masks, strict=True):
                 W.masked_fill_(mask * W < 0, 0.0)
     with torch.no_grad():
         final = member_losses(forward())

@@ -15,6 +15,7 @@ verdicts.
 
 from __future__ import annotations
 
+import json
 import os
 import tempfile
 import textwrap
@@ -181,3 +182,10 @@ def write_report(results: Figure1Results, models: dict, out: Path, metadata: dic
         for name in FILES:
             os.replace(stage / name, out / name)
     return out / "index.html"
+
+
+def section_html(out_dir) -> str:
+    """The Figure 1 ``<section>`` of the combined report (``reproduce --all``), read back from ``out_dir``."""
+    out_dir = Path(out_dir)
+    r = json.loads((out_dir / "results.json").read_text())
+    return render("figure1/combined.html.j2", r=r, figure=out_dir / "figure1.png", folder=out_dir.name)
