@@ -83,3 +83,10 @@ def test_flipped_network_starts_with_the_flipped_weights_negative():
 def test_unknown_panel_is_refused():
     with pytest.raises(SignnetError, match="Unknown Figure 1 panel 'D'"):
         get_panel("D")
+
+
+def test_hand_built_leaves_the_global_rng_alone():
+    state = torch.get_rng_state()
+    for key in PANELS:
+        hand_built(key)
+    assert torch.equal(state, torch.get_rng_state())

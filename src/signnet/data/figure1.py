@@ -159,9 +159,12 @@ def hand_built(key: str) -> MLP:
     """The panel's flipped network with the explicit weights of :attr:`Panel.hand_weights`.
 
     Its signs obey the flipped mask: every weight is >= 0 except the flipped ones.
+    The caller's random state is left untouched (the random initialisation is
+    overwritten anyway).
     """
     panel = get_panel(key)
-    model = flipped_network(key)
+    with torch.random.fork_rng(devices=[]):
+        model = flipped_network(key)
     first, last = model.linear_layers
     w = panel.hand_weights
     first.weight.copy_(torch.tensor(w["W0"]))

@@ -43,7 +43,7 @@ def run_figure1(out, *, seed: int = 0, quick: bool = False, progress: bool = Tru
         seeds: training seeds per network (default 5; 1 with ``quick``).
         config: extra provenance merged into the recorded ``config`` (e.g. the command's ``--out``).
     """
-    from signnet.experiments.figure1.report import write_report
+    from signnet.experiments.figure1.report import results_json, write_report
     from signnet.experiments.figure1.run import ReproduceConfig, run_all
     from signnet.report.artifacts import prepare_out_folder, run_metadata
 
@@ -53,18 +53,13 @@ def run_figure1(out, *, seed: int = 0, quick: bool = False, progress: bool = Tru
         cfg = ReproduceConfig(**{**cfg.__dict__, "seeds": check_size(seeds, "seeds")})
     out = prepare_out_folder(out)
     results, models = run_all(cfg, seed=seed, progress=progress)
-    results.update(run_metadata({**(config or {}), **cfg.__dict__}, seed))
-    write_report(results, models, out)
-    return results
+    metadata = run_metadata({**(config or {}), **cfg.__dict__}, seed)
+    write_report(results, models, out, metadata=metadata)
+    return results_json(results, metadata)  # what results.json holds
 
 
 def figure1_section(out_dir) -> str:
     """The Figure 1 ``<section>`` of the combined report, read back from ``out_dir``."""
-    from signnet.report import html
+    from signnet.experiments.figure1.report import section_html
 
-    out_dir = Path(out_dir)
-    return html.section("Figure 1", html.paragraph(
-        "The paper's Figure 1, measured against the exact monotone ceiling."),
-        html.image(out_dir / "figure1.png", "Rows: panels A, B, C and a control; columns: data and ceiling, "
-                   "DNN+, the flipped network (negative weights in red), its decision regions, DNN."),
-        anchor="figure1")
+    return section_html(out_dir)

@@ -1,1 +1,2 @@
-"""The figure1 experiment: what it runs (:mod:`.run`) and its report (:mod:`.report`)."""
+"""The figure1 experiment (``signnet reproduce``): :mod:`.run` computes, :mod:`.results` types, :mod:`.verdicts`
+checks, :mod:`.construct` builds the DNN+ that reaches the ceiling, :mod:`.report` draws and renders."""

@@ -1,25 +1,36 @@
 """``signnet reproduce``: the paper's Figure 1, measured against the exact monotone ceiling.
 
-For each panel of Figure 1 (:mod:`signnet.figure1`) the run
+For each panel of Figure 1 (:mod:`signnet.data.figure1`) the run
 
 1. draws the panel's clustered data (train and test) and computes the exact
-   monotone ceiling of the test set (:func:`signnet.ceiling.monotone_ceiling`),
-   the best accuracy any monotone classifier, hence any DNN+, can reach there;
+   monotone ceiling of the test set (:func:`signnet.theory.ceiling.monotone_ceiling`),
+   the best accuracy any monotone classifier, hence any DNN+, can reach there
+   (Theorem 1.1 of Wang et al.);
 2. trains, over several seeds, a DNN and a DNN+ at the figure's width and at a
    wide size, and a DNN+ with only the figure's flipped weights allowed to be
    negative; tiny networks often stall in a dead-ReLU minimum, so every
    network gets the best of ``restarts`` initialisations by training loss (the
-   same rule for every kind, so the comparison stays fair); all seeds and
-   restarts of one kind train together in one batched computation
-   (:func:`signnet.batched.fit_batched`);
-3. evaluates the hand-built flipped network of :mod:`signnet.figure1`;
-4. certifies every network (:func:`signnet.certificate.certify`) and checks
-   dominance empirically (:func:`signnet.dominance.dominance_violations`).
+   same rule and the same initial seeds for every kind, so the comparison stays
+   fair); all seeds and restarts of one kind train together in one batched
+   computation (:func:`signnet.train.batched.fit_batched`);
+3. builds a ReLU DNN+ from the test set's optimal monotone relabelling
+   (:mod:`.construct`): it reaches the ceiling, which shows that a trained DNN+
+   below the ceiling is an optimisation trap, not the theorem's limit;
+4. evaluates the hand-built flipped network of :mod:`signnet.data.figure1`;
+5. certifies every network (:func:`signnet.theory.certificate.certify`) and checks
+   dominance empirically (:func:`signnet.theory.dominance.dominance_violations`).
 
 It adds the softmax loophole (a DNN+ with two logits solves XOR, because a
 softmax depends only on the logit difference) and the continuous problems of
-:mod:`signnet.problems` with wide networks, including ``quadrant``, an up-set
-that a ReLU DNN+ (a convex function) cannot fit but a tanh DNN+ can.
+:mod:`signnet.data.problems` with wide networks, including ``quadrant``, an
+up-set whose class 0 is not convex, hence out of reach of a ReLU DNN+ (a convex
+function) but not of a tanh DNN+. The claims are checked in :mod:`.verdicts`.
+
+Seeds: restart ``r`` of training seed ``i`` is initialised with the torch seed
+``np.random.SeedSequence(seed).spawn(seeds)[i].spawn(restarts)[r]``
+(:func:`init_seeds`), so the runs of ``--seed 0`` and ``--seed 1`` share no
+initialisation; models are built under :func:`torch.random.fork_rng`, so the
+caller's random state is left as it was.
 """
 
 from __future__ import annotations
@@ -31,13 +42,27 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
-from signnet.train.batched import fit_batched
+from signnet.data.figure1 import PANELS, flipped_network, hand_built, panel_data
+from signnet.data.problems import PROBLEMS, make_problem
+from signnet.experiments.figure1.construct import relu_ceiling_network, tanh_ceiling_network
+from signnet.experiments.figure1.results import (
+    Accuracies,
+    Checks,
+    Constructed,
+    Continuous,
+    Figure1Results,
+    FlippedHand,
+    FlippedTrained,
+    Panel,
+    Softmax,
+    Trained,
+)
+from signnet.experiments.figure1.verdicts import continuous_verdicts, panel_verdicts, softmax_verdicts
+from signnet.nn.networks import MLP
 from signnet.theory.ceiling import monotone_ceiling
 from signnet.theory.certificate import certify
 from signnet.theory.dominance import dominance_violations
-from signnet.data.figure1 import PANELS, flipped_network, hand_built, panel_data
-from signnet.nn.networks import MLP
-from signnet.data.problems import PROBLEMS, make_problem
+from signnet.train.batched import fit_batched
 from signnet.train.fit import accuracy, torch_threads
 
 
@@ -58,28 +83,42 @@ class ReproduceConfig:
     quick: bool = False  # the --quick settings (for tests)
 
     @classmethod
-    def quick_config(cls, seeds: int = 1) -> "ReproduceConfig":
+    def quick_config(cls, seeds: int = 1) -> ReproduceConfig:
         """Small settings that finish in well under 30 s."""
         return cls(seeds=seeds, n_train=200, n_test=400, epochs=150, wide=(16, 16), restarts=2,
                    continuous_n=600, continuous_epochs=100, quick=True)
 
 
-def train_best_of(build, X, y, *, seeds: list[int], restarts: int, epochs: int, lr: float) -> list[MLP]:
-    """For each seed, train ``restarts`` networks from ``build()`` and keep the lowest final training loss.
+def init_seeds(seed: int, n_seeds: int, restarts: int) -> list[list[int]]:
+    """Torch seeds ``[i][r]`` of restart ``r`` of training seed ``i``, spawned from ``np.random.SeedSequence(seed)``.
 
-    Member ``r`` of seed ``s`` is initialised under ``torch.manual_seed(s * 100 + r)``. All
-    ``len(seeds) * restarts`` networks train together (:func:`signnet.batched.fit_batched`).
+    Seed ``i`` of a run does not depend on ``n_seeds``, and different ``seed``
+    values give unrelated streams (no overlap between ``--seed 0`` and ``--seed 1``).
     """
-    members = []
-    for s in seeds:
-        for r in range(restarts):
-            torch.manual_seed(s * 100 + r)
-            members.append(build())
+    children = np.random.SeedSequence(seed).spawn(n_seeds)
+    return [[int(g.generate_state(1, np.uint64)[0]) for g in child.spawn(restarts)] for child in children]
+
+
+def build_seeded(build, torch_seed: int):
+    """``build()`` with torch's RNG seeded by ``torch_seed``, leaving the caller's RNG untouched."""
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(torch_seed)
+        return build()
+
+
+def train_best_of(build, X, y, *, seeds: list[list[int]], epochs: int, lr: float) -> list[MLP]:
+    """For each group of torch seeds (one per restart), train one network per seed; keep the lowest training loss.
+
+    All networks train together (:func:`signnet.train.batched.fit_batched`);
+    returns one network per group.
+    """
+    members = [build_seeded(build, s) for group in seeds for s in group]
     losses = fit_batched(members, X, y, epochs=epochs, lr=lr)
-    best = []
-    for i in range(len(seeds)):
-        chunk = losses[i * restarts:(i + 1) * restarts]
-        best.append(members[i * restarts + int(np.argmin(chunk))])
+    best, start = [], 0
+    for group in seeds:
+        chunk = losses[start:start + len(group)]
+        best.append(members[start + int(np.argmin(chunk))])
+        start += len(group)
     return best
 
 
@@ -88,27 +127,38 @@ def negative_weights(model: MLP) -> int:
     return int(sum(int((layer.weight < 0).sum()) for layer in model.linear_layers))
 
 
-def _summary(accs: list[float]) -> dict:
-    return {"accuracy_mean": float(np.mean(accs)), "accuracy_std": float(np.std(accs)),
-            "accuracies": [float(a) for a in accs]}
+def _accuracies(accs: list[float], hidden) -> Accuracies:
+    return Accuracies(accuracy_mean=float(np.mean(accs)), accuracy_std=float(np.std(accs)),
+                      accuracies=[float(a) for a in accs], hidden=list(hidden))
 
 
-def _checks(model: MLP, X: np.ndarray, seed: int) -> dict:
+def _trained(small: Accuracies, wide: Accuracies) -> Trained:
+    return Trained(**{k: getattr(small, k) for k in ("accuracy_mean", "accuracy_std", "accuracies", "hidden")},
+                   wide=wide)
+
+
+def _checks(model: MLP, X: np.ndarray, seed: int) -> Checks:
     cert = certify(model)
     dom = dominance_violations(model, X, n_pairs=2000, seed=seed)
-    out = {"certified_monotone": bool(cert.preserves_dominance), "monotone": cert.monotone, "convex": cert.convex,
-           "dominance_violations": int(dom.violations), "dominance_pairs": int(dom.n_pairs),
-           "worst_gap": float(dom.worst_gap)}
+    mixed = None
     unprovable = cert.unprovable()
     if unprovable:
         j, i = unprovable[0]
-        paths = cert.explain(j, i)
-        out["mixed_paths"] = {name: [list(h) for h in hops] for name, hops in paths.items()}
-    return out
+        mixed = {name: [list(h) for h in hops] for name, hops in cert.explain(j, i).items()}
+    return Checks(certified_monotone=bool(cert.preserves_dominance), monotone=cert.monotone, convex=cert.convex,
+                  dominance_violations=int(dom.violations), dominance_pairs=int(dom.n_pairs),
+                  worst_gap=float(dom.worst_gap), mixed_paths=mixed)
 
 
-def run_panel(key: str, cfg: ReproduceConfig, seed: int, bar=None) -> tuple[dict, dict]:
-    """Measure one panel; returns ``(results, models)`` with the seed-0 networks for plotting."""
+def constructed(model: MLP, X: np.ndarray, y: np.ndarray) -> Constructed:
+    """Score a DNN+ of :mod:`.construct` on ``(X, y)``."""
+    return Constructed(accuracy=accuracy(model, X, y), activation=model.config["activation"],
+                       hidden=list(model.config["hidden"]), negative_weights=negative_weights(model),
+                       certified_monotone=bool(certify(model).preserves_dominance))
+
+
+def run_panel(key: str, cfg: ReproduceConfig, seed: int, bar=None) -> tuple[Panel, dict]:
+    """Measure one panel; returns ``(results, models)`` with the first seed's networks for plotting."""
     panel = PANELS[key]
     X_tr, y_tr = panel_data(key, cfg.n_train, seed=seed)
     X_te, y_te = panel_data(key, cfg.n_test, seed=seed + 1000)
@@ -120,88 +170,106 @@ def run_panel(key: str, cfg: ReproduceConfig, seed: int, bar=None) -> tuple[dict
         "dnn_plus_wide": (lambda: MLP(2, cfg.wide, weights="nonneg"), cfg.lr_wide),
         "flipped_trained": (lambda: flipped_network(key), cfg.lr_small),
     }
-    accs, models = {}, {}
-    seeds = [seed + s for s in range(cfg.seeds)]
+    seeds = init_seeds(seed, cfg.seeds, cfg.restarts)
+    accs, models, negs = {}, {}, []
     for kind, (build, lr) in kinds.items():
-        trained = train_best_of(build, X_tr, y_tr, seeds=seeds, restarts=cfg.restarts, epochs=cfg.epochs, lr=lr)
+        trained = train_best_of(build, X_tr, y_tr, seeds=seeds, epochs=cfg.epochs, lr=lr)
         accs[kind] = [accuracy(model, X_te, y_te) for model in trained]
         if kind == "flipped_trained":
             negs = [negative_weights(model) for model in trained]
         models[kind] = trained[0]
         if bar is not None:
             bar.update(1)
-    hand = hand_built(key)
-    models["flipped_hand"] = hand
-    result = {
-        "title": panel.title, "claim": panel.claim, "width": panel.width,
-        "flips": {str(k): [list(i) for i in v] for k, v in panel.flips.items()},
-        "figure_negative_weights": panel.negative_weights,
-        "ceiling": float(ceiling.accuracy), "ceiling_relabeled": int(ceiling.relabeled),
-        "ceiling_train": float(monotone_ceiling(X_tr, y_tr).accuracy),
-        "dnn": {**_summary(accs["dnn"]), "hidden": [panel.width], "wide": {**_summary(accs["dnn_wide"]), "hidden": list(cfg.wide)}},
-        "dnn_plus": {**_summary(accs["dnn_plus"]), "hidden": [panel.width],
-                     "wide": {**_summary(accs["dnn_plus_wide"]), "hidden": list(cfg.wide)}},
-        "flipped_hand": {"accuracy": accuracy(hand, X_te, y_te), "negative_weights": negative_weights(hand),
-                         "weights": panel.hand_weights, "why": panel.why},
-        "flipped_trained": {"accuracy": float(np.mean(accs["flipped_trained"])), **_summary(accs["flipped_trained"]),
-                            "negative_weights": int(max(negs)), "negative_weights_per_seed": negs},
-        "checks": {kind: _checks(model, X_te, seed) for kind, model in models.items()},
-    }
+    models["flipped_hand"] = hand = hand_built(key)
+    models["dnn_plus_constructed"] = relu_ceiling_network(X_te, ceiling.labels, y_te)
+    width, wide = (panel.width,), cfg.wide
+    result = Panel(
+        title=panel.title, claim=panel.claim, width=panel.width,
+        flips={str(k): [list(i) for i in v] for k, v in panel.flips.items()},
+        figure_negative_weights=panel.negative_weights,
+        ceiling=float(ceiling.accuracy), ceiling_relabeled=int(ceiling.relabeled),
+        ceiling_train=float(monotone_ceiling(X_tr, y_tr).accuracy),
+        dnn=_trained(_accuracies(accs["dnn"], width), _accuracies(accs["dnn_wide"], wide)),
+        dnn_plus=_trained(_accuracies(accs["dnn_plus"], width), _accuracies(accs["dnn_plus_wide"], wide)),
+        dnn_plus_best_trained=float(max(accs["dnn_plus"] + accs["dnn_plus_wide"])),
+        dnn_plus_constructed=constructed(models["dnn_plus_constructed"], X_te, y_te),
+        flipped_hand=FlippedHand(accuracy=accuracy(hand, X_te, y_te), negative_weights=negative_weights(hand),
+                                 weights=panel.hand_weights, why=panel.why),
+        flipped_trained=FlippedTrained(
+            accuracy=float(np.mean(accs["flipped_trained"])), accuracy_mean=float(np.mean(accs["flipped_trained"])),
+            accuracy_std=float(np.std(accs["flipped_trained"])), accuracies=[float(a) for a in accs["flipped_trained"]],
+            negative_weights=int(max(negs)), negative_weights_per_seed=negs),
+        checks={kind: _checks(model, X_te, seed) for kind, model in models.items()},
+    )
     return result, {"data": (X_te, y_te), **models}
 
 
-def run_softmax(cfg: ReproduceConfig, seed: int) -> tuple[dict, dict]:
-    """The softmax loophole: a DNN+ with two logits on the XOR panel, against a one-logit DNN+."""
+def run_softmax(cfg: ReproduceConfig, seed: int) -> tuple[Softmax, dict]:
+    """The softmax loophole: a DNN+ with two logits on the XOR panel, against one-logit DNN+s (trained and built)."""
     X_tr, y_tr = panel_data("C", cfg.n_train, seed=seed)
     X_te, y_te = panel_data("C", cfg.n_test, seed=seed + 1000)
+    ceiling = monotone_ceiling(X_te, y_te)
     width = (16,) if not cfg.quick else (8,)
+    seeds = init_seeds(seed, 1, cfg.restarts)
     soft, = train_best_of(lambda: MLP(2, width, 2, weights="nonneg", head="softmax"), X_tr, y_tr,
-                          seeds=[seed], restarts=cfg.restarts, epochs=cfg.epochs, lr=cfg.lr_small)
+                          seeds=seeds, epochs=cfg.epochs, lr=cfg.lr_small)
     binary, = train_best_of(lambda: MLP(2, width, 1, weights="nonneg"), X_tr, y_tr,
-                            seeds=[seed], restarts=cfg.restarts, epochs=cfg.epochs, lr=cfg.lr_small)
+                            seeds=seeds, epochs=cfg.epochs, lr=cfg.lr_small)
+    built = relu_ceiling_network(X_te, ceiling.labels, y_te)
     cert = certify(soft)
-    result = {
-        "hidden": list(width), "ceiling": float(monotone_ceiling(X_te, y_te).accuracy),
-        "softmax_accuracy": accuracy(soft, X_te, y_te), "binary_accuracy": accuracy(binary, X_te, y_te),
-        "softmax_negative_weights": negative_weights(soft),
-        "logit_difference_certificate": cert.monotone, "outputs": cert.outputs,
-        "softmax_checks": _checks(soft, X_te, seed), "binary_checks": _checks(binary, X_te, seed),
-    }
-    return result, {"data": (X_te, y_te), "softmax": soft, "binary": binary}
+    result = Softmax(
+        hidden=list(width), ceiling=float(ceiling.accuracy),
+        softmax_accuracy=accuracy(soft, X_te, y_te), binary_accuracy=accuracy(binary, X_te, y_te),
+        softmax_negative_weights=negative_weights(soft),
+        logit_difference_certificate=cert.monotone, outputs=cert.outputs,
+        softmax_checks=_checks(soft, X_te, seed), binary_checks=_checks(binary, X_te, seed),
+        dnn_plus_constructed=constructed(built, X_te, y_te),
+    )
+    return result, {"data": (X_te, y_te), "softmax": soft, "binary": binary, "constructed": built}
 
 
-def run_continuous(cfg: ReproduceConfig, seed: int, bar=None) -> tuple[dict, dict]:
-    """Wide DNN, ReLU DNN+ and tanh DNN+ on every continuous problem of :mod:`signnet.problems`."""
+def run_continuous(cfg: ReproduceConfig, seed: int, bar=None) -> tuple[dict[str, Continuous], dict]:
+    """Wide DNN, ReLU DNN+ and tanh DNN+ on every continuous problem, and the two constructed DNN+s."""
     results, models = {}, {}
+    seeds = init_seeds(seed, 1, cfg.restarts)
     for name in PROBLEMS:
         prob = make_problem(name, cfg.continuous_n, seed=seed)
         test = make_problem(name, cfg.continuous_n, seed=seed + 1000)
-        row = {"ceiling": float(monotone_ceiling(test.X, test.y).accuracy), "description": prob.description}
-        models[name] = {"data": (test.X, test.y)}
+        ceiling = monotone_ceiling(test.X, test.y)
+        acc, models[name] = {}, {"data": (test.X, test.y)}
         for kind, weights, act in (("dnn", "free", "relu"), ("dnn_plus", "nonneg", "relu"),
                                    ("dnn_plus_tanh", "nonneg", "tanh")):
-            model, = train_best_of(lambda: MLP(2, cfg.wide, weights=weights, activation=act), prob.X, prob.y,
-                                   seeds=[seed], restarts=cfg.restarts, epochs=cfg.continuous_epochs, lr=cfg.lr_wide)
-            row[kind] = accuracy(model, test.X, test.y)
+            model, = train_best_of(lambda w=weights, a=act: MLP(2, cfg.wide, weights=w, activation=a), prob.X, prob.y,
+                                   seeds=seeds, epochs=cfg.continuous_epochs, lr=cfg.lr_wide)
+            acc[kind] = accuracy(model, test.X, test.y)
             models[name][kind] = model
             if bar is not None:
                 bar.update(1)
-        results[name] = row
+        models[name]["dnn_plus_constructed"] = relu_ceiling_network(test.X, ceiling.labels, test.y)
+        models[name]["dnn_plus_tanh_constructed"] = tanh_ceiling_network(test.X, ceiling.labels)
+        results[name] = Continuous(
+            ceiling=float(ceiling.accuracy), description=prob.description, **acc,
+            dnn_plus_constructed=constructed(models[name]["dnn_plus_constructed"], test.X, test.y),
+            dnn_plus_tanh_constructed=constructed(models[name]["dnn_plus_tanh_constructed"], test.X, test.y))
     return results, models
 
 
-def run_all(cfg: ReproduceConfig, seed: int = 0, progress: bool = True) -> tuple[dict, dict]:
-    """Run every part; returns ``(results, models)``."""
+def run_all(cfg: ReproduceConfig, seed: int = 0, progress: bool = True) -> tuple[Figure1Results, dict]:
+    """Run every part and check its claims; returns ``(results, models)`` (models for the figures)."""
     start = time.perf_counter()
     total = len(PANELS) * 5 + len(PROBLEMS) * 3
     bar = tqdm(total=total, desc="reproducing Figure 1", disable=not progress, unit="batch")
-    results, models = {"panels": {}}, {"panels": {}}
+    panels, models = {}, {"panels": {}}
     with torch_threads(1):
         for key in PANELS:
-            results["panels"][key], models["panels"][key] = run_panel(key, cfg, seed, bar)
-        results["softmax"], models["softmax"] = run_softmax(cfg, seed)
-        results["continuous"], models["continuous"] = run_continuous(cfg, seed, bar)
+            panels[key], models["panels"][key] = run_panel(key, cfg, seed, bar)
+        softmax, models["softmax"] = run_softmax(cfg, seed)
+        continuous, models["continuous"] = run_continuous(cfg, seed, bar)
     bar.close()
-    results["seconds"] = round(time.perf_counter() - start, 2)
-    results["config"] = asdict(cfg)
+    verdicts = [v for key, p in panels.items() for v in panel_verdicts(key, p)]
+    verdicts += softmax_verdicts(softmax, panels["C"].dnn.wide.accuracy_mean)
+    verdicts += [v for name, r in continuous.items() for v in continuous_verdicts(name, r)]
+    results = Figure1Results(panels=panels, softmax=softmax, continuous=continuous, verdicts=verdicts,
+                             init_seeds=init_seeds(seed, cfg.seeds, cfg.restarts),
+                             seconds=round(time.perf_counter() - start, 2), config=asdict(cfg), seed=int(seed))
     return results, models
