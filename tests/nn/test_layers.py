@@ -169,3 +169,23 @@ def test_gradients_reach_the_parameters():
         layer(torch.randn(4, 3)).sum().backward()
         grads = [p.grad for p in layer.parameters()]
         assert len(grads) == 2 and all(g is not None and g.abs().sum() > 0 for g in grads)
+
+
+@pytest.mark.parametrize("method", ["project", "reparam", "penalty"])
+def test_layers_take_dtype_and_device_like_torch(method):
+    layer = SignedLinear(3, 2, sign="nonneg", method=method, dtype=torch.float64, device="cpu")
+    assert layer.weight.dtype == layer.sign_mask.dtype == layer.bias.dtype == torch.float64
+    assert bool((layer.weight >= 0).all())
+    assert layer(torch.ones(4, 3, dtype=torch.float64)).dtype == torch.float64
+    conv = SignedConv2d(1, 2, 3, sign="nonneg", method=method, dtype=torch.float64)
+    assert conv.weight.dtype == conv.sign_mask.dtype == torch.float64
+    meta = SignedLinear(3, 2, sign="nonpos", device="meta")
+    assert meta.weight.device.type == meta.sign_mask.device.type == "meta"
+
+
+def test_mlp_passes_dtype_to_every_layer():
+    from signnet import MLP
+
+    net = MLP(2, (4, 3), weights="nonneg", dtype=torch.float64)
+    assert {p.dtype for p in net.parameters()} == {torch.float64}
+    assert "dtype" not in net.config and "device" not in net.config

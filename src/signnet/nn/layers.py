@@ -14,8 +14,8 @@ import torch.nn.functional as F
 from torch import nn
 from torch.nn.utils import parametrize
 
-from signnet.nn.enforce import SignReparametrization, check_method
 from signnet.errors import SignnetError
+from signnet.nn.enforce import SignReparametrization, check_method
 from signnet.nn.signs import describe_mask, flip_mask, sign_mask
 from signnet.validation import is_integer
 
@@ -28,7 +28,8 @@ class _SignConstrained:
         if not strength >= 0:
             raise SignnetError(f"Penalty strength {strength!r} must be a number >= 0.")
         self.method, self.transform, self.strength = method, transform, float(strength)
-        self.register_buffer("sign_mask", sign_mask(sign, self.weight.shape))
+        mask = sign_mask(sign, self.weight.shape)  # +1 / -1 / 0 per weight, on the weight's device and dtype
+        self.register_buffer("sign_mask", mask.to(device=self.weight.device, dtype=self.weight.dtype))
         self._sign_init()
         if method == "reparam":
             parametrize.register_parametrization(self, "weight", SignReparametrization(self.sign_mask, transform))
@@ -118,6 +119,8 @@ class SignedLinear(_SignConstrained, nn.Linear):
         method: ``"project"``, ``"reparam"`` or ``"penalty"`` (:mod:`signnet.enforce`).
         transform: for ``"reparam"``: ``"abs"``, ``"softplus"``, ``"exp"``, ``"square"``.
         strength: for ``"penalty"``: the penalty's weight.
+        device, dtype: where and in which precision the weight, bias and sign
+            mask live, as ``torch.nn.Linear`` takes them.
 
     Shape:
         - Input: ``(N, *, H_in)``.  - Output: ``(N, *, H_out)``.
@@ -132,11 +135,12 @@ class SignedLinear(_SignConstrained, nn.Linear):
     """
 
     def __init__(self, in_features: int, out_features: int, bias: bool = True, *, sign="free",
-                 method: str = "project", transform: str = "softplus", strength: float = 1.0):
+                 method: str = "project", transform: str = "softplus", strength: float = 1.0,
+                 device=None, dtype=None):
         for name, value in (("in_features", in_features), ("out_features", out_features)):
             if not is_integer(value) or value <= 0:
                 raise SignnetError(f"`{name}` must be a positive integer, got {value!r}.")
-        super().__init__(int(in_features), int(out_features), bias=bias)
+        super().__init__(int(in_features), int(out_features), bias=bias, device=device, dtype=dtype)
         self._setup_sign(sign, method, transform, strength)
 
     def extra_repr(self) -> str:
@@ -150,7 +154,7 @@ class SignedConv2d(_SignConstrained, nn.Conv2d):
         in_channels, out_channels, kernel_size, stride, padding, bias: as ``torch.nn.Conv2d``.
         sign: a sign specification: a name, a mask of the kernel's shape
             ``(C_out, C_in, kh, kw)`` or a length-``C_in`` per-input-channel vector.
-        method, transform, strength: as :class:`SignedLinear`.
+        method, transform, strength, device, dtype: as :class:`SignedLinear`.
 
     Shape:
         - Input: ``(N, C_in, H, W)``.  - Output: ``(N, C_out, H_out, W_out)``.
@@ -161,11 +165,12 @@ class SignedConv2d(_SignConstrained, nn.Conv2d):
 
     def __init__(self, in_channels: int, out_channels: int, kernel_size, stride=1, padding=0,
                  bias: bool = True, *, sign="free", method: str = "project",
-                 transform: str = "softplus", strength: float = 1.0):
+                 transform: str = "softplus", strength: float = 1.0, device=None, dtype=None):
         for name, value in (("in_channels", in_channels), ("out_channels", out_channels)):
             if not is_integer(value) or value <= 0:
                 raise SignnetError(f"`{name}` must be a positive integer, got {value!r}.")
-        super().__init__(int(in_channels), int(out_channels), kernel_size, stride=stride, padding=padding, bias=bias)
+        super().__init__(int(in_channels), int(out_channels), kernel_size, stride=stride, padding=padding, bias=bias,
+                         device=device, dtype=dtype)
         self._setup_sign(sign, method, transform, strength)
 
     def extra_repr(self) -> str:

@@ -27,8 +27,8 @@ from collections.abc import Sequence
 import torch
 from torch import nn
 
-from signnet.nn.activations import make_activation
 from signnet.errors import SignnetError, choice_error
+from signnet.nn.activations import make_activation
 from signnet.nn.layers import SignedLinear
 from signnet.validation import is_integer
 
@@ -59,6 +59,8 @@ class MLP(nn.Sequential):
             non-increasing in the -1 features (given monotone activations).
         flips: optional ``{layer_index: [(row, col), ...]}`` weights whose sign
             is flipped after construction (the paper's Figure 1).
+        device, dtype: passed to every layer, as ``torch.nn.Linear`` takes them (not stored in
+            ``config``: a checkpoint loads on the CPU in float32).
 
     Shape:
         - Input: ``(N, d)``.  - Output: ``(N, out_features)``.
@@ -72,7 +74,7 @@ class MLP(nn.Sequential):
     def __init__(self, in_features: int, hidden: Sequence[int] = (16, 16), out_features: int = 1, *,
                  activation: str = "relu", weights="free", method: str = "project",
                  transform: str = "softplus", strength: float = 1.0, head: str = "binary",
-                 monotonic_cst=None, flips=None):
+                 monotonic_cst=None, flips=None, device=None, dtype=None):
         in_features = _positive_int("in_features", in_features)
         out_features = _positive_int("out_features", out_features)
         hidden = tuple(_positive_int("hidden width", h) for h in hidden)
@@ -93,7 +95,7 @@ class MLP(nn.Sequential):
         layers: list[nn.Module] = []
         for i in range(n_layers):
             layers.append(SignedLinear(widths[i], widths[i + 1], sign=specs[i], method=method,
-                                       transform=transform, strength=strength))
+                                       transform=transform, strength=strength, device=device, dtype=dtype))
             if i < n_layers - 1:
                 layers.append(make_activation(activation))
         super().__init__(*layers)
@@ -113,7 +115,7 @@ class MLP(nn.Sequential):
         """The affine layers, first to last (``len(hidden) + 1`` of them)."""
         return [m for m in self if isinstance(m, SignedLinear)]
 
-    def flip(self, flips: dict) -> "MLP":
+    def flip(self, flips: dict) -> MLP:
         """Flip the sign of chosen weights: ``{layer_index: [(row, col), ...]}``.
 
         ``layer_index`` counts affine layers from 0 (the first hidden layer).

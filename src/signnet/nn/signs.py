@@ -98,7 +98,7 @@ def flip_mask(mask: torch.Tensor, indices: Iterable) -> torch.Tensor:
     out = mask.clone()
     for index in indices:
         idx = tuple(int(i) for i in (index if isinstance(index, Sequence) else (index,)))
-        if len(idx) != mask.dim() or any(not 0 <= i < s for i, s in zip(idx, mask.shape)):
+        if len(idx) != mask.dim() or any(not 0 <= i < s for i, s in zip(idx, mask.shape, strict=True)):
             raise SignnetError(
                 f"Weight index {idx} is not inside a weight of shape {tuple(mask.shape)}; "
                 f"give {mask.dim()} indices, each below the matching size."
