@@ -25,6 +25,7 @@ run: $(VENV)/.installed
 	$(BIN)/signnet reproduce --out reports/figure1
 
 test: $(VENV)/.installed-test
+	$(BIN)/ruff check src tests bench
 	$(BIN)/python -m pytest
 
 lint: $(VENV)/.installed-test

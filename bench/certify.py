@@ -50,8 +50,8 @@ def main(argv=None) -> None:
         model = MLP(args.in_features, hidden, args.outputs, weights=weights, head=head).eval()
         n_params = sum(p.numel() for p in model.parameters())
         with torch.no_grad():
-            t_fwd = median_seconds(lambda: model(x), args.repeat)
-        t_cert = median_seconds(lambda: certify(model), args.repeat)
+            t_fwd = median_seconds(lambda model=model: model(x), args.repeat)
+        t_cert = median_seconds(lambda model=model: certify(model), args.repeat)
         cert = certify(model)
         print(f"  {weights:>6}: {n_params / 1e6:.2f}M parameters | certify {t_cert * 1000:7.1f} ms | "
               f"forward(batch {args.batch}) {t_fwd * 1000:7.1f} ms | ratio {t_cert / t_fwd:.3f} | "

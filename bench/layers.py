@@ -81,7 +81,7 @@ def ratios(times: dict, ref: str) -> dict:
     """Median over rounds of case / reference (paired by round), and median milliseconds."""
     out = {}
     for name, ts in times.items():
-        out[name] = (statistics.median(t / r for t, r in zip(ts, times[ref])), 1e3 * statistics.median(ts))
+        out[name] = (statistics.median(t / r for t, r in zip(ts, times[ref], strict=True)), 1e3 * statistics.median(ts))
     return out
 
 

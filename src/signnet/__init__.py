@@ -18,11 +18,37 @@ __version__ = "0.1.0"
 
 from signnet.data import CONTROL_PROBLEMS, DATASETS, HARD_PROBLEMS, PROBLEMS, load_dataset, make_problem
 from signnet.errors import SignnetError
-from signnet.nn import (ACTIVATIONS, METHODS, MLP, SignedConv2d, SignedLinear, activation_info, attach_projection, dnn,
-                        dnn_plus, flip_mask, make_activation, project_, sign_mask, sign_penalty, sign_violation)
-from signnet.theory import (CeilingResult, Certificate, DominanceReport, OrientationResult, Violation, Witness,
-                            best_orientation, certify, corollary_witnesses, dominance_violations, find_violation,
-                            monotone_ceiling)
+from signnet.nn import (
+                        ACTIVATIONS,
+                        METHODS,
+                        MLP,
+                        SignedConv2d,
+                        SignedLinear,
+                        activation_info,
+                        attach_projection,
+                        dnn,
+                        dnn_plus,
+                        flip_mask,
+                        make_activation,
+                        project_,
+                        sign_mask,
+                        sign_penalty,
+                        sign_violation,
+)
+from signnet.theory import (
+                        CeilingResult,
+                        Certificate,
+                        DominanceReport,
+                        OrientationResult,
+                        Violation,
+                        Witness,
+                        best_orientation,
+                        certify,
+                        corollary_witnesses,
+                        dominance_violations,
+                        find_violation,
+                        monotone_ceiling,
+)
 from signnet.train import History, accuracy, fit, fit_batched, load, save, torch_threads
 
 __all__ = [

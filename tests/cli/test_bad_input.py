@@ -59,7 +59,7 @@ CASES = [
     (["train", "--problem", "circle"], r"Unknown problem 'circle'; choose one of: xor, .*, digits\."),
     (["train", "--weights", "positive"],
      r"Unknown sign specification 'positive'; choose one of: free, nonneg, nonpos\."),
-    (["train", "--optimizer", "rmsprop"], r"Unknown optimizer 'rmsprop'; choose one of: adam, sgd\."),
+    (["train", "--optimizer", "rmsprop"], r"Unknown optimizer 'rmsprop'; choose one of: adam, sgd, adamw\."),
     (["train", "--activation", "relu6"], r"Unknown activation 'relu6'; choose one of: relu, .*"),
     (["train", "--wieghts", "nonneg"], r"unrecognized arguments: --wieghts nonneg; see `signnet --help`\."),
     (["trian"], r"argument COMMAND: invalid choice: 'trian' \(choose from .*\); see `signnet --help`\."),

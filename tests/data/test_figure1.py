@@ -5,9 +5,9 @@ import pytest
 import torch
 
 from signnet import SignnetError
+from signnet.data.figure1 import PANELS, flipped_network, get_panel, hand_built, panel_data
 from signnet.theory.ceiling import monotone_ceiling
 from signnet.theory.certificate import certify
-from signnet.data.figure1 import PANELS, flipped_network, get_panel, hand_built, panel_data
 from signnet.train.fit import accuracy
 
 FIGURE_COUNTS = {"A": 1, "B": 4, "C": 1, "control": 0}

@@ -54,7 +54,7 @@ def test_building_the_command_line_imports_no_experiment():
 
 def test_a_function_may_live_in_another_module():
     exp = Experiment(name="x", title="x", module="signnet.experiments.runner", run="run_figure1",
-                     section="signnet.report.html:section", help="h", description="d", quick="q")
-    from signnet.report import html
+                     section="signnet.report.render:number", help="h", description="d", quick="q")
+    from signnet.report import render
 
-    assert exp.load_section() is html.section
+    assert exp.load_section() is render.number

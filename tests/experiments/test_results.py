@@ -5,8 +5,15 @@ from dataclasses import dataclass
 import numpy as np
 import pytest
 
-from signnet.experiments.results import (Comparison, Results, Verdict, check_verdict_dict, doc, iter_verdicts,
-                                         schema_lines)
+from signnet.experiments.results import (
+    Comparison,
+    Results,
+    Verdict,
+    check_verdict_dict,
+    doc,
+    iter_verdicts,
+    schema_lines,
+)
 
 
 def _v(left, op, right, requires=()):

@@ -12,8 +12,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import signnet.theory._ceiling_flow as ceiling_flow
-from signnet.theory.ceiling import CeilingResult, monotone_ceiling
 from signnet.errors import SignnetError
+from signnet.theory.ceiling import CeilingResult, monotone_ceiling
 
 METHODS = ("auto", "sweep", "flow", "dense")
 

@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from signnet.theory.ceiling import monotone_ceiling
 from signnet.errors import SignnetError
+from signnet.theory.ceiling import monotone_ceiling
 from signnet.theory.orientation import OrientationResult, best_orientation
 
 

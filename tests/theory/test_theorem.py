@@ -4,8 +4,8 @@ import pytest
 import torch
 
 from signnet import CONTROL_PROBLEMS, HARD_PROBLEMS, MLP, PROBLEMS, make_problem
-from signnet.train.batched import fit_batched
 from signnet.theory.ceiling import monotone_ceiling
+from signnet.train.batched import fit_batched
 from signnet.train.fit import accuracy
 
 # n = 4000, seed 0, no label noise; values computed by monotone_ceiling and

@@ -37,7 +37,7 @@ def test_round_trip_gives_identical_outputs(tmp_path, kwargs):
     assert restored.config == model.config
     x = torch.randn(50, 2)
     assert torch.equal(restored(x), model(x))
-    for a, b in zip(model.linear_layers, restored.linear_layers):
+    for a, b in zip(model.linear_layers, restored.linear_layers, strict=True):
         assert torch.equal(a.sign_mask, b.sign_mask)
         assert (a.method, a.transform, a.strength) == (b.method, b.transform, b.strength)
     if kwargs["weights"] == "nonneg":

@@ -87,7 +87,7 @@ def plot_network(ax, model, title: str = "") -> None:
                 color = NEGATIVE if w[j, i] < 0 else POSITIVE
                 ax.plot([x0, x1], [y0, y1], color=color, lw=0.6 + 2.4 * abs(w[j, i]) / biggest, zorder=1,
                         alpha=1.0 if w[j, i] < 0 else 0.6)
-    for col, column in enumerate(pos):
+    for column in pos:
         for x, yy in column:
             ax.scatter([x], [yy], s=120, c="white", edgecolors="k", zorder=2)
     names = ["inputs", "hidden", "output"] if len(sizes) == 3 else [""] * len(sizes)

@@ -58,9 +58,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from signnet.errors import SignnetError, choice_error
 from signnet.theory._ceiling_flow import dense_labels, flow_labels
 from signnet.theory._ceiling_sweep import sweep_labels
-from signnet.errors import SignnetError, choice_error
 
 __all__ = ["CeilingResult", "monotone_ceiling"]
 

@@ -25,8 +25,8 @@ from itertools import combinations
 
 import numpy as np
 
-from signnet.theory.ceiling import check_features, check_labels, monotone_ceiling
 from signnet.errors import SignnetError
+from signnet.theory.ceiling import check_features, check_labels, monotone_ceiling
 
 __all__ = ["OrientationResult", "best_orientation"]
 

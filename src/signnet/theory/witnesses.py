@@ -40,8 +40,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from signnet.theory.ceiling import check_features, check_labels
 from signnet.errors import SignnetError
+from signnet.theory.ceiling import check_features, check_labels
 
 __all__ = ["Witness", "corollary_witnesses"]
 

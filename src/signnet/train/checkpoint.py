@@ -15,9 +15,9 @@ from pathlib import Path
 
 import torch
 
-from signnet.report.artifacts import atomic_write_bytes
 from signnet.errors import SignnetError
 from signnet.nn.networks import MLP
+from signnet.report.artifacts import atomic_write_bytes
 
 FORMAT, VERSION = "signnet.checkpoint", 1
 
