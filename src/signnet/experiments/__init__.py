@@ -1,9 +1,14 @@
-"""Studies: self-contained experiments that write results.json, figures and an HTML report.
+"""Experiments: Figure 1 and the three Q&A studies, each split the same way.
 
-Each module exposes ``run_<study>(out, *, seed=0, quick=False, progress=True) -> dict`` and
-``section_html(out_dir) -> str`` (the report section, read back from ``out_dir``):
+Each experiment is a folder: ``run.py`` computes and returns a typed results
+dataclass (``results.py``) whose verdicts are computed from the numbers of the
+same run (:class:`signnet.experiments.results.Verdict`); ``report.py`` and
+``templates/`` turn it into results.json, PNG figures and a self-contained
+index.html. :mod:`signnet.experiments.registry` lists them for the command line
+and ``signnet reproduce --all``.
 
-* :mod:`signnet.studies.census`: do ReLU networks end up with negative weights? (Q&A seed 000)
-* :mod:`signnet.studies.zigzag`: all-positive inputs give same-sign gradients (Q&A seed 002)
-* :mod:`signnet.studies.positive_output`: see its module docstring
+* :mod:`signnet.experiments.figure1`: the paper's Figure 1 (``signnet reproduce``)
+* :mod:`signnet.experiments.census`: do ReLU networks end up with negative weights? (Q&A seed 000)
+* :mod:`signnet.experiments.zigzag`: all-positive inputs give same-sign gradients (Q&A seed 002)
+* :mod:`signnet.experiments.positive_output`: forcing non-negative outputs (Q&A seed 003)
 """
