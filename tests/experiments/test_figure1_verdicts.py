@@ -92,13 +92,17 @@ def test_softmax_and_continuous_verdicts():
     status = _status(softmax_verdicts(soft, 1.0))
     assert status == {"dnn_plus_at_most_ceiling": "holds", "relu_construction_reaches_ceiling": "holds",
                       "training_reaches_ceiling": "fails", "loophole": "holds", "difference_not_monotone": "holds"}
-    row = Continuous(ceiling=1.0, description="", dnn=0.99, dnn_plus=0.91, dnn_plus_tanh=0.998,
+    row = Continuous(ceiling=1.0, n_test=2000, description="", dnn=0.99, dnn_plus=0.91, dnn_plus_tanh=0.998,
                      dnn_plus_constructed=_built(0.918), dnn_plus_tanh_constructed=_built(1.0, "tanh"))
     verdicts = continuous_verdicts("quadrant", row)
     status = {v.key: v.status for v in verdicts}
     assert status["continuous.quadrant.tanh_construction_reaches_ceiling"] == "holds"
     assert status["continuous.quadrant.relu_construction_reaches_ceiling"] == "fails"
     assert "convex" in next(v.note for v in verdicts if v.key.endswith("relu_construction_reaches_ceiling"))
+    # 0.9995 would print as 1.000: the comparison counts test points instead, 1999 < 2000
+    row.dnn_plus_tanh = 0.9995
+    training = next(v for v in continuous_verdicts("upset", row) if v.key.endswith("training_reaches_ceiling"))
+    assert training.status == "fails" and "1999 >= ceiling 2000" in training.evidence
 
 
 def test_init_seeds_never_overlap_across_run_seeds_and_grow_as_a_prefix():

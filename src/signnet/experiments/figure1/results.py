@@ -131,6 +131,7 @@ class Continuous(Results):
     """One continuous problem of signnet.data.problems, wide networks."""
 
     ceiling: float = doc("exact monotone ceiling of the test set")
+    n_test: int = doc("test points")
     description: str = doc("the labelling rule")
     dnn: float = doc("trained DNN")
     dnn_plus: float = doc("trained DNN+, ReLU")

@@ -248,7 +248,7 @@ def run_continuous(cfg: ReproduceConfig, seed: int, bar=None) -> tuple[dict[str,
         models[name]["dnn_plus_constructed"] = relu_ceiling_network(test.X, ceiling.labels, test.y)
         models[name]["dnn_plus_tanh_constructed"] = tanh_ceiling_network(test.X, ceiling.labels)
         results[name] = Continuous(
-            ceiling=float(ceiling.accuracy), description=prob.description, **acc,
+            ceiling=float(ceiling.accuracy), n_test=len(test.y), description=prob.description, **acc,
             dnn_plus_constructed=constructed(models[name]["dnn_plus_constructed"], test.X, test.y),
             dnn_plus_tanh_constructed=constructed(models[name]["dnn_plus_tanh_constructed"], test.X, test.y))
     return results, models
