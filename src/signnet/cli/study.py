@@ -97,7 +97,7 @@ def _zigzag(results: dict) -> str:
     ratio = traj["steps_ratio"]
     return (f"zigzag: per-example coherence {coh['positive_inputs']['per_example']:.3f} (positive inputs, "
             f"d={coh['d']}) vs {coh['centered_inputs']['per_example']:.3f} (centred; 2/2^d = "
-            f"{coh['theory_centered']:.3f}); steps to the optimum {traj['steps_positive']} vs "
+            f"{coh['theory_centered']:.3f}); steps to w* = (1, -1) {traj['steps_positive']} vs "
             f"{traj['steps_centered']}{f' (ratio {ratio:.1f})' if ratio else ''}.")
 
 
