@@ -10,6 +10,16 @@ import pytest
 import torch
 
 
+def pytest_collection_modifyitems(config, items):
+    """``@pytest.mark.cuda`` tests run only where torch sees a CUDA device."""
+    if torch.cuda.is_available():
+        return
+    skip = pytest.mark.skip(reason="no CUDA device here (torch.cuda.is_available() is False)")
+    for item in items:
+        if "cuda" in item.keywords:
+            item.add_marker(skip)
+
+
 @pytest.fixture(scope="session", autouse=True)
 def _one_torch_thread_for_the_suite():
     """The suite trains hundreds of tiny networks: one intra-op thread is several times faster for them.
