@@ -50,6 +50,9 @@ def _plot_pd(name: str, labels: dict[str, str], fitted: dict, X, test_rows, cst,
     for ax, feature in zip(axes[0], features, strict=True):
         if ax.get_legend() is not None:
             ax.get_legend().remove()  # one legend for the figure, above the panels
+        ax.relim()  # each display set the limits of its own curves: fit them to every curve
+        ax.autoscale(enable=True, axis="y")
+        ax.autoscale_view()
         sign = "+1 increasing" if cst[columns.index(feature)] > 0 else "\u22121 decreasing"
         ax.set_title(f"{feature} ({sign})", fontsize=9)
     handles, names = axes[0][0].get_legend_handles_labels()
