@@ -49,6 +49,7 @@ class ModelSpec:
         fit: ``fit(estimator, X_fit, y_fit, X_val, y_val, max_epochs)`` -> the fitted estimator (``max_epochs``
             bounds the networks trained here; the others keep their own).
         validation: how the validation rows are used, in words (shown in the report).
+        describe: optional ``describe(fitted estimator)`` -> the same sentence, when it depends on the estimator.
     """
 
     name: str
@@ -57,6 +58,11 @@ class ModelSpec:
     factory: Callable
     fit: Callable
     validation: str
+    describe: Callable | None = None
+
+    def note(self, est) -> str:
+        """How this fitted estimator used the validation rows, in words."""
+        return self.describe(est) if self.describe is not None else self.validation
 
 
 class Unavailable(Exception):
@@ -76,14 +82,27 @@ def _signnet_factory(task, cst, seed, max_epochs):
     return est
 
 
-def _signnet_fit(est, X_fit, y_fit, X_val, y_val, max_epochs):
+def _signnet_takes_validation(est) -> str | None:
     params = inspect.signature(est.fit).parameters
-    if "X_val" in params:
+    return next((p for p in ("X_val", "validation") if p in params), None)
+
+
+def _signnet_fit(est, X_fit, y_fit, X_val, y_val, max_epochs):
+    how = _signnet_takes_validation(est)
+    if how == "X_val":
         return est.fit(X_fit, y_fit, X_val=X_val, y_val=y_val)
-    if "validation" in params:
+    if how == "validation":
         return est.fit(X_fit, y_fit, validation=(X_val, y_val))
     # its own validation_fraction, carved from the same training split (fit + validation rows)
     return est.fit(np.concatenate([X_fit, X_val]), np.concatenate([y_fit, y_val]))
+
+
+def _signnet_note(est) -> str:
+    if _signnet_takes_validation(est):
+        return "early stopping on the validation rows, best weights restored"
+    fraction = est.get_params().get("validation_fraction")
+    return (f"fit(X, y) on the whole training split (fitting + validation rows); its own early stopping holds out "
+            f"validation_fraction={fraction} of them and restores the best weights")
 
 
 # ------------------------------------------------------------------ HistGradientBoosting
@@ -154,7 +173,7 @@ def _lmn_fit(est, X_fit, y_fit, X_val, y_val, max_epochs):
 MODELS: dict[str, ModelSpec] = {
     "signnet": ModelSpec("signnet", "signnet (default)", True, _signnet_factory, _signnet_fit,
                          "early stopping on the validation rows if its fit takes them, else its own "
-                         "validation_fraction of the training split"),
+                         "validation_fraction of the training split", _signnet_note),
     "hgb_monotone": ModelSpec("hgb_monotone", "HGB monotone", True, _hgb_factory, _hgb_fit,
                               "early stopping on the validation rows (X_val, y_val)"),
     "mlp_free": ModelSpec("mlp_free", "MLP unconstrained", False, _mlp_factory, _mlp_fit,
@@ -173,7 +192,7 @@ def parameter_count(est) -> int | None:
     """
     module = getattr(est, "module_", None)
     if module is not None:
-        return int(sum(p.numel() for p in module.parameters()))
+        return int(sum(p.numel() for p in module.parameters() if p.requires_grad))  # not frozen scalers
     if hasattr(est, "coefs_"):
         return int(sum(w.size for w in est.coefs_) + sum(b.size for b in est.intercepts_))
     predictors = getattr(est, "_predictors", None)

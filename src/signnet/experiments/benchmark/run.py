@@ -67,17 +67,17 @@ def _rows(n: int, seed: int) -> np.ndarray:
     return np.sort(np.random.default_rng(derived_seed(seed, ROWS_STREAM, 0)).choice(n, MAX_ROWS, replace=False))
 
 
-def _model_result(name: str, runs: list, ceilings: list[float], note: str) -> ModelResult:
+def _model_result(name: str, runs: list, ceilings: list[float], skipped: str) -> ModelResult:
     spec = MODELS[name]
     if not runs:
-        return ModelResult(name=name, label=spec.label, constrained=spec.constrained, available=False, note=note,
+        return ModelResult(name=name, label=spec.label, constrained=spec.constrained, available=False, note=skipped,
                            metric=[], metric_mean=None, metric_std=None, second=[], second_mean=None,
                            fit_seconds=[], fit_seconds_mean=None, parameters=None, violations=[], pairs=[],
                            violations_total=None, audit_method="", accuracy_minus_ceiling_max=None)
     metric = [r.metric for r in runs]
     gaps = [m - c for m, c in zip(metric, ceilings, strict=True)] if ceilings else []
     return ModelResult(
-        name=name, label=spec.label, constrained=spec.constrained, available=True, note=spec.validation,
+        name=name, label=spec.label, constrained=spec.constrained, available=True, note=spec.note(runs[0].fitted[1]),
         metric=metric, metric_mean=float(np.mean(metric)), metric_std=float(np.std(metric)),
         second=[r.second for r in runs], second_mean=float(np.mean([r.second for r in runs])),
         fit_seconds=[r.fit_seconds for r in runs], fit_seconds_mean=float(np.mean([r.fit_seconds for r in runs])),
