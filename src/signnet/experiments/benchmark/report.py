@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
 from markupsafe import Markup
 
 from signnet.experiments.benchmark.results import BenchmarkResults
@@ -71,13 +72,14 @@ def _pm(mean, std, digits: int = 3) -> str:
 def _context(r: dict, out: Path) -> dict:
     tables = {}
     for name, ds in r["datasets"].items():
-        rows = []
+        rows, binary = [], ds["task"] == "binary"
         for m in ds["models"].values():
             if not m["available"]:
-                rows.append([m["label"], m["note"], "", "", "", "", ""])
+                rows.append([m["label"], m["note"]] + [""] * (6 if binary else 5))
                 continue
+            ceiling = [_pm(ds["ceiling_mean"], float(np.std(ds["ceiling"])))] if binary else []
             rows.append([m["label"] + ("" if m["constrained"] else " (free)"), _pm(m["metric_mean"], m["metric_std"]),
-                         m["second_mean"], m["parameters"], m["fit_seconds_mean"],
+                         *ceiling, m["second_mean"], m["parameters"], m["fit_seconds_mean"],
                          f"{m['violations_total']} / {sum(m['pairs'])}", m["audit_method"]])
         tables[name] = rows
     groups = {k: [v for v in r["checks"] if v["key"].startswith(k + ".")] for k in r["datasets"]}
