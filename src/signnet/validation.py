@@ -19,6 +19,7 @@ check                       accepts
 :func:`check_fraction`      a finite number in ``[0, 1]`` (or ``(0, 1)``)
 :func:`check_choice`        one of a fixed set of names
 :func:`check_split`         labels that a stratified train/test split can divide
+:func:`check_device`        ``None``, ``"auto"``, a device name or a ``torch.device``
 :func:`check_out_folder`    a path where a folder of results may be written
 :func:`check_output_file`   a path where one file (a checkpoint) may be written
 :func:`check_checkpoint_path`  an existing, non-empty file to read a checkpoint from
@@ -145,6 +146,38 @@ def check_choice(value, what: str, choices) -> str:
     if not isinstance(value, str) or value not in choices:
         raise choice_error(what, value, choices)
     return value
+
+
+def check_device(device, name: str = "device"):
+    """A ``torch.device`` from ``None`` (returned as ``None``), ``"auto"``, a name such as ``"cpu"``/``"cuda:0"``,
+    or a ``torch.device``.
+
+    ``"auto"`` is ``cuda`` when ``torch.cuda.is_available()``, else ``cpu``. A CUDA device
+    is refused with one sentence when torch sees none.
+    """
+    import torch
+
+    if device is None:
+        return None
+    if device == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if not isinstance(device, (str, torch.device)):
+        raise SignnetError(f"{name} must be 'auto', a device name such as 'cpu' or 'cuda', or a torch.device, "
+                           f"got {device!r}.")
+    try:
+        dev = torch.device(device)
+    except (RuntimeError, ValueError):
+        raise SignnetError(f"{name} {device!r} is not a torch device; pass 'auto', 'cpu', 'cuda' or e.g. 'cuda:0'.") from None
+    if dev.type not in ("cpu", "cuda", "mps"):
+        raise SignnetError(f"{name} {device!r} is not supported; pass 'auto', 'cpu', 'cuda' (or 'cuda:N') or 'mps'.")
+    if dev.type == "mps" and not torch.backends.mps.is_available():
+        raise SignnetError(f"{name} {device!r} asks for MPS but torch sees no MPS device here; pass 'auto' or 'cpu'.")
+    if dev.type == "cuda" and not torch.cuda.is_available():
+        raise SignnetError(f"{name} {device!r} asks for CUDA but torch sees no CUDA device here; pass 'auto' or 'cpu'.")
+    if dev.type == "cuda" and dev.index is not None and dev.index >= torch.cuda.device_count():
+        raise SignnetError(f"{name} {device!r} names CUDA device {dev.index} but torch sees "
+                           f"{torch.cuda.device_count()}; pass 'cuda' or 'auto'.")
+    return dev
 
 
 def check_split(y, test_size: float, *, what: str, fix: str) -> None:
@@ -358,7 +391,7 @@ def as_targets(y, n: int, head: str, n_outputs: int) -> torch.Tensor:
     return torch.as_tensor(arr.astype(np.int64))
 
 
-__all__ = ["SEED_MAX", "as_features", "as_targets", "check_checkpoint_path", "check_choice", "check_count",
+__all__ = ["SEED_MAX", "as_features", "as_targets", "check_checkpoint_path", "check_choice", "check_count", "check_device",
            "check_float", "check_fraction", "check_int", "check_non_negative", "check_out_folder",
            "check_output_file", "check_positive", "check_seed", "check_size", "check_sizes", "check_split",
            "is_integer", "read_csv"]
