@@ -19,13 +19,13 @@ from signnet.train.checkpoint import save
 from signnet.train.fit import OPTIMIZERS, accuracy, fit
 from signnet.validation import (
     check_choice,
+    check_device,
     check_float,
     check_fraction,
     check_non_negative,
     check_output_file,
     check_positive,
     check_size,
-    check_device,
     check_split,
 )
 
