@@ -31,6 +31,7 @@ from signnet.nn import (
                         flip_mask,
                         make_activation,
                         project_,
+                        sign_init_,
                         sign_mask,
                         sign_penalty,
                         sign_violation,
@@ -59,4 +60,5 @@ __all__ = [
     "dnn", "dnn_plus", "dominance_violations", "find_violation", "fit", "fit_batched", "flip_mask", "load",
     "load_dataset", "make_activation", "make_problem", "monotone_ceiling", "project_", "save", "sign_mask",
     "sign_penalty", "sign_violation", "torch_threads",
+    "sign_init_",
 ]
