@@ -26,6 +26,9 @@ The design, for one row ``w`` of the weight and inputs of mean vector ``mu`` and
    target ``target_var`` (default 1). For standardised independent inputs (``C = I``) and
    a fully constrained row this is ``sigma^2 = 1 / sum a_i^2 ~ 1/n``, LeCun's variance;
    the ``rho n^2 m^2`` term is what makes ``sigma`` shrink like ``1/n`` for correlated inputs.
+   (If the free entries alone already exceed the target there is no positive root; the
+   constrained entries then get ``sigma = sqrt(target / u^T C u)``, their scale without
+   the free ones, and the row's variance exceeds the target.)
 3. The bias ``b = -mu^T w`` centres the pre-activation: ``E[z] = 0`` for every row. For
    standardised inputs (``mu = 0``) it is 0. Biases are free in sign (the paper's
    Definition 1.2), so centring never breaks a constraint.
@@ -48,6 +51,7 @@ from signnet.nn.signs import sign_mask
 
 INITS = ("abs", "sign")
 PROBE_ROWS = 4096  # standard normal probe inputs that sign_init_network_ propagates
+OUTPUT_VAR = 1 / 3  # output variance of a free nn.Linear under torch's default init, for inputs of unit second moment
 
 
 def check_init(init: str) -> str:
@@ -101,8 +105,12 @@ def sign_init_(weight: torch.Tensor, signs, generator: torch.Generator | None = 
     qb = 2 * ((f @ cov) * u).sum(1)
     qc = ((f @ cov) * f).sum(1) - float(target_var)
     disc = qb.square() - 4 * qa * qc
-    sigma = torch.where(disc >= 0, (-qb + disc.clamp_min(0).sqrt()) / (2 * qa), -qb / (2 * qa))
-    sigma = torch.nan_to_num(sigma, nan=0.0, posinf=0.0).clamp_min(0)  # a row with no constrained entry: 0
+    root = (-qb + disc.clamp_min(0).sqrt()) / (2 * qa)
+    # no positive root: the free entries alone reach the target; the constrained ones then get the scale
+    # that would reach it without them, sqrt(target / u^T C u), so that they keep a strict sign
+    alone = (float(target_var) / qa).sqrt()
+    sigma = torch.where((disc >= 0) & (root > 0), root, alone)
+    sigma = torch.nan_to_num(sigma, nan=0.0, posinf=0.0)  # a row with no constrained entry: 0
     new = f + sigma[:, None] * u
     weight.copy_(new.reshape(weight.shape).to(weight.dtype))
     if bias is not None:
@@ -110,6 +118,15 @@ def sign_init_(weight: torch.Tensor, signs, generator: torch.Generator | None = 
         centre = -(new * mean).sum(1) if mean.dim() else -float(mean) * new.sum(1)
         bias.copy_(centre.to(bias.dtype))
     return weight
+
+
+def _applied_in_order(module: nn.Module):
+    """The affine layers (whole, parametrised ones included) and other leaf modules, in order."""
+    if isinstance(module, nn.Linear) or not list(module.children()):
+        yield module
+        return
+    for child in module.children():
+        yield from _applied_in_order(child)
 
 
 def _write_weight(layer: nn.Module, new: torch.Tensor) -> None:
@@ -122,7 +139,7 @@ def _write_weight(layer: nn.Module, new: torch.Tensor) -> None:
 
 @torch.no_grad()
 def sign_init_network_(model: nn.Module, generator: torch.Generator | None = None, *,
-                       target_var: float = 1.0) -> nn.Module:
+                       target_var: float = 1.0, output_var: float = OUTPUT_VAR) -> nn.Module:
     """Initialise every sign-constrained affine layer of ``model`` with :func:`sign_init_`, first to last.
 
     Args:
@@ -130,14 +147,19 @@ def sign_init_network_(model: nn.Module, generator: torch.Generator | None = Non
             (:class:`~signnet.nn.SignedLinear`, or plain ones, whose weights are free) and
             parameter-free element-wise activations, in the order they are applied.
         generator: draws the magnitudes (``None``: torch's global generator).
-        target_var: the variance of every constrained layer's pre-activations on
+        target_var: the variance of every constrained hidden layer's pre-activations on
             standard normal inputs.
+        output_var: the same for the last affine layer, the network's output. Default 1/3:
+            what torch's default ``nn.Linear`` initialisation (``U(-1/sqrt(n), 1/sqrt(n))``,
+            variance ``1/(3n)``) gives a free layer on inputs of unit second moment, so the
+            network starts, as a free one does, near a constant output; an output of
+            variance 1 would add 1 to the initial mean squared error on standardised targets.
 
     Each layer is initialised for the mean and covariance of its input on a probe of
     4096 standard normal rows (private generator, seed 0) passed through the layers
     below as they now are. Fully free layers keep their weights. Returns ``model``.
     """
-    leaves = [m for m in model.modules() if not list(m.children())]
+    leaves = list(_applied_in_order(model))
     linear = [m for m in leaves if isinstance(m, nn.Linear)]
     if not linear:
         return model
@@ -147,14 +169,14 @@ def sign_init_network_(model: nn.Module, generator: torch.Generator | None = Non
     h = probe.to(device=first.device, dtype=first.dtype)
     for module in leaves:
         if isinstance(module, nn.Linear):
+            target = output_var if module is linear[-1] else target_var
             mask = getattr(module, "sign_mask", None)
             if mask is not None and bool((mask != 0).any()):
                 x = h.double()
                 mean = x.mean(0)
                 cov = torch.cov(x.T, correction=0).reshape(x.shape[1], x.shape[1])
                 new = module.weight.detach().clone()
-                sign_init_(new, mask, generator, bias=module.bias, input_mean=mean, input_cov=cov,
-                           target_var=target_var)
+                sign_init_(new, mask, generator, bias=module.bias, input_mean=mean, input_cov=cov, target_var=target)
                 _write_weight(module, new)
             h = module(h)
         elif list(module.parameters()):
