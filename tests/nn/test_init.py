@@ -146,3 +146,20 @@ def test_layers_take_init_sign():
 def test_bad_init_arguments(build, message):
     with pytest.raises(SignnetError, match=message):
         build()
+
+
+def test_network_init_on_given_inputs_meets_the_target_on_those_inputs():
+    g = torch.Generator().manual_seed(5)
+    common = torch.randn(3000, 1, generator=g)
+    X = 0.9 * common + 0.45 * torch.randn(3000, 6, generator=g)  # strongly correlated features
+    torch.manual_seed(0)
+    net = sign_init_network_(MLP(6, (32, 32), weights="nonneg", head="regression"), inputs=X)
+    h = X
+    with torch.no_grad():
+        for module in net:
+            h = module(h)
+            if isinstance(module, nn.Linear) and module is not net[-1]:
+                assert float(h.var(0, correction=0).mean()) == pytest.approx(1.0, rel=1e-3)
+                assert float(h.mean(0).abs().max()) < 1e-4
+    with pytest.raises(SignnetError, match=r"^`inputs` must be finite rows of shape \(m >= 2, 6\), got shape \(5,\)"):
+        sign_init_network_(net, inputs=torch.zeros(5))

@@ -139,7 +139,7 @@ def _write_weight(layer: nn.Module, new: torch.Tensor) -> None:
 
 @torch.no_grad()
 def sign_init_network_(model: nn.Module, generator: torch.Generator | None = None, *,
-                       target_var: float = 1.0, output_var: float = OUTPUT_VAR) -> nn.Module:
+                       target_var: float = 1.0, output_var: float = OUTPUT_VAR, inputs=None) -> nn.Module:
     """Initialise every sign-constrained affine layer of ``model`` with :func:`sign_init_`, first to last.
 
     Args:
@@ -154,18 +154,28 @@ def sign_init_network_(model: nn.Module, generator: torch.Generator | None = Non
             variance ``1/(3n)``) gives a free layer on inputs of unit second moment, so the
             network starts, as a free one does, near a constant output; an output of
             variance 1 would add 1 to the initial mean squared error on standardised targets.
+        inputs: optional ``(m, d)`` rows (e.g. the training features) to use as the probe
+            instead of standard normal rows: each layer is then initialised for the mean
+            and covariance of its input on these rows, correlated features included.
 
     Each layer is initialised for the mean and covariance of its input on a probe of
-    4096 standard normal rows (private generator, seed 0) passed through the layers
-    below as they now are. Fully free layers keep their weights. Returns ``model``.
+    4096 standard normal rows (private generator, seed 0), or on ``inputs``, passed
+    through the layers below as they now are. Fully free layers keep their weights.
+    Returns ``model``.
     """
     leaves = list(_applied_in_order(model))
     linear = [m for m in leaves if isinstance(m, nn.Linear)]
     if not linear:
         return model
     first = linear[0].weight
-    probe = torch.empty(PROBE_ROWS, first.shape[1], dtype=torch.float64)
-    probe.normal_(generator=torch.Generator().manual_seed(0))
+    if inputs is None:
+        probe = torch.empty(PROBE_ROWS, first.shape[1], dtype=torch.float64)
+        probe.normal_(generator=torch.Generator().manual_seed(0))
+    else:
+        probe = torch.as_tensor(inputs, dtype=torch.float64)
+        if probe.dim() != 2 or probe.shape[1] != first.shape[1] or probe.shape[0] < 2 or not bool(probe.isfinite().all()):
+            raise SignnetError(f"`inputs` must be finite rows of shape (m >= 2, {first.shape[1]}), got shape "
+                               f"{tuple(probe.shape)}; pass the training features.")
     h = probe.to(device=first.device, dtype=first.dtype)
     for module in leaves:
         if isinstance(module, nn.Linear):
