@@ -166,3 +166,35 @@ def test_fit_on_cuda_moves_the_model_and_matches_the_cpu_run():
         assert all(bool((layer.weight >= 0).all()) for layer in model.linear_layers)
         results.append(h)
     assert results[1].val_loss == pytest.approx(results[0].val_loss, rel=1e-3, abs=1e-5)
+
+
+def test_train_loop_validation_with_a_transform_and_a_loss_function():
+    from signnet.train import train_loop
+
+    g = torch.Generator().manual_seed(0)
+    X, Xv = torch.randn(64, 3, generator=g), torch.randn(32, 3, generator=g)
+    y, yv = X.sum(1, keepdim=True).abs(), Xv.sum(1, keepdim=True).abs()
+    torch.manual_seed(0)
+    model = MLP(3, (8,), head="regression")
+    loss = lambda out, target: (out - target).abs().mean()  # noqa: E731
+    seen = []
+
+    def record(epoch, m, hist):
+        with torch.no_grad():
+            seen.append(float(loss(torch.nn.functional.softplus(m(Xv)), yv)))
+
+    h = train_loop(model, X, y, epochs=4, optimizer=torch.optim.Adam(model.parameters(), lr=1e-2), loss=loss,
+                   transform=torch.nn.functional.softplus, validation=(Xv, yv), restore_best=False, on_epoch=record)
+    assert h.val_loss == pytest.approx(seen, rel=1e-6) and len(h.val_loss) == 4
+
+
+def test_train_loop_validation_needs_a_loss_with_a_custom_step_and_a_pair_of_tensors():
+    from signnet.train import train_loop
+
+    X, y = torch.zeros(4, 2), torch.zeros(4, 1)
+    model = MLP(2, (3,), head="regression")
+    with pytest.raises(SignnetError, match=r"^validation= needs loss= with a custom step=, .*"):
+        train_loop(model, X, y, epochs=1, step=lambda s: 0.0, validation=(X, y))
+    with pytest.raises(SignnetError, match=r"^validation must be a pair of tensors \(X_val, y_val\) .*"):
+        train_loop(model, X, y, epochs=1, optimizer=torch.optim.SGD(model.parameters(), lr=0.1),
+                   validation=(X.numpy(), y))
