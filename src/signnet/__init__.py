@@ -22,6 +22,9 @@ from signnet.nn import (
                         ACTIVATIONS,
                         METHODS,
                         MLP,
+                        MONOTONE_ARCHITECTURES,
+                        MixedActivation,
+                        MonotoneMLP,
                         SignedConv2d,
                         SignedLinear,
                         activation_info,
@@ -59,4 +62,5 @@ __all__ = [
     "dnn", "dnn_plus", "dominance_violations", "find_violation", "fit", "fit_batched", "flip_mask", "load",
     "load_dataset", "make_activation", "make_problem", "monotone_ceiling", "project_", "save", "sign_mask",
     "sign_penalty", "sign_violation", "torch_threads",
+    "MONOTONE_ARCHITECTURES", "MixedActivation", "MonotoneMLP",
 ]
