@@ -188,3 +188,33 @@ def test_universality_evidence(name, grid, f):
             rmse[arch] = float(((net(torch.from_numpy(X))[:, 0] - torch.from_numpy(y)) ** 2).mean().sqrt())
     assert rmse["dnn+"] >= bound - 1e-4, rmse
     assert rmse["mixed"] < bound / 4 and rmse["alternating"] < bound / 4, (bound, rmse)
+
+
+@pytest.mark.parametrize(("hidden", "first"), [((), [1, 0, -1]), ((4,), [-1, 0, 1]), ((4, 3), [1, 0, -1])])
+def test_alternating_signs_follow_the_parity_of_the_later_layers(hidden, first):
+    net = MonotoneMLP([1, 0, -1], hidden, architecture="alternating")
+    layers = net.linear_layers
+    assert layers[0].sign_mask[0].tolist() == first
+    assert all(bool((layer.sign_mask == -1).all()) for layer in layers[1:])
+    dnn_plus = MonotoneMLP([1, 0, -1], hidden, architecture="dnn+").linear_layers
+    assert dnn_plus[0].sign_mask[0].tolist() == [1, 0, -1] and all(bool((la.sign_mask == 1).all()) for la in dnn_plus[1:])
+
+
+def test_device_dtype_and_config():
+    net = MonotoneMLP([1, -1], (3,), architecture="mixed", dtype=torch.float64, split=(1, 1, 1))
+    assert {p.dtype for p in net.parameters()} == {torch.float64}
+    assert net.config == {"in_features": 2, "out_features": 1, "hidden": [3], "architecture": "mixed",
+                          "activation": "relu", "monotonic_cst": [1, -1], "head": "regression",
+                          "split": [1.0, 1.0, 1.0], "init": "abs", "method": "project", "transform": "softplus"}
+    assert type(net[:2]) is torch.nn.Sequential and len(net[:2]) == 2
+
+
+@pytest.mark.cuda
+@pytest.mark.parametrize("arch", MONOTONE_ARCHITECTURES)
+def test_builds_trains_and_certifies_on_cuda(arch):
+    net = MonotoneMLP([1, 0, -1], (8, 8), architecture=arch, device="cuda")
+    X, y = torch.randn(64, 3, device="cuda"), torch.randn(64, device="cuda")
+    fit(net, X, y, epochs=5, progress=False)
+    assert {p.device.type for p in net.parameters()} == {"cuda"}
+    cert = certify(net)
+    assert (cert.monotone[0][0], cert.monotone[0][2]) == (1, -1)
