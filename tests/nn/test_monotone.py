@@ -218,3 +218,17 @@ def test_builds_trains_and_certifies_on_cuda(arch):
     assert {p.device.type for p in net.parameters()} == {"cuda"}
     cert = certify(net)
     assert (cert.monotone[0][0], cert.monotone[0][2]) == (1, -1)
+
+
+def test_certify_refuses_a_tampered_mixed_activation():
+    net = MonotoneMLP([1, -1], (5,), architecture="mixed")
+    with torch.no_grad():
+        net[1].upper[0] = -1.0  # a unit that is no longer one of the three maps
+    reason = certify(net).reason
+    assert reason == ("certify refuses module '1' (MixedActivation): its clamp bounds (lower, upper) are not those "
+                      "of its counts, so it does not compute the mixed ReLU activation.")
+    net = MonotoneMLP([1, -1], (5,), architecture="mixed", activation="elu")
+    assert certify(net).monotone == [[1, -1]]
+    net[1].counts = (5, 1, 0)
+    assert certify(net).reason.startswith("certify refuses module '1' (MixedActivation): its settings "
+                                          "(activation='elu', counts=(5, 1, 0), n_units=5)")

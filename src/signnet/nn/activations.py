@@ -119,6 +119,15 @@ def mixed_counts(n_units: int, split: Sequence[float]) -> tuple[int, int, int]:
     return counts[0], counts[1], counts[2]
 
 
+def relu_bounds(counts: tuple[int, int, int], device=None, dtype=None) -> tuple[torch.Tensor, torch.Tensor]:
+    """Per-unit ``(lower, upper)`` clamp bounds of a ReLU MixedActivation: ``[0, inf)``, ``(-inf, 0]``, ``[-1, 1]``."""
+    a, b, c = counts
+    inf = float("inf")
+    lower = torch.tensor([0.0] * a + [-inf] * b + [-1.0] * c, device=device, dtype=dtype)
+    upper = torch.tensor([inf] * a + [0.0] * b + [1.0] * c, device=device, dtype=dtype)
+    return lower, upper
+
+
 class MixedActivation(nn.Module):
     r"""Element-wise activation mixing a convex ``rho``, its reflection and a saturated blend.
 
@@ -145,8 +154,11 @@ class MixedActivation(nn.Module):
         split: the ratio ``a : b : c`` (shared by :func:`mixed_counts`); default
             ``(2, 2, 1)``, the ratio of the example in the authors' documentation.
 
-    The forward pass depends only on its input and on ``activation`` and ``counts``,
-    fixed at construction (no parameters, no buffers).
+    For ReLU the three maps are clamps, ``max(x, 0)``, ``min(x, 0)`` and ``clamp(x, -1, 1)``,
+    and the forward pass is one ``torch.clamp`` with per-unit bounds (the buffers
+    ``lower`` and ``upper``, not saved in a ``state_dict``): exact, where the general
+    formula ``rho(x + 1) - rho(1)`` rounds ``x + 1``. Otherwise the forward pass
+    depends only on its input and on ``activation`` and ``counts``, fixed at construction.
 
     Shape:
         - Input: ``(N, *, H)``.  - Output: ``(N, *, H)``.
@@ -159,7 +171,8 @@ class MixedActivation(nn.Module):
         tensor([[ 0.0000,  2.0000, -0.5000, -3.0000,  1.0000]])
     """
 
-    def __init__(self, activation: str = "relu", n_units: int = 1, split: Sequence[float] = (2, 2, 1)):
+    def __init__(self, activation: str = "relu", n_units: int = 1, split: Sequence[float] = (2, 2, 1), *,
+                 device=None, dtype=None):
         super().__init__()
         if activation not in CONVEX_FUNCTIONS:
             raise SignnetError(f"`activation` of a MixedActivation must be convex and non-decreasing, got "
@@ -167,11 +180,17 @@ class MixedActivation(nn.Module):
         self.activation = activation
         self.counts = mixed_counts(n_units, split)
         self.n_units = int(n_units)
+        if activation == "relu":
+            lower, upper = relu_bounds(self.counts, device=device, dtype=dtype)
+            self.register_buffer("lower", lower, persistent=False)
+            self.register_buffer("upper", upper, persistent=False)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if x.shape[-1] != self.n_units:
             raise SignnetError(f"MixedActivation has {self.n_units} units but got an input whose last dimension "
                                f"is {x.shape[-1]}; give inputs of shape (N, *, {self.n_units}).")
+        if self.activation == "relu":
+            return torch.clamp(x, self.lower.to(x.dtype), self.upper.to(x.dtype))
         rho = CONVEX_FUNCTIONS[self.activation]
         a, b, _ = self.counts
         r1 = rho(x.new_ones(()))

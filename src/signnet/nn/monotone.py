@@ -15,8 +15,8 @@ of them. The three architectures differ in what they can represent:
     affine. With a convex non-decreasing activation (relu, leaky_relu, elu,
     softplus) it is a **convex** function of the whole input (the first layer is
     affine whatever its signs), so it cannot represent a concave or S-shaped
-    effect: it is not universal for monotone functions. With a bounded activation
-    (tanh, sigmoid) it is not convex.
+    effect: it is not universal for monotone functions. With tanh or sigmoid it
+    is not convex in general (and ``certify`` does not claim it).
 ``"mixed"``
     Runje & Shankaranarayana, "Constrained Monotonic Neural Networks", ICML 2023:
     the same signs as ``"dnn+"``, and each hidden layer's units split between a
@@ -41,7 +41,10 @@ network and each affine layer's rows are rescaled by a positive factor and its
 bias shifted so that every pre-activation has mean 0 and standard deviation 1 on
 the probe. Positive factors keep every sign; no ReLU starts dead, which matters
 most for ``"alternating"``, whose non-positive layers would otherwise push most
-pre-activations below 0. It assumes standardised inputs.
+pre-activations below 0 (with torch's default magnitudes, 93 % of its second
+layer's ReLUs start at 0 on standardised data). The probe stands for standardised
+inputs; on other scales pre-activations are not standardised, but signs, and so
+the guarantee, are unaffected.
 """
 
 from __future__ import annotations
@@ -158,7 +161,8 @@ class MonotoneMLP(nn.Sequential):
             layers.append(SignedLinear(widths[i], widths[i + 1], sign=sign, method=method, transform=transform,
                                        device=device, dtype=dtype))
             if i < len(widths) - 2:
-                layers.append(MixedActivation(activation, widths[i + 1], split) if architecture == "mixed"
+                layers.append(MixedActivation(activation, widths[i + 1], split, device=device, dtype=dtype)
+                              if architecture == "mixed"
                               else make_activation(activation))
         super().__init__(*layers)
         self.head = head
