@@ -35,16 +35,17 @@ of them. The three architectures differ in what they can represent:
     non-negative and every path from a -1 feature non-positive.
 
 Initialisation (data-free, in the spirit of LSUV, Mishkin & Matas, "All you need
-is a good init", ICLR 2016): after the layers' own initialisation, a fixed probe
-of 512 standard normal inputs (a private generator, seed 0) is passed through the
-network and each affine layer's rows are rescaled by a positive factor and its
-bias shifted so that every pre-activation has mean 0 and standard deviation 1 on
-the probe. Positive factors keep every sign; no ReLU starts dead, which matters
-most for ``"alternating"``, whose non-positive layers would otherwise push most
-pre-activations below 0 (with torch's default magnitudes, 93 % of its second
-layer's ReLUs start at 0 on standardised data). The probe stands for standardised
-inputs; on other scales pre-activations are not standardised, but signs, and so
-the guarantee, are unaffected.
+is a good init", ICLR 2016), ``init="abs"``: after the layers' own initialisation
+(torch's magnitudes, given their signs), a fixed probe of 512 standard normal
+inputs (a private generator, seed 0) is passed through the network, and each
+affine layer's rows are rescaled by positive factors and its bias shifted so that
+every pre-activation has mean 0 and standard deviation 1 on the probe. Positive
+factors keep every sign. It matters most for ``"alternating"``, whose non-positive
+layers otherwise push most pre-activations below 0: measured on 5 standard normal
+features, hidden (32, 32), 3 seeds, 93 % of its second layer's pre-activations
+start below 0 without it and 35 % with it. The probe stands for standardised
+inputs; on other scales the pre-activations are not standardised, but the signs,
+and so the guarantee, are unaffected.
 """
 
 from __future__ import annotations
