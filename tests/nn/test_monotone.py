@@ -232,3 +232,15 @@ def test_certify_refuses_a_tampered_mixed_activation():
     net[1].counts = (5, 1, 0)
     assert certify(net).reason.startswith("certify refuses module '1' (MixedActivation): its settings "
                                           "(activation='elu', counts=(5, 1, 0), n_units=5)")
+
+
+@given(st.sampled_from(["relu", "leaky_relu", "elu", "identity"]),
+       st.lists(st.floats(-50, 50), min_size=2, max_size=12), st.floats(0, 10), st.integers(0, 2**31))
+@settings(max_examples=100, deadline=None)
+def test_mixed_activation_is_non_decreasing_in_every_unit(activation, values, step, seed):
+    """Exact on float64 (softplus is left out: torch's threshold=20 switch steps down by rounding, see certify)."""
+    x = torch.tensor(values, dtype=torch.float64)
+    gen = torch.Generator().manual_seed(seed)
+    split = torch.rand(3, generator=gen, dtype=torch.float64).tolist()
+    act = MixedActivation(activation, len(values), split=split, dtype=torch.float64)
+    assert bool((act(x + step) >= act(x)).all())
