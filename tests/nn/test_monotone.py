@@ -120,6 +120,8 @@ def test_errors_name_the_parameter():
         MonotoneMLP([1], head="softmax")
     with pytest.raises(SignnetError, match=r"`split` must be three finite numbers >= 0 with a positive sum"):
         MonotoneMLP([1], split=(0, 0, 0))
+    with pytest.raises(SignnetError, match=r"`split` must be three finite numbers >= 0 with a positive sum"):
+        MonotoneMLP([1], (), architecture="dnn+", split="abc")
     with pytest.raises(SignnetError, match=r"MixedActivation has 3 units but got an input whose last dimension is 2"):
         MixedActivation("relu", 3)(torch.zeros(1, 2))
 

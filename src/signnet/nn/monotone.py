@@ -56,7 +56,7 @@ import torch
 from torch import nn
 
 from signnet.errors import SignnetError, choice_error
-from signnet.nn.activations import ACTIVATIONS, CONVEX_FUNCTIONS, MixedActivation, make_activation
+from signnet.nn.activations import ACTIVATIONS, CONVEX_FUNCTIONS, MixedActivation, make_activation, mixed_counts
 from signnet.nn.enforce import check_method
 from signnet.nn.layers import SignedLinear
 from signnet.validation import check_sizes, is_integer
@@ -153,6 +153,7 @@ class MonotoneMLP(nn.Sequential):
         if init not in INITS:
             raise choice_error("init", init, INITS)
         check_method(method, transform)
+        mixed_counts(1, split)  # validates `split` for every architecture, since config stores it
         later = "nonpos" if architecture == "alternating" else "nonneg"
         parity = (-1) ** len(hidden) if architecture == "alternating" else 1
         widths = (len(cst), *hidden, int(out_features))
