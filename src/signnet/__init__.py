@@ -23,6 +23,9 @@ from signnet.nn import (
                         ACTIVATIONS,
                         METHODS,
                         MLP,
+                        MONOTONE_ARCHITECTURES,
+                        MixedActivation,
+                        MonotoneMLP,
                         SignedConv2d,
                         SignedLinear,
                         activation_info,
@@ -62,5 +65,6 @@ __all__ = [
     "load_dataset", "make_activation", "make_problem", "monotone_ceiling", "project_", "save", "sign_mask",
     "sign_penalty", "sign_violation", "torch_threads",
     "sign_init_",
+    "MONOTONE_ARCHITECTURES", "MixedActivation", "MonotoneMLP",
 ]
 __all__ += ["TABULAR_DATASETS", "TabularData", "load_tabular"]
