@@ -4,8 +4,8 @@ The input width is never guessed. It comes from ``X`` or array bounds when
 given, else from ``model.config["in_features"]`` (signnet's networks), a black
 box's ``n_features_in_`` or the length of an explicit ``monotonic_cst``, else
 from the first layer only when the model is a plain ``nn.Sequential`` (one
-certify admits, so the first leaf is the first computation) that starts with
-an ``nn.Linear``; otherwise the tools ask for arrays.
+certify admits, so its leaves run in order) whose first leaf other than
+element-wise maps is an ``nn.Linear``; otherwise the tools ask for arrays.
 """
 
 from __future__ import annotations
@@ -13,12 +13,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import torch
 from torch import nn
 
 from signnet.errors import SignnetError
 from signnet.nn.layers import SignedLinear
 from signnet.theory._certificate_checks import Refusal, admitted_leaves
-from signnet.theory._certificate_stages import leaf_type
+from signnet.theory._certificate_stages import build_stage, leaf_type
 from signnet.theory._cst import as_monotonic_cst
 from signnet.theory.blackbox import METHODS, BlackBox
 
@@ -43,13 +44,17 @@ def expected_features(model: nn.Module) -> int | None:
     if not isinstance(model, nn.Sequential):
         return None
     try:
-        leaves = admitted_leaves(model)
-        first = leaves[0] if leaves else None
-        cls = leaf_type(*first) if first is not None else None
-    except Refusal:
+        with torch.no_grad():
+            for i, (name, leaf) in enumerate(admitted_leaves(model)):
+                stage = build_stage(i, name, leaf)
+                if stage.kind != "act":  # element-wise maps keep the width: look past them
+                    break
+            else:
+                return None
+    except (Refusal, SignnetError):
         return None
-    if cls in (nn.Linear, SignedLinear) and first[1].weight.dim() == 2:
-        return int(first[1].weight.shape[1])  # what F.linear uses
+    if stage.kind == "linear" and leaf_type(name, leaf) in (nn.Linear, SignedLinear):
+        return int(leaf.weight.shape[1])  # what F.linear uses
     return None
 
 
