@@ -49,9 +49,11 @@ from signnet.theory import (
                         find_violation,
                         monotone_ceiling,
 )
+from signnet.theory import as_monotonic_cst
 from signnet.train import History, accuracy, fit, fit_batched, load, save, torch_threads
 
 __all__ = [
+    "as_monotonic_cst",
     "ACTIVATIONS", "CONTROL_PROBLEMS", "DATASETS", "HARD_PROBLEMS", "METHODS", "MLP", "PROBLEMS",
     "CeilingResult", "Certificate", "DominanceReport", "History", "OrientationResult", "SignedConv2d",
     "SignedLinear", "SignnetError", "Violation", "Witness",

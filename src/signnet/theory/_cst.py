@@ -22,7 +22,8 @@ from signnet.errors import SignnetError
 __all__ = ["as_monotonic_cst", "precedes"]
 
 
-def as_monotonic_cst(cst, n_features: int, feature_names=None, *, name: str = "monotonic_cst") -> np.ndarray:
+def as_monotonic_cst(cst, n_features: int, feature_names=None, *, name: str = "monotonic_cst",
+                     width_of: str = "the input data X") -> np.ndarray:
     """The constraints as an ``int8`` array of ``n_features`` entries in ``{-1, 0, 1}``.
 
     Args:
@@ -32,6 +33,7 @@ def as_monotonic_cst(cst, n_features: int, feature_names=None, *, name: str = "m
         feature_names: the feature names (e.g. an estimator's ``feature_names_in_``);
             needed for a dict.
         name: how error messages call the parameter (``"--monotonic-cst"`` on the command line).
+        width_of: what has ``n_features`` features, in the message for a wrong length.
 
     Returns:
         ``np.ndarray`` of shape ``(n_features,)``, dtype ``int8``.
@@ -77,7 +79,7 @@ def as_monotonic_cst(cst, n_features: int, feature_names=None, *, name: str = "m
     if unexpected.shape[0]:
         raise SignnetError(f"{name} must be an array-like of -1, 0 or 1. Observed values: {unexpected.tolist()}.")
     if arr.shape[0] != n_features:
-        raise SignnetError(f"{name} has shape {arr.shape} but the input data X has {n_features} features.")
+        raise SignnetError(f"{name} has shape {arr.shape} but {width_of} has {n_features} features.")
     return arr.astype(np.int8)
 
 

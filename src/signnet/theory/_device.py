@@ -9,7 +9,7 @@ from signnet.errors import SignnetError
 DEVICES = ("auto", "cpu", "cuda")
 
 
-def resolve_device(device, default: torch.device | None = None) -> torch.device:
+def resolve_device(device, default: torch.device | None = None, *, name: str = "device") -> torch.device:
     """The ``torch.device`` for ``device``.
 
     ``None`` gives ``default`` (the CPU when that is ``None``); ``"auto"`` CUDA when
@@ -25,9 +25,9 @@ def resolve_device(device, default: torch.device | None = None) -> torch.device:
     try:
         dev = device if isinstance(device, torch.device) else torch.device(device)
     except (RuntimeError, TypeError):
-        raise SignnetError(f"device {device!r} is not a device; pass 'auto', 'cpu', 'cuda' or a torch.device.") from None
+        raise SignnetError(f"{name} {device!r} is not a device; use 'auto', 'cpu', 'cuda' or a torch.device.") from None
     if dev.type not in ("cpu", "cuda"):
-        raise SignnetError(f"device {device!r} is not supported; pass 'auto', 'cpu' or 'cuda'.")
+        raise SignnetError(f"{name} {device!r} is not supported; use 'auto', 'cpu' or 'cuda'.")
     if dev.type == "cuda" and not torch.cuda.is_available():
-        raise SignnetError(f"device {device!r} needs CUDA, which this machine does not have; pass device='cpu' or 'auto'.")
+        raise SignnetError(f"{name} {device!r} needs CUDA, which this machine does not have; use 'cpu' or 'auto'.")
     return dev

@@ -152,8 +152,9 @@ class Certificate:
             parts.append("does not prove " + ", ".join(f"{self.inputs[i]} {way[self.monotonic_cst[i]]}"
                                                         for i in self.not_proved()))
         if self.free_inputs:
-            parts.append(f"proves nothing about features {', '.join(str(i) for i in self.free_inputs)} "
-                         "(free in monotonic_cst)")
+            free = self.free_inputs
+            parts.append(f"proves nothing about feature{'s' if len(free) > 1 else ''} "
+                         f"{', '.join(str(i) for i in free)} (free in monotonic_cst)")
         text = "; ".join(parts)
         return text[0].upper() + text[1:] + "."
 
