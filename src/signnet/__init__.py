@@ -42,6 +42,7 @@ from signnet.theory import (
                         OrientationResult,
                         Violation,
                         Witness,
+                        as_monotonic_cst,
                         best_orientation,
                         certify,
                         corollary_witnesses,
@@ -49,7 +50,6 @@ from signnet.theory import (
                         find_violation,
                         monotone_ceiling,
 )
-from signnet.theory import as_monotonic_cst
 from signnet.train import History, accuracy, fit, fit_batched, load, save, torch_threads
 
 __all__ = [
