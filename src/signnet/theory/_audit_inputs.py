@@ -3,9 +3,10 @@
 The input width is never guessed. It comes from ``X`` or array bounds when
 given, else from ``model.config["in_features"]`` (signnet's networks), a black
 box's ``n_features_in_`` or the length of an explicit ``monotonic_cst``, else
-from the first layer only when the model is a plain ``nn.Sequential`` (one
-certify admits, so its leaves run in order) whose first leaf other than
-element-wise maps is an ``nn.Linear``; otherwise the tools ask for arrays.
+from the first layer only when the model is one certify admits (a plain
+``nn.Sequential``, whose leaves run in order, or a known leaf) and its first
+leaf other than element-wise maps is an ``nn.Linear``; otherwise the tools ask
+for arrays.
 """
 
 from __future__ import annotations
@@ -41,8 +42,6 @@ def expected_features(model: nn.Module) -> int | None:
     config = getattr(model, "config", None)
     if isinstance(config, dict) and "in_features" in config:
         return int(config["in_features"])
-    if not isinstance(model, nn.Sequential):
-        return None
     try:
         with torch.no_grad():
             for i, (name, leaf) in enumerate(admitted_leaves(model)):
