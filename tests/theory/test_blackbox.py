@@ -137,3 +137,24 @@ def test_certify_refuses_black_boxes_in_one_sentence(boosted):
         dominance_violations([1, 2], np.zeros((2, 2)))
     with pytest.raises(SignnetError, match=r"bounds are two numbers but the model's input size is unknown"):
         find_violation(Proba(), (-1.0, 1.0))
+
+
+def test_compas_trees_break_the_published_constraints_unless_fitted_with_them():
+    """Issue 9's example: COMPAS recidivism should not fall as prior counts rise; boosted trees fitted without
+    monotonic_cst break that, fitted with it they do not (both checked against the data set's constraints)."""
+    from signnet.data.tabular import load_tabular
+
+    data = load_tabular("compas")
+    box = (data.X.min(axis=0).to_numpy(), data.X.max(axis=0).to_numpy())
+    with threadpool_limits(1):
+        free = HistGradientBoostingClassifier(max_iter=100, random_state=0).fit(data.X, data.y)
+        fixed = HistGradientBoostingClassifier(max_iter=100, random_state=0, monotonic_cst=data.monotonic_cst)
+        fixed.fit(data.X, data.y)
+        report = dominance_violations(free, data.X, n_pairs=4000, monotonic_cst=data.monotonic_cst)
+        v = find_violation(free, box, monotonic_cst=data.monotonic_cst, X=data.X, n_starts=16, steps=50)
+        assert report.violations > 100 and report.n_data_pairs > 0
+        cst = np.array(report.monotonic_cst)
+        assert cst.tolist() == [int(data.monotonic_cst.get(c, 0)) for c in data.X.columns]
+        assert v is not None and precedes(v.x, v.y, cst) and v.gap > 0.5
+        assert dominance_violations(fixed, data.X, n_pairs=4000).violations == 0  # its declared dict, resolved
+        assert find_violation(fixed, box, X=data.X, n_starts=16, steps=50) is None
