@@ -200,7 +200,7 @@ class Certificate:
                                f"or their names, inputs 0..{len(self.inputs) - 1}.")
         if self.monotone[j][int(input)] is not None:
             return None
-        with on(self._trace["device"]):
+        with on(self._trace.get("device", torch.device("cpu"))):
             return {name: walk(self._trace, j, int(input), s) for name, s in (("positive", 1), ("negative", -1))}
 
     def to_dict(self) -> dict:

@@ -17,8 +17,18 @@ lower one. All of them non-decreasing is the "monotone decision" for ordered
 classes: raising the inputs never makes a higher class less likely relative to
 a lower one. (Each logit of a softmax DNN+ rises, but their differences need not.)
 
-Rounding. The model is evaluated in float64 on a CPU copy, and a gap counts only
-when ``F(x) - F(y) > tol * max(1, |F(x)|, |F(y)|)`` (``tol = 1e-6``).
+Constraints. With ``monotonic_cst`` (-1/0/1 per input, :mod:`signnet.theory._cst`),
+``x`` precedes ``y`` when ``x_i <= y_i`` on ``1`` inputs, ``x_i >= y_i`` on ``-1``
+inputs and ``x_i == y_i`` on free (``0``) inputs, which are held fixed; without it
+every input is ``1`` and the results are those of element-wise dominance.
+
+Models. A torch module is evaluated in float64 on a copy, on ``device`` (default:
+where its parameters are). A fitted signnet estimator is audited through its
+``module_`` against its ``monotonic_cst_``; any other fitted object with
+``decision_function`` / ``predict_proba`` / ``predict`` is a black box
+(:mod:`signnet.theory.blackbox`), searched without gradients.
+
+Rounding. A gap counts only when ``F(x) - F(y) > tol * max(1, |F(x)|, |F(y)|)`` (``tol = 1e-6``).
 """
 
 from __future__ import annotations
