@@ -23,6 +23,7 @@ def test_arrays_dicts_and_none():
     assert as_monotonic_cst([1, -1, 0], 3).tolist() == [1, -1, 0]
     assert as_monotonic_cst(np.array([1.0, -1.0]), 2).dtype == np.int8
     assert as_monotonic_cst(None, 3).tolist() == [1, 1, 1]  # the audit's default: element-wise dominance
+    assert as_monotonic_cst(None, 3, default=0).tolist() == _check_monotonic_cst(Fitted(3), None).tolist()
     assert as_monotonic_cst({"b": -1, "c": 1}, 3, ["a", "b", "c"]).tolist() == [0, -1, 1]
     assert as_monotonic_cst({}, 2, ["a", "b"]).tolist() == [0, 0]
 

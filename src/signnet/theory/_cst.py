@@ -22,17 +22,19 @@ from signnet.errors import SignnetError
 __all__ = ["as_monotonic_cst", "precedes"]
 
 
-def as_monotonic_cst(cst, n_features: int, feature_names=None, *, name: str = "monotonic_cst",
+def as_monotonic_cst(cst, n_features: int, feature_names=None, *, default: int = 1, name: str = "monotonic_cst",
                      width_of: str = "the input data X") -> np.ndarray:
     """The constraints as an ``int8`` array of ``n_features`` entries in ``{-1, 0, 1}``.
 
     Args:
         cst: a sequence of -1/0/1 (one per feature), a dict ``{feature name: -1/0/1}``
-            (features not named are free), or ``None`` (every feature ``1``).
+            (features not named are free), or ``None`` (every feature ``default``).
         n_features: the number of features the constraints are for.
         feature_names: the feature names (e.g. an estimator's ``feature_names_in_``);
             needed for a dict.
         name: how error messages call the parameter (``"--monotonic-cst"`` on the command line).
+        default: what ``None`` means for every feature: ``1`` for the audit (element-wise
+            dominance, Theorem 1.1), ``0`` as in scikit-learn (no constraint).
         width_of: what has ``n_features`` features, in the message for a wrong length.
 
     Returns:
@@ -49,7 +51,7 @@ def as_monotonic_cst(cst, n_features: int, feature_names=None, *, name: str = "m
         [-1, 0]
     """
     if cst is None:
-        return np.ones(n_features, dtype=np.int8)
+        return np.full(n_features, default, dtype=np.int8)
     if isinstance(cst, dict):
         if feature_names is None:
             raise SignnetError(f"{name} is a dict keyed by feature name but the features have no names; "
