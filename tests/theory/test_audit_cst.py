@@ -1,6 +1,8 @@
 """The audit under monotonic_cst: dominance_violations, find_violation and certify on torch models and
 signnet estimators (a stand-in with module_ and monotonic_cst_), the input width, and device=."""
 
+import copy
+
 import numpy as np
 import pytest
 import torch
@@ -23,7 +25,7 @@ def linear(weights, bias=0.0):
 
 def f64(model, x):
     with torch.no_grad():
-        return model.double()(torch.as_tensor(np.asarray(x, dtype=np.float64)[None])).reshape(-1).numpy()
+        return copy.deepcopy(model).double()(torch.as_tensor(np.asarray(x, dtype=np.float64)[None])).reshape(-1).numpy()
 
 
 def monotone_net(cst, hidden=(6,), seed=0, activation="tanh"):
@@ -39,6 +41,17 @@ def monotone_net(cst, hidden=(6,), seed=0, activation="tanh"):
             layer.weight.copy_(torch.tensor(w, dtype=torch.float32))
             layer.bias.copy_(torch.tensor(rng.normal(0, 1, layer.out_features), dtype=torch.float32))
     return net
+
+
+class Predictor:
+    """A torch net behind a scikit-learn-like predict: the audit sees a black box."""
+
+    def __init__(self, net, d):
+        self.net, self.n_features_in_ = net, d
+
+    def predict(self, X):
+        with torch.no_grad():
+            return self.net(torch.as_tensor(X, dtype=torch.float32)).numpy().reshape(-1)
 
 
 class StandIn:
@@ -116,6 +129,14 @@ def test_free_features_are_held_fixed_and_their_paths_spoil_nothing():
     assert v.gap == pytest.approx(f64(net, v.x)[0] - f64(net, v.y)[0], rel=1e-9)
 
 
+def test_a_dataframe_names_the_features_of_a_dict():
+    import pandas as pd
+
+    df = pd.DataFrame(np.random.default_rng(0).uniform(-1, 1, (200, 2)), columns=["up", "down"])
+    assert dominance_violations(linear([1.0, -1.0]), df, n_pairs=500, monotonic_cst={"up": 1, "down": -1}).violations == 0
+    assert dominance_violations(linear([1.0, -1.0]), df, n_pairs=500, monotonic_cst={"down": 1}).violations > 0
+
+
 def test_nothing_constrained_is_refused():
     with pytest.raises(SignnetError, match=r"monotonic_cst constrains no feature \(all 0\)"):
         dominance_violations(linear([1.0, 1.0]), np.zeros((3, 2)), monotonic_cst=[0, 0])
@@ -136,13 +157,17 @@ def test_monotone_by_construction_passes_and_a_flipped_weight_is_caught(cst, hid
     assert dominance_violations(net, X, n_pairs=400, seed=seed, monotonic_cst=cst).violations == 0
     assert find_violation(net, (-1.0, 1.0), n_starts=8, steps=25, seed=seed, monotonic_cst=cst) is None
     assert certify(net, monotonic_cst=cst).satisfies_monotonic_cst
+    box = Predictor(net, d)  # the same function as a black box: derivative-free search
+    assert find_violation(box, (-1.0, 1.0), n_starts=4, steps=15, seed=seed, monotonic_cst=cst) is None
     i = next(k for k, c in enumerate(cst) if c != 0)
     with torch.no_grad():
         net.linear_layers[0].weight[:, i] *= -1.0  # tanh is strictly increasing: f now moves against cst[i]
-    v = find_violation(net, (-1.0, 1.0), n_starts=8, steps=40, seed=seed, monotonic_cst=cst)
-    assert v is not None and precedes(v.x, v.y, np.array(cst)) and (np.abs(v.x) <= 1).all() and (np.abs(v.y) <= 1).all()
-    fx, fy = f64(net, v.x)[0], f64(net, v.y)[0]
-    assert fx - fy > 0 and v.gap == pytest.approx(fx - fy, rel=1e-9, abs=1e-12)
+    for model in (net, box):
+        v = find_violation(model, (-1.0, 1.0), n_starts=8, steps=40, seed=seed, monotonic_cst=cst)
+        assert v is not None and precedes(v.x, v.y, np.array(cst))
+        assert (np.abs(v.x) <= 1).all() and (np.abs(v.y) <= 1).all()
+        fx, fy = f64(net, v.x)[0], f64(net, v.y)[0]
+        assert fx - fy > 0 and v.gap == pytest.approx(fx - fy, rel=1e-6, abs=1e-9)
     assert not certify(net, monotonic_cst=cst).satisfies_monotonic_cst
 
 

@@ -84,7 +84,9 @@ def resolve_cst(target: Target, cst, n_features: int) -> np.ndarray:
 
 def as_inputs(X, target: Target) -> np.ndarray:
     """``X`` as a finite float64 array ``(n, *shape)``, checked against the width when known."""
-    if hasattr(X, "to_numpy") and hasattr(X, "columns"):  # a DataFrame
+    if hasattr(X, "to_numpy") and hasattr(X, "columns"):  # a DataFrame: its columns name the features
+        if target.feature_names is None:
+            target.feature_names = [str(c) for c in X.columns]
         X = X.to_numpy()
     arr = np.asarray(X.detach().cpu().numpy() if hasattr(X, "detach") else X)
     if arr.dtype.kind not in "biuf":
