@@ -260,3 +260,20 @@ def test_cuda_gives_the_same_answers():
     conv = nn.Sequential(nn.Conv2d(1, 2, 3), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(), nn.Linear(8, 1))
     a, b = certify(conv, input_shape=(1, 6, 6)), certify(conv, input_shape=(1, 6, 6), device="cuda")
     assert a.monotone == b.monotone
+
+
+def test_refused_and_per_channel_certificates_under_constraints():
+    cert = certify(OutOfOrder(), monotonic_cst=[1, 0, 1])
+    assert cert.refused and cert.monotonic_cst == [1, 0, 1] and cert.proved is None
+    assert not cert.satisfies_monotonic_cst and cert.cst_summary() == f"Nothing is proved about monotonic_cst: {cert.reason}"
+    with pytest.raises(SignnetError, match=r"monotonic_cst must be an array-like of -1, 0 or 1\. Observed values: \[2\]"):
+        certify(OutOfOrder(), monotonic_cst=[1, 2, 1])
+    conv = nn.Sequential(nn.Conv2d(2, 1, 2), nn.Flatten(), nn.Linear(4, 1))
+    with torch.no_grad():
+        conv[0].weight.copy_(torch.tensor([1.0, -1.0]).reshape(1, 2, 1, 1).expand(1, 2, 2, 2))
+        conv[2].weight.fill_(1.0)
+    cert = certify(conv, input_shape=(2, 3, 3), per_channel=True, monotonic_cst=[1, -1])
+    assert cert.inputs == ["c0", "c1"] and cert.proved == [True, True] and cert.satisfies_monotonic_cst
+    with pytest.raises(SignnetError, match=r"monotonic_cst has shape \(18,\) but the model's input, per channel, has 2 "
+                                           r"features\."):
+        certify(conv, input_shape=(2, 3, 3), per_channel=True, monotonic_cst=[1] * 18)

@@ -309,8 +309,9 @@ def certify(model, *, input_shape=None, head: str | None = None, per_channel: bo
             shape = _input_shape(stages, input_shape)
             if per_channel and len(shape) < 2:
                 raise SignnetError(f"per_channel needs an input shape (C, ...) with pixels; got {shape}.")
+            width_of = "the model's input, per channel," if per_channel else "the model's input"
             cst = None if cst is None else as_monotonic_cst(cst, shape[0] if per_channel else math.prod(shape),
-                                                            names).tolist()
+                                                            names, width_of=width_of).tolist()
             move_stages(stages, dev)
             with on(dev):
                 cvx, ccv = forward(stages, shape)
