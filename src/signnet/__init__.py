@@ -47,6 +47,7 @@ from signnet.theory import (
                         OrientationResult,
                         Violation,
                         Witness,
+                        as_monotonic_cst,
                         best_orientation,
                         certify,
                         corollary_witnesses,
@@ -57,6 +58,7 @@ from signnet.theory import (
 from signnet.train import History, accuracy, fit, fit_batched, load, save, torch_threads
 
 __all__ = [
+    "as_monotonic_cst",
     "ACTIVATIONS", "CONTROL_PROBLEMS", "DATASETS", "HARD_PROBLEMS", "METHODS", "MLP", "PROBLEMS",
     "CeilingResult", "Certificate", "DominanceReport", "History", "OrientationResult", "SignedConv2d",
     "SignedLinear", "SignnetError", "Violation", "Witness",
