@@ -38,9 +38,9 @@ def test_fast_path_agrees_with_the_reference_reader(tmp_path_factory, data):
         rows[data.draw(st.integers(0, len(rows) - 1))].append("9")  # one ragged row
     lines = [",".join(header)] + [",".join(r) for r in rows]
     if data.draw(st.booleans()):
-        lines.insert(data.draw(st.integers(1, len(lines))), "")  # a blank line
+        lines.insert(data.draw(st.integers(0, len(lines))), data.draw(st.sampled_from(["", "  ", ","])))  # a blank row
     path = tmp_path_factory.mktemp("csv") / "d.csv"
-    path.write_text("\n".join(lines) + "\n")
+    path.write_bytes((data.draw(st.sampled_from(["\n", "\r\n"])).join(lines) + "\n").encode())
     label = data.draw(st.sampled_from(["y", "b", "missing"]))
     got = outcome(read_csv, path, label)
     want = outcome(lambda p, lab: validation._read_csv_rows(p, str(p), lab), path, label)
