@@ -95,12 +95,32 @@ def _staircase(pos: np.ndarray, ones: np.ndarray, zeros: np.ndarray) -> np.ndarr
         levels.append([0] * s)
         if s == 1:
             break
+    if ones.max() <= 1 and zeros.max() <= 1:
+        took = _forward_unit(pos.tolist(), ones.tolist(), zeros.tolist(), levels)
+    else:
+        took = _forward_counts(pos.tolist(), ones.tolist(), zeros.tolist(), levels, size)
+    # Backward: only points holding 0s can raise t, when took < t <= height; a
+    # point is then labelled 1 iff its height reaches the threshold in force.
+    has0 = np.flatnonzero(zeros)[::-1]
+    t, jumps = 1, []  # heights start at 1: threshold 1 labels everything 1
+    for i, p, q in zip(has0.tolist(), pos[has0].tolist(), took[::-1], strict=True):
+        if q < t <= p:
+            t = p + 1
+            jumps.append(i)
+    jump = np.zeros(pos.size, bool)
+    jump[jumps] = True
+    raised = np.where(jump, pos + 1, 1)  # threshold from each point leftwards (suffix max, exclusive)
+    t_at = np.r_[np.maximum.accumulate(raised[::-1])[::-1][1:], 1]
+    return ((pos >= t_at) & ~jump).astype(np.int8)
+
+
+def _forward_counts(pos_l: list, ones_l: list, zeros_l: list, levels: list, size: int) -> list:
+    """The forward greedy with token counts per height (duplicate points); ``took`` of each point holding 0s."""
     low, upper, nlev = levels[0], levels[1:], len(levels)
     count = [0] * size
-    pos_l = pos.tolist()
     took = []
     append = took.append
-    for p, a, z in zip(pos_l, ones.tolist(), zeros.tolist(), strict=True):
+    for p, a, z in zip(pos_l, ones_l, zeros_l, strict=True):
         if a:
             old = count[p]
             count[p] = old + a
@@ -116,7 +136,6 @@ def _staircase(pos: np.ndarray, ones: np.ndarray, zeros: np.ndarray) -> np.ndarr
                         if o:
                             break
         if not z:
-            append(0)
             continue
         q = 0
         for _ in range(z):
@@ -153,20 +172,59 @@ def _staircase(pos: np.ndarray, ones: np.ndarray, zeros: np.ndarray) -> np.ndarr
                         if nv:
                             break
         append(q)
-    # Backward: only points holding 0s can raise t, when took < t <= height; a
-    # point is then labelled 1 iff its height reaches the threshold in force.
-    has0 = np.flatnonzero(zeros)[::-1]
-    t, jumps = 1, []  # heights start at 1: threshold 1 labels everything 1
-    took_a = np.asarray(took, np.int64)
-    for i, p, q in zip(has0.tolist(), pos[has0].tolist(), took_a[has0].tolist(), strict=True):
-        if q < t <= p:
-            t = p + 1
-            jumps.append(i)
-    jump = np.zeros(pos.size, bool)
-    jump[jumps] = True
-    raised = np.where(jump, pos + 1, 1)  # threshold from each point leftwards (suffix max, exclusive)
-    t_at = np.r_[np.maximum.accumulate(raised[::-1])[::-1][1:], 1]
-    return ((pos >= t_at) & ~jump).astype(np.int8)
+    return took
+
+
+def _forward_unit(pos_l: list, ones_l: list, zeros_l: list, levels: list) -> list:
+    """:func:`_forward_counts` when every height holds at most one 1 and one 0: a bit is a token."""
+    low, upper, nlev = levels[0], levels[1:], len(levels)
+    took = []
+    append = took.append
+    for p, a, z in zip(pos_l, ones_l, zeros_l, strict=True):
+        if a:
+            w = p >> 6
+            o = low[w]
+            low[w] = o | (1 << (p & 63))
+            if not o:
+                for lv in upper:
+                    b, w = w & 63, w >> 6
+                    o = lv[w]
+                    lv[w] = o | (1 << b)
+                    if o:
+                        break
+        if not z:
+            continue
+        w = p >> 6
+        m = low[w] & ((2 << (p & 63)) - 1)
+        if m:
+            q = (w << 6) | (m.bit_length() - 1)
+        else:
+            lvl, at, q = 1, w - 1, -1
+            while lvl < nlev and at >= 0:
+                ww = at >> 6
+                m = levels[lvl][ww] & ((2 << (at & 63)) - 1)
+                if m:
+                    q = (ww << 6) | (m.bit_length() - 1)
+                    break
+                at, lvl = ww - 1, lvl + 1
+            if q < 0:
+                append(0)
+                continue
+            while lvl > 0:
+                lvl -= 1
+                q = (q << 6) | (levels[lvl][q].bit_length() - 1)
+        w = q >> 6
+        nv = low[w] & ~(1 << (q & 63))
+        low[w] = nv
+        if not nv:
+            for lv in upper:
+                b, w = w & 63, w >> 6
+                nv = lv[w] & ~(1 << b)
+                lv[w] = nv
+                if nv:
+                    break
+        append(q)
+    return took
 
 
 def _staircase_legacy(pos: np.ndarray, ones: np.ndarray, zeros: np.ndarray) -> np.ndarray:
