@@ -277,3 +277,18 @@ def test_refused_and_per_channel_certificates_under_constraints():
     with pytest.raises(SignnetError, match=r"monotonic_cst has shape \(18,\) but the model's input, per channel, has 2 "
                                            r"features\."):
         certify(conv, input_shape=(2, 3, 3), per_channel=True, monotonic_cst=[1] * 18)
+
+
+def test_a_monotone_mlp_is_audited_against_its_own_constraints_by_default():
+    """A MonotoneMLP's monotonic_cst is the default: its free feature is not checked as +1."""
+    from signnet import MonotoneMLP, certify, dominance_violations, find_violation
+
+    torch.manual_seed(0)
+    net = MonotoneMLP([1, 0, -1], hidden=(8, 8), architecture="mixed")
+    cert = certify(net)
+    assert cert.monotonic_cst == [1, 0, -1] and cert.proved == [True, None, True] and cert.free_inputs == [1]
+    X = torch.randn(300, 3)
+    assert dominance_violations(net, X, n_pairs=2000).violations == 0
+    assert find_violation(net, (-2.0, 2.0), n_starts=8, steps=30) is None
+    # asked explicitly for "every input +1", the free and the decreasing features break it
+    assert dominance_violations(net, X, n_pairs=2000, monotonic_cst=[1, 1, 1]).violations > 0

@@ -57,10 +57,17 @@ def expected_features(model: nn.Module) -> int | None:
     return None
 
 
+def own_cst(module: nn.Module):
+    """A :class:`signnet.MonotoneMLP`'s own ``monotonic_cst`` (its construction guarantees it), else None."""
+    from signnet.nn.monotone import MonotoneMLP
+
+    return module.monotonic_cst if isinstance(module, MonotoneMLP) else None
+
+
 def as_target(model, what: str) -> Target:
     """Sort ``model`` into a module, a fitted signnet estimator (``module_``) or a black box."""
     if isinstance(model, nn.Module):
-        return Target(model, None, getattr(model, "head", None), None, None, expected_features(model))
+        return Target(model, None, getattr(model, "head", None), own_cst(model), None, expected_features(model))
     module = getattr(model, "module_", None)
     if isinstance(module, nn.Module) and hasattr(model, "monotonic_cst_"):
         names = getattr(model, "feature_names_in_", None)
@@ -76,7 +83,7 @@ def as_target(model, what: str) -> Target:
 
 
 def resolve_cst(target: Target, cst, n_features: int) -> np.ndarray:
-    """The constraints checked: ``cst`` when given, else the estimator's own, else every feature ``1``."""
+    """The constraints checked: ``cst`` when given, else the estimator's (or MonotoneMLP's) own, else every feature ``1``."""
     if cst is None and target.declared is not None:
         return as_monotonic_cst(target.declared, n_features, target.feature_names, name="the estimator's monotonic_cst")
     return as_monotonic_cst(cst, n_features, target.feature_names)

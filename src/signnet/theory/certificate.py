@@ -78,6 +78,7 @@ import torch
 from torch import nn
 
 from signnet.errors import SignnetError
+from signnet.theory._audit_inputs import own_cst
 from signnet.theory._certificate_checks import Refusal, admitted_leaves
 from signnet.theory._certificate_device import move_stages, on
 from signnet.theory._certificate_paths import Hop, backward, forward, state, walk
@@ -233,7 +234,7 @@ def _input_shape(stages: list[Stage], input_shape) -> tuple:
 def _unwrap(model) -> tuple[nn.Module, object, list | None]:
     """``(module, declared constraints, feature names)`` of a module or a fitted signnet estimator."""
     if isinstance(model, nn.Module):
-        return model, None, None
+        return model, own_cst(model), None
     module = getattr(model, "module_", None)
     if isinstance(module, nn.Module) and hasattr(model, "monotonic_cst_"):
         names = getattr(model, "feature_names_in_", None)
@@ -275,7 +276,7 @@ def certify(model, *, input_shape=None, head: str | None = None, per_channel: bo
             (:attr:`Certificate.proved`) and names the free inputs, about which it proves
             nothing. The entries themselves do not depend on it: each is a claim for every
             value of the other inputs, free ones included. Default: an estimator's
-            ``monotonic_cst_``, else none.
+            ``monotonic_cst_``, a :class:`signnet.MonotoneMLP`'s ``monotonic_cst``, else none.
         device: where the sign propagation runs (``"auto"``, ``"cpu"``, ``"cuda"``, a
             ``torch.device``); default the CPU. The 0/1 arithmetic is exact, so the
             certificate is the same on every device.

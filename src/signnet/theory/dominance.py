@@ -199,7 +199,8 @@ def dominance_violations(model, X, n_pairs: int = 10000, seed: int = 0, step=Non
         tol: relative tolerance for float rounding.
         max_witnesses: how many violating pairs to keep.
         monotonic_cst: ``-1``/``0``/``1`` per input (flattened), or a dict keyed by feature
-            name; ``None``: the estimator's own, else every input ``1``.
+            name; ``None``: the estimator's own (``monotonic_cst_``, or a
+            :class:`signnet.MonotoneMLP`'s ``monotonic_cst``), else every input ``1``.
         device: where a torch model runs (``"auto"``, ``"cpu"``, ``"cuda"``, a ``torch.device``);
             ``None``: where its parameters are. The pairs are moved there once. Black boxes ignore it.
 
@@ -313,7 +314,8 @@ def find_violation(model, bounds, n_starts: int = 64, steps: int = 200, seed: in
         lr: Adam's learning rate.
         tol: relative tolerance; smaller gaps are rounding, not violations.
         monotonic_cst: ``-1``/``0``/``1`` per input (flattened) or a dict keyed by feature name;
-            ``None``: the estimator's own, else every input ``1``.
+            ``None``: the estimator's own (``monotonic_cst_``, or a
+            :class:`signnet.MonotoneMLP`'s ``monotonic_cst``), else every input ``1``.
         X: data ``(n, *shape)``, optional: fixes the input width; a black-box search also
             starts from its rows and sweeps each feature through its values.
         device: where a torch model runs (as in :func:`dominance_violations`); black boxes ignore it.
