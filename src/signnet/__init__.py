@@ -18,6 +18,7 @@ __version__ = "0.1.0"
 
 from signnet.data import CONTROL_PROBLEMS, DATASETS, HARD_PROBLEMS, PROBLEMS, load_dataset, make_problem
 from signnet.errors import SignnetError
+from signnet.estimators import MonotoneClassifier, MonotoneRegressor
 from signnet.nn import (
                         ACTIVATIONS,
                         METHODS,
@@ -53,6 +54,7 @@ from signnet.train import History, accuracy, fit, fit_batched, load, save, torch
 
 __all__ = [
     "ACTIVATIONS", "CONTROL_PROBLEMS", "DATASETS", "HARD_PROBLEMS", "METHODS", "MLP", "PROBLEMS",
+    "MonotoneClassifier", "MonotoneRegressor",
     "CeilingResult", "Certificate", "DominanceReport", "History", "OrientationResult", "SignedConv2d",
     "SignedLinear", "SignnetError", "Violation", "Witness",
     "accuracy", "activation_info", "attach_projection", "best_orientation", "certify", "corollary_witnesses",
