@@ -232,16 +232,19 @@ class MonotoneBase(BaseEstimator):
 def _chain(net: nn.Module, mean: np.ndarray, scale: np.ndarray, target_scale: tuple[float, float] | None) -> nn.Sequential:
     """``module_``: standardise X with positive scales, the network, then undo the target scaling."""
     d = mean.shape[0]
-    standardise = nn.Linear(d, d)
+    standardise = torch.nn.utils.skip_init(nn.Linear, d, d)  # no draw from torch's global RNG
     with torch.no_grad():
         standardise.weight.copy_(torch.diag(torch.as_tensor(1.0 / scale, dtype=torch.float32)))
         standardise.bias.copy_(torch.as_tensor(-mean / scale, dtype=torch.float32))
     parts = [("standardise", standardise), ("network", net)]
     if target_scale is not None:
         y_mean, y_scale = target_scale
-        output = nn.Linear(1, 1)
+        output = torch.nn.utils.skip_init(nn.Linear, 1, 1)
         with torch.no_grad():
             output.weight.fill_(y_scale)
             output.bias.fill_(y_mean)
         parts.append(("output", output))
+    for _, part in parts:
+        if part is not net:
+            part.requires_grad_(False)  # constants of the chain, not trained
     return nn.Sequential(OrderedDict(parts)).eval()

@@ -70,7 +70,7 @@ class MonotoneClassifier(ClassifierMixin, MonotoneBase):
         classes, encoded = np.unique(y, return_inverse=True)
         name = type(self).__name__
         if classes.size < 2:
-            raise SignnetError(f"{name} needs two classes in y, got one class only ({classes[0]!r}): "
+            raise SignnetError(f"{name} needs two classes in y, got one class only ({classes.tolist()[0]!r}): "
                                "pass labels of both classes.")
         if classes.size > 2:
             raise SignnetError(f"Only binary classification is supported. {name} got {classes.size} classes "
