@@ -68,13 +68,17 @@ def test_parsed_as_int8_array_in_feature_order(cst, expected):
     assert list(model.feature_names_in_) == ["a", "b", "c"]
 
 
-def test_certificate_proves_the_constraints_of_the_fitted_module():
+@pytest.mark.parametrize("architecture", ["mixed", "alternating", "dnn+"])
+def test_certificate_proves_the_constraints_of_the_fitted_module(architecture):
     X, y = _data(n=200)
-    model = MonotoneRegressor(monotonic_cst={"a": 1, "c": -1}, max_iter=50, random_state=0).fit(X, y)
-    cert = certify(model.module_)
-    assert not cert.refused
-    assert cert.monotone[0][0] in (1, 0) and cert.monotone[0][2] in (-1, 0)
-    assert cert.monotone[0][1] is None  # the free feature is not claimed monotone
+    model = MonotoneRegressor(monotonic_cst={"a": 1, "c": -1}, architecture=architecture, max_iter=50,
+                              random_state=0).fit(X, y)
+    cert = certify(model)  # the estimator: its module_ against its monotonic_cst_
+    assert cert.monotonic_cst == [1, 0, -1]
+    assert cert.proved == [True, None, True] and cert.satisfies_monotonic_cst
+    plain = certify(model.module_)  # the module alone, read as any nn.Sequential
+    assert not plain.refused
+    assert plain.monotone[0][0] in (1, 0) and plain.monotone[0][2] in (-1, 0)
 
 
 def test_three_lines_give_a_certified_monotone_model():

@@ -7,7 +7,7 @@ output ``(n, 1)`` (a prediction in ``y``'s units, or the binary logit), so that
 
     module_ = Sequential(
         standardise: Linear(d, d)   weight diag(1 / s_j) with s_j > 0, bias -m_j / s_j
-        network:     the monotone network on standardised inputs (signnet.estimators._train)
+        network:     a signnet.MonotoneMLP on standardised inputs (signnet.estimators._train)
         output:      Linear(1, 1)   weight y_std > 0, bias y_mean          (regression only)
     )
 
@@ -71,7 +71,7 @@ class MonotoneBase(BaseEstimator):
         "verbose": ["verbose"],
     }
 
-    def __init__(self, *, monotonic_cst=None, hidden_layer_sizes=(32, 32), architecture="dnn+", activation="relu",
+    def __init__(self, *, monotonic_cst=None, hidden_layer_sizes=(32, 32), architecture="mixed", activation="relu",
                  alpha=0.0, batch_size="auto", learning_rate_init=1e-2, max_iter=500, early_stopping=True,
                  validation_fraction=0.1, n_iter_no_change=20, tol=1e-4, random_state=None, device="cpu",
                  verbose=False):

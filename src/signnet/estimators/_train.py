@@ -21,34 +21,28 @@ import numpy as np
 import torch
 from torch import nn
 
-from signnet.nn import MLP
+from signnet.nn import MONOTONE_ARCHITECTURES, MonotoneMLP
 from signnet.train import torch_threads
 from signnet.train.loop import make_optimizer, train_loop
 from signnet.train.losses import head_loss
 
-# architectures the network factory builds (the arch work's MonotoneMLP brings more)
-ARCHITECTURES = ("dnn+",)
+ARCHITECTURES = MONOTONE_ARCHITECTURES  # what make_network builds
 SINGLE_THREAD_BELOW = 100_000  # parameters: smaller networks train on one thread (signnet.fit(threads="auto"))
 
 
 def make_network(monotonic_cst: np.ndarray, hidden: tuple[int, ...], *, architecture: str, activation: str,
                  head: str, seed: int) -> nn.Module:
-    """A network ``(N, d) -> (N, 1)`` monotone in the inputs with ``monotonic_cst`` = +1 / -1.
+    """A :class:`signnet.MonotoneMLP` ``(N, d) -> (N, 1)``: for every value of the free (0) inputs, the
+    output is non-decreasing in the +1 inputs and non-increasing in the -1 inputs.
 
-    ``"dnn+"``: a :class:`signnet.MLP` whose first layer has the sign of ``monotonic_cst`` per
-    input (free for 0) and whose later layers are non-negative, so for every value of the free
-    inputs the output is non-decreasing in the +1 inputs and non-increasing in the -1 inputs.
-    Without any constraint every layer is free (an ordinary MLP).
-
-    The initial weights are drawn under ``torch.random.fork_rng`` from ``seed``: the global RNG
-    is restored on exit, so the caller's random state is left as it was.
+    The initial weights are drawn under ``torch.random.fork_rng`` from ``seed`` (``MonotoneMLP``
+    takes no generator): torch's global RNG is restored on exit, so the caller's random state is
+    left as it was.
     """
-    cst = [int(c) for c in monotonic_cst]
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
-        if not any(cst):
-            return MLP(len(cst), hidden, 1, activation=activation, weights="free", head=head)
-        return MLP(len(cst), hidden, 1, activation=activation, monotonic_cst=cst, head=head)
+        return MonotoneMLP([int(c) for c in monotonic_cst], hidden, architecture=architecture,
+                           activation=activation, head=head)
 
 
 @dataclass

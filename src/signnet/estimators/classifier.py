@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+from scipy.special import expit
 from sklearn.base import ClassifierMixin
 from sklearn.utils.multiclass import check_classification_targets
 
@@ -16,7 +17,7 @@ class MonotoneClassifier(ClassifierMixin, MonotoneBase):
     The logit ``P(x)`` (``decision_function``) is non-decreasing in every +1 feature and
     non-increasing in every -1 feature, for every value of the unconstrained features, by
     construction (Theorem 1.1 and Lemma 1.1 of Wang et al.); so are the probability of
-    ``classes_[1]``, ``sigmoid(P(x))``, and the decision ``P(x) > 0``. :func:`signnet.certify`
+    ``classes_[1]``, ``sigmoid(P(x))``, and the decision ``P(x) > 0``. ``signnet.certify(clf)``
     proves it from the weights of ``module_``.
 
     Only two classes: a softmax over K >= 3 logits depends only on the logits' differences, so
@@ -57,7 +58,7 @@ class MonotoneClassifier(ClassifierMixin, MonotoneBase):
     def predict_proba(self, X) -> np.ndarray:
         """``[1 - p, p]`` ``(n, 2)`` with ``p = sigmoid(P(x))``, the probability of ``classes_[1]``."""
         logit = self._raw_output(X)
-        p = 0.5 * (1.0 + np.tanh(0.5 * logit))  # sigmoid, without overflow for large |logit|
+        p = expit(logit)  # the logistic sigmoid, without overflow for large |logit|
         return np.column_stack([1.0 - p, p])
 
     def predict(self, X) -> np.ndarray:
