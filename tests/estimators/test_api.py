@@ -134,3 +134,12 @@ def test_cuda_without_a_gpu_is_refused():
         pytest.skip("a GPU is present")
     with pytest.raises(SignnetError, match=r"device='cuda' but torch sees no CUDA device; pass device='cpu' or 'auto'\."):
         MonotoneRegressor(device="cuda").fit(*_regression())
+
+
+@pytest.mark.cuda
+def test_cuda_training_gives_a_cpu_module_and_a_certified_model():
+    X, y = _labels()
+    clf = MonotoneClassifier(monotonic_cst=[1, -1, 0], device="cuda", **FAST).fit(X, y)
+    assert next(clf.module_.parameters()).device.type == "cpu"
+    assert clf.score(X, y) > 0.85 and len(clf.validation_scores_) == clf.n_iter_
+    assert signnet.certify(clf).satisfies_monotonic_cst

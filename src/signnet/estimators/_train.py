@@ -80,7 +80,7 @@ def train(net: nn.Module, X: torch.Tensor, y: torch.Tensor, *, head: str,
                 out = model(X_val)
                 loss = float(head_loss(out, y_val, head))
                 result.validation_loss.append(loss)
-                result.validation_scores.append(score(out))
+                result.validation_scores.append(score(out.cpu()))
             if loss < best["loss"] - tol:
                 best.update(loss=loss, state=_snapshot(model), stale=0, epoch=epoch)
             else:
