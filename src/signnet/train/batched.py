@@ -46,6 +46,7 @@ __all__ = ["BatchedHistory", "fit_batched", "resolve_device", "split_validation"
 
 _SHARED = ("in_features", "hidden", "out_features", "activation", "method", "strength", "head")
 METHODS = ("project", "penalty")
+CHUNK_BYTES = 2**20
 
 
 class BatchedHistory(list):
@@ -246,6 +247,10 @@ class _Run:
         self.val = None if Xv is None else (Xv.t().contiguous().to(dev), _targets(yv, head, dev))
         self.method, self.strength = cfg["method"], float(cfg["strength"])
         self.compiled = opts.pop("compile")
+        self.R = len(models)
+        # CPU: members per forward/backward pass, so that one layer's activations take about 1 MB (L2-sized)
+        per_member = 4 * max(cfg["hidden"] or [1]) * min(Xt.shape[0], opts["batch_size"] or Xt.shape[0])
+        self.chunk = self.R if dev.type != "cpu" else max(1, CHUNK_BYTES // per_member)
 
     def _project(self, P, lo, hi) -> None:
         if self.method == "project":
@@ -342,6 +347,9 @@ class _Run:
             out, saved = stack.forward(P, XT, keep=True)
             member_losses, grad = stack.loss_and_grad(out, T)
             G = stack.backward(P, XT, saved, grad)
+            return update(P, m, v, G, member_losses, S, lo, hi, step_size, bc2_sqrt)
+
+        def update(P, m, v, G, member_losses, S, lo, hi, step_size, bc2_sqrt):
             if method == "penalty" and strength:
                 G.add_(penalty_grad(P, S, strength))
             opt.apply(P, G, m, v, step_size, bc2_sqrt)
@@ -349,8 +357,20 @@ class _Run:
                 P.copy_(torch.clamp(P, lo, hi))
             return member_losses
 
+        def chunked(P, m, v, XT, T, lo, hi, S, step_size, bc2_sqrt):
+            # forward and backward `chunk` members at a time, so that their activations stay in the CPU's cache
+            G, member_losses = torch.empty_like(P), P.new_empty(P.shape[0])
+            for r0 in range(0, P.shape[0], chunk):
+                Pc = P[r0:r0 + chunk]
+                out, saved = stack.forward(Pc, XT, keep=True)
+                member_losses[r0:r0 + chunk], grad = stack.loss_and_grad(out, T)
+                G[r0:r0 + chunk] = stack.backward(Pc, XT, saved, grad)
+            return update(P, m, v, G, member_losses, S, lo, hi, step_size, bc2_sqrt)
+
         if not self.compiled:
-            return step
+            stack.ws = {}
+            chunk = self.chunk
+            return step if chunk >= self.R else chunked
         compiled = torch.compile(step, dynamic=False)
 
         def run(P, m, v, XT, T, lo, hi, S, step_size, bc2_sqrt):

@@ -42,30 +42,38 @@ aten = torch.ops.aten
 BETAS, EPS = (0.9, 0.999), 1e-8  # torch.optim.Adam's defaults, which fit uses
 
 
-def _derivative(act: nn.Module | None) -> tuple[Callable, bool]:
-    """``(backward(grad, z, a) -> grad wrt z, needs_z)`` for the activation module ``act``."""
+def _activation(act: nn.Module | None) -> tuple[Callable, Callable, bool]:
+    """``(apply(z) -> a, backward(g, z, a) -> g, needs_z)`` for the activation module ``act``.
+
+    ``apply`` may overwrite ``z`` (then ``needs_z`` is False and ``z`` is not kept);
+    ``backward`` overwrites ``g`` (the gradient wrt ``a``) with the gradient wrt ``z``.
+    """
     if act is None or isinstance(act, nn.Identity):
-        return (lambda g, z, a: g), False
+        return (lambda z: z), (lambda g, z, a: g), False
     if isinstance(act, nn.ReLU):
-        return (lambda g, z, a: aten.threshold_backward(g, a, 0)), False
+        return torch.relu_, (lambda g, z, a: aten.threshold_backward.grad_input(g, a, 0, grad_input=g)), False
     if isinstance(act, nn.Tanh):
-        return (lambda g, z, a: aten.tanh_backward(g, a)), False
+        return torch.tanh_, (lambda g, z, a: aten.tanh_backward.grad_input(g, a, grad_input=g)), False
     if isinstance(act, nn.Sigmoid):
-        return (lambda g, z, a: aten.sigmoid_backward(g, a)), False
-    if isinstance(act, nn.LeakyReLU):
-        slope = act.negative_slope
-        return (lambda g, z, a: aten.leaky_relu_backward(g, z, slope, False)), True
+        return torch.sigmoid_, (lambda g, z, a: aten.sigmoid_backward.grad_input(g, a, grad_input=g)), False
     if isinstance(act, nn.ELU):
         alpha = act.alpha
-        return (lambda g, z, a: aten.elu_backward(g, alpha, 1, 1, True, a)), False
+        return ((lambda z: F.elu_(z, alpha)),
+                (lambda g, z, a: aten.elu_backward.grad_input(g, alpha, 1, 1, True, a, grad_input=g)), False)
+    if isinstance(act, nn.LeakyReLU):
+        slope = act.negative_slope
+        return ((lambda z: F.leaky_relu(z, slope)),
+                (lambda g, z, a: aten.leaky_relu_backward.grad_input(g, z, slope, False, grad_input=g)), True)
     if isinstance(act, nn.Softplus):
         beta, threshold = act.beta, act.threshold
-        return (lambda g, z, a: aten.softplus_backward(g, z, beta, threshold)), True
+        return ((lambda z: F.softplus(z, beta, threshold)),
+                (lambda g, z, a: aten.softplus_backward.grad_input(g, z, beta, threshold, grad_input=g)), True)
     if isinstance(act, nn.GELU):
         approximate = act.approximate
-        return (lambda g, z, a: aten.gelu_backward(g, z, approximate=approximate)), True
+        return ((lambda z: F.gelu(z, approximate=approximate)),
+                (lambda g, z, a: aten.gelu_backward.grad_input(g, z, approximate=approximate, grad_input=g)), True)
     if isinstance(act, nn.SiLU):
-        return (lambda g, z, a: aten.silu_backward(g, z)), True
+        return F.silu, (lambda g, z, a: aten.silu_backward.grad_input(g, z, grad_input=g)), True
     raise TypeError(f"no batched derivative for {type(act).__name__}")  # MLP builds only the ones above
 
 
@@ -80,7 +88,8 @@ class Stack:
 
     def __init__(self, widths: tuple[int, ...], act: nn.Module | None, head: str):
         self.widths, self.act, self.head = widths, act, head
-        self.backward_act, self.needs_z = _derivative(act)
+        self.apply_act, self.backward_act, self.needs_z = _activation(act)
+        self.ws: dict | None = None  # workspace: buffers reused from step to step (see :meth:`buffer`)
         self.slices: list[tuple[slice, slice]] = []  # (weight, bias) columns of P, per layer
         at = 0
         for fan_in, fan_out in zip(widths[:-1], widths[1:], strict=True):
@@ -115,20 +124,35 @@ class Stack:
                 layer.weight.copy_(W[r])
                 layer.bias.copy_(b[r])
 
+    def buffer(self, name: str, shape, like: torch.Tensor) -> torch.Tensor | None:
+        """A tensor of ``shape`` kept in :attr:`ws` under ``name`` (``None`` without a workspace).
+
+        Reusing buffers spares the allocator: on the CPU, tensors of several MB are
+        fresh ``mmap`` pages each time, and faulting them in costs more than the arithmetic.
+        """
+        if self.ws is None:
+            return None
+        key = (name, tuple(shape))
+        if key not in self.ws:
+            self.ws[key] = like.new_empty(shape)
+        return self.ws[key]
+
     def forward(self, P: torch.Tensor, XT: torch.Tensor, keep: bool = False):
         """Outputs ``(R, H_L, n)`` for inputs ``XT`` ``(d, n)``; with ``keep``, also ``[(Z_k, A_k)]`` for the backward."""
         R, n = P.shape[0], XT.shape[1]
-        saved, h = [], None
+        saved, h = [], XT
         last = len(self.slices) - 1
         for k, (W, b) in enumerate(self.layers(P)):
+            out = self.buffer(f"z{k}", (R, W.shape[1], n), P) if keep else None
             if k == 0:
-                z = torch.addmm(b.reshape(-1, 1), W.reshape(-1, W.shape[2]), XT).view(R, W.shape[1], n)
+                z = torch.addmm(b.reshape(-1, 1), W.reshape(-1, W.shape[2]), XT,
+                                out=None if out is None else out.view(-1, n)).view(R, W.shape[1], n)
             else:
-                z = torch.baddbmm(b.unsqueeze(2), W, h)
+                z = torch.baddbmm(b.unsqueeze(2), W, h, out=out)
             if k == last:
                 h = z
                 break
-            a = self.act(z)
+            a = self.apply_act(z)
             if keep:
                 saved.append((z if self.needs_z else None, a))
             h = a
@@ -179,7 +203,8 @@ class Stack:
             else:
                 z, a = saved[k - 1]
                 dW = torch.bmm(dz, a.transpose(1, 2))
-                dz = self.backward_act(torch.bmm(W.transpose(1, 2), dz), z, a)
+                da = torch.bmm(W.transpose(1, 2), dz, out=self.buffer(f"d{k}", a.shape, P))
+                dz = self.backward_act(da, z, a)
             parts += [db.reshape(R, -1), dW.reshape(R, -1)]
         return torch.cat(parts[::-1], dim=1)
 
