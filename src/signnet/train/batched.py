@@ -29,6 +29,7 @@ modules.
 from __future__ import annotations
 
 import math
+import os
 import time
 
 import torch
@@ -46,7 +47,7 @@ __all__ = ["BatchedHistory", "fit_batched", "resolve_device", "split_validation"
 
 _SHARED = ("in_features", "hidden", "out_features", "activation", "method", "strength", "head")
 METHODS = ("project", "penalty")
-CHUNK_BYTES = 2**20
+CHUNK_BYTES = int(os.environ.get('CB', 2**20))
 
 
 class BatchedHistory(list):
@@ -359,13 +360,14 @@ class _Run:
 
         def chunked(P, m, v, XT, T, lo, hi, S, step_size, bc2_sqrt):
             # forward and backward `chunk` members at a time, so that their activations stay in the CPU's cache
-            G, member_losses = torch.empty_like(P), P.new_empty(P.shape[0])
+            G = stack.buffer("G", P.shape, P)
+            outs = stack.buffer("out", (P.shape[0], stack.widths[-1], XT.shape[1]), P)
             for r0 in range(0, P.shape[0], chunk):
                 Pc = P[r0:r0 + chunk]
                 out, saved = stack.forward(Pc, XT, keep=True)
-                member_losses[r0:r0 + chunk], grad = stack.loss_and_grad(out, T)
-                G[r0:r0 + chunk] = stack.backward(Pc, XT, saved, grad)
-            return update(P, m, v, G, member_losses, S, lo, hi, step_size, bc2_sqrt)
+                outs[r0:r0 + chunk] = out
+                stack.backward(Pc, XT, saved, stack.grad(out, T), G[r0:r0 + chunk])
+            return update(P, m, v, G, stack.losses(outs, T), S, lo, hi, step_size, bc2_sqrt)
 
         if not self.compiled:
             stack.ws = {}

@@ -98,7 +98,15 @@ class Stack:
         self.size = at  # parameters per member
 
     def layers(self, P: torch.Tensor) -> list[tuple[torch.Tensor, torch.Tensor]]:
-        """Views ``(W_k (R, H_k, H_{k-1}), b_k (R, H_k))`` into ``P`` ``(R, p)``."""
+        """Views ``(W_k (R, H_k, H_{k-1}), b_k (R, H_k))`` into ``P`` ``(R, p)`` (kept with a workspace)."""
+        if self.ws is not None:
+            key = ("views", P.data_ptr(), tuple(P.shape))
+            if key not in self.ws:
+                self.ws[key] = self._views(P)
+            return self.ws[key]
+        return self._views(P)
+
+    def _views(self, P: torch.Tensor) -> list[tuple[torch.Tensor, torch.Tensor]]:
         R = P.shape[0]
         return [(P[:, w].view(R, o, i), P[:, b]) for (w, b), i, o in zip(self.slices, self.widths[:-1], self.widths[1:],
                                                                           strict=True)]
@@ -158,28 +166,23 @@ class Stack:
             h = a
         return (h, saved) if keep else h
 
-    def loss_and_grad(self, out: torch.Tensor, target: torch.Tensor, weight: torch.Tensor | None = None):
+    def loss_and_grad(self, out: torch.Tensor, target: torch.Tensor):
         """Per-member mean losses ``(R,)`` and the gradient of their sum wrt ``out`` ``(R, k, n)``.
 
         ``target``: ``(n,)`` float 0/1 (binary), ``(n,)`` long (softmax), ``(k, n)`` (regression).
         """
+        return self.losses(out, target), self.grad(out, target)
+
+    def grad(self, out: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        """The gradient of the summed member losses wrt the outputs ``out`` ``(R, k, n)``."""
         n = out.shape[2]
         if self.head == "binary":
-            z = out[:, 0, :]
-            t = target.expand_as(z)
-            losses = F.binary_cross_entropy_with_logits(z, t, reduction="none").mean(1)
-            grad = (torch.sigmoid(z) - t).div_(n).unsqueeze(1)
-        elif self.head == "softmax":
-            logp = torch.log_softmax(out, dim=1)
-            losses = -logp.gather(1, target.expand(out.shape[0], 1, n)).squeeze(1).mean(1)
-            grad = logp.exp_()
+            return torch.sigmoid(out).sub_(target).div_(n)
+        if self.head == "softmax":
+            grad = torch.softmax(out, dim=1)
             grad.scatter_add_(1, target.expand(out.shape[0], 1, n), torch.full_like(grad[:, :1], -1.0))
-            grad.div_(n)
-        else:
-            diff = out - target
-            losses = diff.square().mean((1, 2))
-            grad = diff.mul_(2.0 / diff[0].numel())
-        return losses, grad
+            return grad.div_(n)
+        return (out - target).mul_(2.0 / out[0].numel())
 
     def losses(self, out: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
         """Per-member mean losses ``(R,)`` of outputs ``(R, k, n)``, without a gradient."""
@@ -189,24 +192,32 @@ class Stack:
             return F.cross_entropy(out, target.expand(out.shape[0], -1), reduction="none").mean(1)
         return (out - target).square().mean((1, 2))
 
-    def backward(self, P: torch.Tensor, XT: torch.Tensor, saved, grad: torch.Tensor) -> torch.Tensor:
-        """The gradient ``(R, p)`` of the summed losses, from the output gradient ``grad`` ``(R, H_L, n)``."""
+    def backward(self, P: torch.Tensor, XT: torch.Tensor, saved, grad: torch.Tensor,
+                 G: torch.Tensor | None = None) -> torch.Tensor:
+        """The gradient ``(R, p)`` of the summed losses, from the output gradient ``grad`` ``(R, H_L, n)``.
+
+        With ``G`` (an ``(R, p)`` tensor, e.g. a slice of a workspace buffer) the gradient is written into it.
+        """
         R = P.shape[0]
         layers = self.layers(P)
+        into = self.layers(G) if G is not None else None
         parts: list[torch.Tensor] = []
         dz = grad
         for k in range(len(layers) - 1, -1, -1):
             W, _ = layers[k]
-            db = dz.sum(2)
+            GW, Gb = into[k] if into is not None else (None, None)
+            db = torch.sum(dz, 2, out=Gb)
             if k == 0:
-                dW = torch.mm(dz.reshape(-1, dz.shape[2]), XT.t())
+                dW = torch.mm(dz.reshape(-1, dz.shape[2]), XT.t()).view(W.shape)
+                if GW is not None:
+                    GW.copy_(dW)
             else:
                 z, a = saved[k - 1]
-                dW = torch.bmm(dz, a.transpose(1, 2))
+                dW = torch.bmm(dz, a.transpose(1, 2), out=GW)
                 da = torch.bmm(W.transpose(1, 2), dz, out=self.buffer(f"d{k}", a.shape, P))
                 dz = self.backward_act(da, z, a)
             parts += [db.reshape(R, -1), dW.reshape(R, -1)]
-        return torch.cat(parts[::-1], dim=1)
+        return G if G is not None else torch.cat(parts[::-1], dim=1)
 
 
 def penalty_grad(P: torch.Tensor, S: torch.Tensor, strength: float) -> torch.Tensor:
