@@ -29,7 +29,6 @@ modules.
 from __future__ import annotations
 
 import math
-import os
 import time
 
 import torch
@@ -47,7 +46,7 @@ __all__ = ["BatchedHistory", "fit_batched", "resolve_device", "split_validation"
 
 _SHARED = ("in_features", "hidden", "out_features", "activation", "method", "strength", "head")
 METHODS = ("project", "penalty")
-CHUNK_BYTES = int(os.environ.get('CB', 2**20))
+CHUNK_BYTES = 2**20
 
 
 class BatchedHistory(list):

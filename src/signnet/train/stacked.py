@@ -214,7 +214,11 @@ class Stack:
             else:
                 z, a = saved[k - 1]
                 dW = torch.bmm(dz, a.transpose(1, 2), out=GW)
-                da = torch.bmm(W.transpose(1, 2), dz, out=self.buffer(f"d{k}", a.shape, P))
+                buf = self.buffer(f"d{k}", a.shape, P)
+                if W.shape[1] == 1:  # one output: W^T dz is an outer product, cheaper as a broadcast product
+                    da = torch.mul(W.transpose(1, 2), dz, out=buf)
+                else:
+                    da = torch.bmm(W.transpose(1, 2), dz, out=buf)
                 dz = self.backward_act(da, z, a)
             parts += [db.reshape(R, -1), dW.reshape(R, -1)]
         return G if G is not None else torch.cat(parts[::-1], dim=1)
