@@ -49,7 +49,7 @@ from signnet.theory import (
                         find_violation,
                         monotone_ceiling,
 )
-from signnet.train import History, accuracy, fit, fit_batched, load, save, torch_threads
+from signnet.train import BatchedHistory, History, accuracy, fit, fit_batched, load, save, torch_threads
 
 __all__ = [
     "ACTIVATIONS", "CONTROL_PROBLEMS", "DATASETS", "HARD_PROBLEMS", "METHODS", "MLP", "PROBLEMS",
@@ -60,3 +60,4 @@ __all__ = [
     "load_dataset", "make_activation", "make_problem", "monotone_ceiling", "project_", "save", "sign_mask",
     "sign_penalty", "sign_violation", "torch_threads",
 ]
+__all__ += ["BatchedHistory"]

@@ -49,8 +49,6 @@ def test_members_follow_their_single_trajectories(case):
         _close(a, b)
         assert hist.loss[r] == pytest.approx(h.loss, abs=1e-5)
         assert hist.epochs[r] == 40 and hist.stop_reason[r] == "epochs"
-    penalised = case["net"].get("method") == "penalty"
-    assert penalised == any(bool((l.weight < 0).any()) for a, _ in pairs for l in a.linear_layers) or not penalised
 
 
 def test_regression_head_with_two_targets():
