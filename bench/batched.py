@@ -19,7 +19,9 @@ in the same process, interleaved over ``rounds`` rounds (median taken):
 Each case runs at most ``--budget`` seconds of estimated wall time: when 200
 epochs of ``R`` networks would take longer, it runs fewer epochs and its time is
 scaled to 200 epochs (linear in epochs: the step costs the same every epoch);
-the column ``epochs run`` says how many. Networks per second = ``R`` / (seconds
+the column ``epochs run`` says how many. The scaling also multiplies a call's
+fixed costs (stacking R networks and copying them back), so a case run for few
+epochs looks slower than it is. Networks per second = ``R`` / (seconds
 for 200 epochs). Times are wall-clock; the ``cpu`` columns give the process's
 CPU time, which moves less than wall time when other jobs load the machine.
 """
@@ -147,7 +149,7 @@ def main(argv=None) -> None:
         for fn in cases.values():  # warm-up
             fn(R, 1)
         probe = {name: fn(R, 3)[0] / 3 for name, fn in cases.items()}  # seconds per epoch, roughly
-        run_epochs = {name: max(2, min(E, int(budget / max(p, 1e-9)))) for name, p in probe.items()}
+        run_epochs = {name: max(3, min(E, int(budget / max(p, 1e-9)))) for name, p in probe.items()}
         times = {name: [] for name in cases}
         for r in range(rounds):
             names = list(cases)[r % 3:] + list(cases)[:r % 3]

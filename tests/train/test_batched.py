@@ -157,6 +157,7 @@ def test_validation_patience_stops_each_member_on_its_own_curve():
                     stop = e + 1
                     break
         assert hist.epochs[r] == stop
+        assert hist.val_loss[r][hist.best_epoch[r]] == min(hist.val_loss[r])  # reported even without restoring
         _close(a, snaps[stop - 1])  # restore_best=False: the weights of the last epoch run
     assert min(hist.epochs) < 120
 

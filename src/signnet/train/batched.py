@@ -280,7 +280,6 @@ class _Run:
         stale = torch.zeros(R, dtype=torch.long, device=dev)
         frozen = P.clone() if tracking else None
         lowest = torch.full((R,), math.inf, device=dev)
-        best_epoch = torch.zeros(R, dtype=torch.long, device=dev)
         best_P = P.clone() if keep_best else None
         any_frozen = False
         losses, val_losses = [], []
@@ -310,7 +309,6 @@ class _Run:
                     if keep_best:
                         better = active & (monitored < lowest)
                         lowest = torch.where(better, monitored, lowest)
-                        best_epoch = torch.where(better, epoch, best_epoch)
                         best_P.copy_(torch.where(better.unsqueeze(1), P, best_P))
                 if tracking:
                     improved = monitored < best - tol
@@ -336,7 +334,7 @@ class _Run:
         stack.scatter(P, self.models)
         for m in self.models:
             m.eval()
-        return self._history(final, losses, val_losses, stop_at, ~active, best_epoch if self.val is not None else None,
+        return self._history(final, losses, val_losses, stop_at, ~active,
                              time.perf_counter() - start)
 
     def _make_step(self, opt: Optimizer):
@@ -380,7 +378,7 @@ class _Run:
 
         return run
 
-    def _history(self, final, losses, val_losses, stop_at, stopped, best_epoch, seconds) -> BatchedHistory:
+    def _history(self, final, losses, val_losses, stop_at, stopped, seconds) -> BatchedHistory:
         stops = stop_at.cpu().tolist()
         loss = torch.stack(losses).cpu().t().tolist()
         val = torch.stack(val_losses).cpu().t().tolist() if val_losses else [[] for _ in stops]
@@ -388,7 +386,7 @@ class _Run:
             [float(v) for v in final.cpu()],
             loss=[row[:e] for row, e in zip(loss, stops, strict=True)],
             val_loss=[row[:e] if val_losses else row for row, e in zip(val, stops, strict=True)],
-            best_epoch=[None] * len(stops) if best_epoch is None else best_epoch.cpu().tolist(),
+            best_epoch=[min(range(e), key=row.__getitem__) if val_losses else None for row, e in zip(val, stops, strict=True)],
             epochs=stops,
             stop_reason=["patience" if s else "epochs" for s in stopped.cpu().tolist()],
             seconds=seconds, device=str(self.dev))
