@@ -249,6 +249,8 @@ def test_compiled_cpu_step_matches_eager():
     (lambda: fit_batched([MLP(2, (3,))], [[0.0, 0.0]], [0], validation=[[0.0, 0.0]]), "must be a pair"),
     (lambda: fit_batched([MLP(2, (3,))], [[0.0, 0.0]] * 4, [0, 1, 0, 1], validation_fraction=1.5),
      r"`validation_fraction` must be a number in \(0, 1\), got 1.5"),
+    (lambda: fit_batched([MLP(2, (3,))], [[0.0, 0.0]] * 4, [0, 1, 0, 0], validation_fraction=0.2),
+     r"`validation_fraction`=0.2 leaves class 1 \(1 rows\) without a row in the validation part"),
     (lambda: fit_batched([MLP(2, (3,))], [[0.0, 0.0]], [0], compile="yes"), "`compile` must be True, False or 'auto'"),
     (lambda: fit_batched([MLP(2, (3,))], [[0.0, 0.0]], [0], device="tpu9"), "`device` must be None, 'auto'"),
     (lambda: fit_batched([MLP(2, (3,))], [[0.0, 0.0]], [0], patience=0), "patience must be a positive integer"),

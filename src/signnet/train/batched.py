@@ -92,25 +92,28 @@ def split_validation(X: torch.Tensor, y: torch.Tensor, fraction: float, seed: in
 
     Rows are drawn with a ``torch.Generator`` seeded by ``seed``. For
     classification heads the split is stratified: each class gives
-    ``round(fraction * count)`` rows (at least one for a class of two or more rows)
-    to the validation set; for regression ``round(fraction * n)`` rows, at least one.
+    ``round(fraction * count)`` rows to the validation set (for regression
+    ``round(fraction * n)`` rows); a class left out of either part is refused.
+    It draws the rows as ``split_rows`` on the fitstop branch does for :func:`signnet.fit`, row for row.
     """
     fraction = non_negative_number(fraction, "validation_fraction", "pass e.g. validation_fraction=0.1")
     if not 0 < fraction < 1:
         raise SignnetError(f"`validation_fraction` must be a number in (0, 1), got {fraction}: pass e.g. 0.1.")
     gen = torch.Generator().manual_seed(seed)
-    groups = [torch.nonzero(y == c).flatten() for c in torch.unique(y)] if head != "regression" else [torch.arange(len(y))]
+    classify = head != "regression"
+    groups = [(int(c), torch.nonzero(y == c).flatten()) for c in torch.unique(y)] if classify else \
+        [(None, torch.arange(len(y)))]
     val = []
-    for idx in groups:
+    for label, idx in groups:
         k = round(fraction * len(idx))
-        k = max(k, 1) if len(idx) > 1 else k
+        if not 0 < k < len(idx):
+            what = f"class {label} ({len(idx)} rows)" if label is not None else f"the {len(idx)} rows"
+            raise SignnetError(f"`validation_fraction`={fraction:g} leaves {what} without a row in the "
+                               f"{'validation' if k == 0 else 'training'} part; pass a fraction nearer 0.5, or more data.")
         val.append(idx[torch.randperm(len(idx), generator=gen)[:k]])
     val_idx = torch.sort(torch.cat(val)).values
     keep = torch.ones(len(y), dtype=torch.bool)
     keep[val_idx] = False
-    if not 0 < len(val_idx) < len(y):
-        raise SignnetError(f"`validation_fraction`={fraction} leaves {len(val_idx)} of {len(y)} rows for validation; "
-                           "pass more data or a fraction nearer 0.5.")
     return X[keep], y[keep], X[val_idx], y[val_idx]
 
 
