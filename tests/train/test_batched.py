@@ -180,8 +180,9 @@ def test_validation_fraction_is_stratified_and_seeded():
 def test_device_cpu_and_resolution():
     X, y = panel_data("C", 100, seed=0)
     pairs = _members(2)
-    hist = fit_batched([a for a, _ in pairs], X, y, epochs=10, device="cpu")
-    assert hist.device == "cpu"
+    before = torch.get_num_threads()
+    hist = fit_batched([a for a, _ in pairs], X, y, epochs=10, device="cpu", threads="auto")
+    assert hist.device == "cpu" and torch.get_num_threads() == before
     assert resolve_device(None, torch.device("cpu")) == torch.device("cpu")
     assert resolve_device("auto", torch.device("cpu")).type == ("cuda" if torch.cuda.is_available() else "cpu")
 
