@@ -239,10 +239,11 @@ class Optimizer:
     does not recompile at every step) ``addcdiv`` becomes a division and a product.
     """
 
-    def __init__(self, name: str, P: torch.Tensor, lr: float, weight_decay: float):
+    def __init__(self, name: str, P: torch.Tensor | None, lr: float, weight_decay: float):
         self.name, self.lr, self.wd, self.t = name, lr, weight_decay, 0
-        self.m = torch.zeros_like(P) if name != "sgd" else P.new_zeros(0)
-        self.v = torch.zeros_like(P) if name != "sgd" else P.new_zeros(0)
+        # the moments (none for SGD; none either without P, for a compiled step that is handed them)
+        self.m = torch.zeros_like(P) if P is not None and name != "sgd" else None
+        self.v = torch.zeros_like(P) if P is not None and name != "sgd" else None
 
     def scalars(self) -> tuple[float, float]:
         self.t += 1
