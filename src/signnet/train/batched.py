@@ -28,7 +28,6 @@ modules.
 
 from __future__ import annotations
 
-import functools
 import math
 import time
 
@@ -36,12 +35,11 @@ import torch
 from tqdm.auto import tqdm
 
 from signnet.errors import SignnetError, choice_error
-from signnet.nn.activations import make_activation
 from signnet.nn.networks import MLP
 from signnet.train.checks import integer, non_negative_number, positive_int, positive_number
 from signnet.train.fit import AUTO_SINGLE_THREAD_BELOW, torch_threads
 from signnet.train.loop import OPTIMIZERS, check_finite
-from signnet.train.stacked import Optimizer, Stack, penalty_grad
+from signnet.train.stacked import Optimizer, Stack, compiled_step, make_step
 from signnet.validation import as_features, as_targets
 
 __all__ = ["BatchedHistory", "fit_batched", "resolve_device", "split_validation"]
@@ -347,7 +345,7 @@ class _Run:
     def _make_step(self, opt: Optimizer):
         """The step of every member on a minibatch, ``step(P, m, v, XT, T, lo, hi, S, step_size, bc2_sqrt) -> losses (R,)``."""
         if self.compiled:
-            compiled = _compiled_step(self.spec)
+            compiled = compiled_step(self.spec)
 
             def run(P, m, v, XT, T, lo, hi, S, step_size, bc2_sqrt):
                 scal = torch.tensor([step_size, bc2_sqrt], dtype=P.dtype, device=P.device)
@@ -355,7 +353,7 @@ class _Run:
 
             return run
         self.stack.ws = {}
-        return _step(self.stack, opt, self.method, self.strength, None if self.chunk >= self.R else self.chunk)
+        return make_step(self.stack, opt, self.method, self.strength, None if self.chunk >= self.R else self.chunk)
 
     def _history(self, final, losses, val_losses, stop_at, stopped, seconds) -> BatchedHistory:
         stops = stop_at.cpu().tolist()
@@ -370,47 +368,3 @@ class _Run:
             stop_reason=["patience" if s else "epochs" for s in stopped.cpu().tolist()],
             seconds=seconds, device=str(self.dev))
 
-
-def _step(stack: Stack, opt: Optimizer, method: str, strength: float, chunk: int | None = None):
-    """``step(P, m, v, XT, T, lo, hi, S, step_size, bc2_sqrt) -> losses (R,)``: forward, backward, update, projection.
-
-    With ``chunk``, the forward and backward passes take ``chunk`` members at a time
-    (their activations then stay in the CPU's cache), and the update all at once.
-    """
-
-    def update(P, m, v, G, member_losses, S, lo, hi, step_size, bc2_sqrt):
-        if method == "penalty" and strength:
-            G.add_(penalty_grad(P, S, strength))
-        opt.apply(P, G, m, v, step_size, bc2_sqrt)
-        if method == "project":
-            P.copy_(torch.clamp(P, lo, hi))
-        return member_losses
-
-    def step(P, m, v, XT, T, lo, hi, S, step_size, bc2_sqrt):
-        out, saved = stack.forward(P, XT, keep=True)
-        member_losses, grad = stack.loss_and_grad(out, T)
-        G = stack.backward(P, XT, saved, grad)
-        return update(P, m, v, G, member_losses, S, lo, hi, step_size, bc2_sqrt)
-
-    def chunked(P, m, v, XT, T, lo, hi, S, step_size, bc2_sqrt):
-        G = stack.buffer("G", P.shape, P)
-        outs = stack.buffer("out", (P.shape[0], stack.widths[-1], XT.shape[1]), P)
-        for r0 in range(0, P.shape[0], chunk):
-            Pc = P[r0:r0 + chunk]
-            out, saved = stack.forward(Pc, XT, keep=True)
-            outs[r0:r0 + chunk] = out
-            stack.backward(Pc, XT, saved, stack.grad(out, T), G[r0:r0 + chunk])
-        return update(P, m, v, G, stack.losses(outs, T), S, lo, hi, step_size, bc2_sqrt)
-
-    return step if chunk is None else chunked
-
-
-@functools.lru_cache(maxsize=8)
-def _compiled_step(spec: tuple):
-    """The ``torch.compile``d :func:`_step` of one configuration, kept so that later calls reuse the compiled code.
-
-    ``spec``: ``(widths, activation, head, method, strength, optimizer, lr, weight_decay)``.
-    """
-    widths, activation, head, method, strength, name, lr, wd = spec
-    stack = Stack(widths, make_activation(activation) if len(widths) > 2 else None, head)
-    return torch.compile(_step(stack, Optimizer(name, None, lr, wd), method, strength), dynamic=False)

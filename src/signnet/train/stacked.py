@@ -26,16 +26,21 @@ one it would get alone. The sign penalty (``method="penalty"``) adds
 
 The optimisers repeat ``torch.optim``'s arithmetic (Adam, Kingma & Ba 2015;
 AdamW, Loshchilov & Hutter 2019; plain SGD) on ``P`` as a whole.
+:func:`make_step` puts forward, backward, update and projection together;
+:func:`compiled_step` is the same step fused by ``torch.compile``.
 """
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable
 
 import torch
 import torch.nn.functional as F
 from torch import nn
+
+from signnet.nn.activations import make_activation
 
 aten = torch.ops.aten
 
@@ -270,3 +275,48 @@ class Optimizer:
             P.add_(m / denom * step_size)
         else:
             P.addcdiv_(m, denom, value=step_size)
+
+
+def make_step(stack: Stack, opt: Optimizer, method: str, strength: float, chunk: int | None = None):
+    """``step(P, m, v, XT, T, lo, hi, S, step_size, bc2_sqrt) -> losses (R,)``: forward, backward, update, projection.
+
+    With ``chunk``, the forward and backward passes take ``chunk`` members at a time
+    (their activations then stay in the CPU's cache), and the update all at once.
+    """
+
+    def update(P, m, v, G, member_losses, S, lo, hi, step_size, bc2_sqrt):
+        if method == "penalty" and strength:
+            G.add_(penalty_grad(P, S, strength))
+        opt.apply(P, G, m, v, step_size, bc2_sqrt)
+        if method == "project":
+            P.copy_(torch.clamp(P, lo, hi))
+        return member_losses
+
+    def step(P, m, v, XT, T, lo, hi, S, step_size, bc2_sqrt):
+        out, saved = stack.forward(P, XT, keep=True)
+        member_losses, grad = stack.loss_and_grad(out, T)
+        G = stack.backward(P, XT, saved, grad)
+        return update(P, m, v, G, member_losses, S, lo, hi, step_size, bc2_sqrt)
+
+    def chunked(P, m, v, XT, T, lo, hi, S, step_size, bc2_sqrt):
+        G = stack.buffer("G", P.shape, P)
+        outs = stack.buffer("out", (P.shape[0], stack.widths[-1], XT.shape[1]), P)
+        for r0 in range(0, P.shape[0], chunk):
+            Pc = P[r0:r0 + chunk]
+            out, saved = stack.forward(Pc, XT, keep=True)
+            outs[r0:r0 + chunk] = out
+            stack.backward(Pc, XT, saved, stack.grad(out, T), G[r0:r0 + chunk])
+        return update(P, m, v, G, stack.losses(outs, T), S, lo, hi, step_size, bc2_sqrt)
+
+    return step if chunk is None else chunked
+
+
+@functools.lru_cache(maxsize=8)
+def compiled_step(spec: tuple):
+    """The ``torch.compile``d :func:`make_step` of one configuration, kept so that later calls reuse the compiled code.
+
+    ``spec``: ``(widths, activation, head, method, strength, optimizer, lr, weight_decay)``.
+    """
+    widths, activation, head, method, strength, name, lr, wd = spec
+    stack = Stack(widths, make_activation(activation) if len(widths) > 2 else None, head)
+    return torch.compile(make_step(stack, Optimizer(name, None, lr, wd), method, strength), dynamic=False)
