@@ -23,6 +23,9 @@ from signnet.nn import (
                         ACTIVATIONS,
                         METHODS,
                         MLP,
+                        MONOTONE_ARCHITECTURES,
+                        MixedActivation,
+                        MonotoneMLP,
                         SignedConv2d,
                         SignedLinear,
                         activation_info,
@@ -32,6 +35,7 @@ from signnet.nn import (
                         flip_mask,
                         make_activation,
                         project_,
+                        sign_init_,
                         sign_mask,
                         sign_penalty,
                         sign_violation,
@@ -43,6 +47,7 @@ from signnet.theory import (
                         OrientationResult,
                         Violation,
                         Witness,
+                        as_monotonic_cst,
                         best_orientation,
                         certify,
                         corollary_witnesses,
@@ -53,6 +58,7 @@ from signnet.theory import (
 from signnet.train import BatchedHistory, History, accuracy, fit, fit_batched, load, save, torch_threads
 
 __all__ = [
+    "as_monotonic_cst",
     "ACTIVATIONS", "CONTROL_PROBLEMS", "DATASETS", "HARD_PROBLEMS", "METHODS", "MLP", "PROBLEMS",
     "CeilingResult", "Certificate", "DominanceReport", "History", "OrientationResult", "SignedConv2d",
     "SignedLinear", "SignnetError", "Violation", "Witness",
@@ -60,6 +66,8 @@ __all__ = [
     "dnn", "dnn_plus", "dominance_violations", "find_violation", "fit", "fit_batched", "flip_mask", "load",
     "load_dataset", "make_activation", "make_problem", "monotone_ceiling", "project_", "save", "sign_mask",
     "sign_penalty", "sign_violation", "torch_threads",
+    "sign_init_",
+    "MONOTONE_ARCHITECTURES", "MixedActivation", "MonotoneMLP",
 ]
 __all__ += ["BatchedHistory"]
 __all__ += ["TABULAR_DATASETS", "TabularData", "load_tabular"]
