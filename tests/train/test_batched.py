@@ -7,7 +7,7 @@ import torch
 
 from signnet import MLP, SignnetError, fit
 from signnet.data.figure1 import flipped_network, panel_data
-from signnet.train.batched import BatchedHistory, fit_batched, resolve_device, split_validation
+from signnet.train.batched import BatchedHistory, fit_batched
 from signnet.train.losses import head_loss
 
 
@@ -162,19 +162,16 @@ def test_validation_patience_stops_each_member_on_its_own_curve():
     assert min(hist.epochs) < 120
 
 
-def test_validation_fraction_is_stratified_and_seeded():
+def test_validation_fraction_holds_out_the_rows_fit_holds_out():
     X, y = panel_data("C", 200, seed=0)
-    Xt, yt = torch.as_tensor(X, dtype=torch.float32), torch.as_tensor(y)
-    Xa, ya, Xv, yv = split_validation(Xt, yt, 0.25, 0, "binary")
-    assert len(yv) + len(ya) == 200
-    for c in (0, 1):
-        assert int((yv == c).sum()) == round(0.25 * int((yt == c).sum()))
-    again = split_validation(Xt, yt, 0.25, 0, "binary")
-    assert torch.equal(again[2], Xv)
-    assert not torch.equal(split_validation(Xt, yt, 0.25, 1, "binary")[2], Xv)
-    members = [a for a, _ in _members(2)]
-    hist = fit_batched(members, X, y, epochs=10, validation_fraction=0.25)
-    assert [len(v) for v in hist.val_loss] == [10, 10]
+    pairs = _members(3)
+    opts = dict(epochs=40, lr=0.05, validation_fraction=0.25, seed=5, patience=6, tol=1e-3)
+    hist = fit_batched([a for a, _ in pairs], X, y, **opts)
+    for r, (a, b) in enumerate(pairs):
+        h = fit(b, X, y, progress=False, **opts)
+        assert hist.val_loss[r] == pytest.approx(h.val_loss, abs=1e-5)
+        assert (hist.epochs[r], hist.best_epoch[r]) == (h.epochs, h.best_epoch)
+        _close(a, b)
 
 
 def test_device_cpu_and_resolution():
@@ -183,13 +180,13 @@ def test_device_cpu_and_resolution():
     before = torch.get_num_threads()
     hist = fit_batched([a for a, _ in pairs], X, y, epochs=10, device="cpu", threads="auto")
     assert hist.device == "cpu" and torch.get_num_threads() == before
-    assert resolve_device(None, torch.device("cpu")) == torch.device("cpu")
-    assert resolve_device("auto", torch.device("cpu")).type == ("cuda" if torch.cuda.is_available() else "cpu")
+    hist = fit_batched([a for a, _ in pairs], X, y, epochs=2, device="auto")
+    assert hist.device == ("cuda" if torch.cuda.is_available() else "cpu")
 
 
 @pytest.mark.skipif(torch.cuda.is_available(), reason="checks the message given without a GPU")
 def test_cuda_without_a_gpu_is_refused():
-    with pytest.raises(SignnetError, match=r"`device` is 'cuda' but torch sees no CUDA device; pass device='cpu'"):
+    with pytest.raises(SignnetError, match=r"device 'cuda' asks for CUDA but torch sees no CUDA device here"):
         fit_batched([MLP(2, (3,))], [[0.0, 0.0]], [0], device="cuda")
 
 
@@ -246,14 +243,15 @@ def test_compiled_cpu_step_matches_eager():
      "supports method='project' or 'penalty', got 'reparam'"),
     (lambda: fit_batched([MLP(2, (3,))], [[0.0, 0.0]], [0], optimizer="lbfgs"), "Unknown optimizer 'lbfgs'"),
     (lambda: fit_batched([MLP(2, (3,))], [[0.0, 0.0]], [0], validation=([[0.0, 0.0]], [0]), validation_fraction=0.1),
-     "either `validation` or `validation_fraction`"),
+     r"either `validation` \(held-out data\) or `validation_fraction`"),
     (lambda: fit_batched([MLP(2, (3,))], [[0.0, 0.0]], [0], validation=[[0.0, 0.0]]), "must be a pair"),
     (lambda: fit_batched([MLP(2, (3,))], [[0.0, 0.0]] * 4, [0, 1, 0, 1], validation_fraction=1.5),
-     r"`validation_fraction` must be a number in \(0, 1\), got 1.5"),
+     r"validation_fraction must be a finite number strictly between 0 and 1, got 1.5"),
     (lambda: fit_batched([MLP(2, (3,))], [[0.0, 0.0]] * 4, [0, 1, 0, 0], validation_fraction=0.2),
-     r"`validation_fraction`=0.2 leaves class 1 \(1 rows\) without a row in the validation part"),
+     r"validation_fraction=0.2 leaves class 1 \(1 rows\) without a row in the validation part"),
     (lambda: fit_batched([MLP(2, (3,))], [[0.0, 0.0]], [0], compile="yes"), "`compile` must be True, False or 'auto'"),
-    (lambda: fit_batched([MLP(2, (3,))], [[0.0, 0.0]], [0], device="tpu9"), "`device` must be None, 'auto'"),
+    (lambda: fit_batched([MLP(2, (3,))], [[0.0, 0.0]], [0], device="tpu9"), "device 'tpu9' is not a torch device"),
+    (lambda: fit_batched([MLP(2, (3,))], [[0.0, 0.0]], [0], restore_best="yes"), "restore_best must be True or False"),
     (lambda: fit_batched([MLP(2, (3,))], [[0.0, 0.0]], [0], patience=0), "patience must be a positive integer"),
 ])
 def test_errors(call, message):

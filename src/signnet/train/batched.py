@@ -37,12 +37,12 @@ from tqdm.auto import tqdm
 from signnet.errors import SignnetError, choice_error
 from signnet.nn.networks import MLP
 from signnet.train.checks import integer, non_negative_number, positive_int, positive_number
-from signnet.train.fit import AUTO_SINGLE_THREAD_BELOW, torch_threads
+from signnet.train.fit import AUTO_SINGLE_THREAD_BELOW, split_rows, torch_threads
 from signnet.train.loop import OPTIMIZERS, check_finite
 from signnet.train.stacked import Optimizer, Stack, compiled_step, make_step
-from signnet.validation import as_features, as_targets
+from signnet.validation import as_features, as_targets, check_device, check_fraction
 
-__all__ = ["BatchedHistory", "fit_batched", "resolve_device", "split_validation"]
+__all__ = ["BatchedHistory", "fit_batched"]
 
 _SHARED = ("in_features", "hidden", "out_features", "activation", "method", "strength", "head")
 METHODS = ("project", "penalty")
@@ -69,52 +69,6 @@ class BatchedHistory(list):
         super().__init__(final)
         self.loss, self.val_loss, self.best_epoch = loss, val_loss, best_epoch
         self.epochs, self.stop_reason, self.seconds, self.device = epochs, stop_reason, seconds, device
-
-
-def resolve_device(device, fallback: torch.device) -> torch.device:
-    """``None`` -> ``fallback``; ``"auto"`` -> CUDA when torch sees a GPU, else the CPU; else ``torch.device(device)``."""
-    if device is None:
-        return fallback
-    if isinstance(device, str) and device == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    try:
-        dev = torch.device(device)
-    except (RuntimeError, TypeError) as exc:
-        raise SignnetError(f"`device` must be None, 'auto', 'cpu', 'cuda' or a torch.device, got {device!r}; "
-                           "pass e.g. device='auto'.") from exc
-    if dev.type == "cuda" and not torch.cuda.is_available():
-        raise SignnetError(f"`device` is {device!r} but torch sees no CUDA device; pass device='cpu' or 'auto'.")
-    return dev
-
-
-def split_validation(X: torch.Tensor, y: torch.Tensor, fraction: float, seed: int, head: str):
-    """Split ``(X, y)`` into training and validation rows: ``(X_train, y_train, X_val, y_val)``.
-
-    Rows are drawn with a ``torch.Generator`` seeded by ``seed``. For
-    classification heads the split is stratified: each class gives
-    ``round(fraction * count)`` rows to the validation set (for regression
-    ``round(fraction * n)`` rows); a class left out of either part is refused.
-    It draws the rows as ``split_rows`` on the fitstop branch does for :func:`signnet.fit`, row for row.
-    """
-    fraction = non_negative_number(fraction, "validation_fraction", "pass e.g. validation_fraction=0.1")
-    if not 0 < fraction < 1:
-        raise SignnetError(f"`validation_fraction` must be a number in (0, 1), got {fraction}: pass e.g. 0.1.")
-    gen = torch.Generator().manual_seed(seed)
-    classify = head != "regression"
-    groups = [(int(c), torch.nonzero(y == c).flatten()) for c in torch.unique(y)] if classify else \
-        [(None, torch.arange(len(y)))]
-    val = []
-    for label, idx in groups:
-        k = round(fraction * len(idx))
-        if not 0 < k < len(idx):
-            what = f"class {label} ({len(idx)} rows)" if label is not None else f"the {len(idx)} rows"
-            raise SignnetError(f"`validation_fraction`={fraction:g} leaves {what} without a row in the "
-                               f"{'validation' if k == 0 else 'training'} part; pass a fraction nearer 0.5, or more data.")
-        val.append(idx[torch.randperm(len(idx), generator=gen)[:k]])
-    val_idx = torch.sort(torch.cat(val)).values
-    keep = torch.ones(len(y), dtype=torch.bool)
-    keep[val_idx] = False
-    return X[keep], y[keep], X[val_idx], y[val_idx]
 
 
 def _check_models(models) -> list[MLP]:
@@ -176,7 +130,8 @@ def fit_batched(models, X, y, *, epochs: int = 300, lr: float = 0.01, optimizer:
             members together have under 100,000 parameters.
         validation: held-out ``(X_val, y_val)``; each member's loss on it is recorded after every epoch.
         validation_fraction: instead of ``validation``, a fraction in (0, 1) of
-            ``(X, y)`` held out (:func:`split_validation`, stratified for classification).
+            ``(X, y)`` held out, the rows :func:`signnet.fit` holds out with the same
+            ``seed`` (``signnet.train.fit.split_rows``, stratified for classification).
         restore_best: with validation, each member ends with the weights of its
             epoch of lowest validation loss.
         device: ``None`` (where the first model's parameters are), ``"auto"`` (CUDA
@@ -207,13 +162,20 @@ def fit_batched(models, X, y, *, epochs: int = 300, lr: float = 0.01, optimizer:
     tol = non_negative_number(tol, "tol", "pass e.g. tol=1e-5")
     seed = integer(seed, "seed", "pass e.g. seed=0")
     if validation is not None and validation_fraction is not None:
-        raise SignnetError("Pass either `validation` or `validation_fraction`, not both; drop one of them.")
+        raise SignnetError("Pass either `validation` (held-out data) or `validation_fraction` (a share of X to "
+                           f"hold out), not both; got validation_fraction={validation_fraction!r} as well.")
+    if validation_fraction is not None:
+        validation_fraction = check_fraction(validation_fraction, "validation_fraction", inclusive=False)
+    if not isinstance(restore_best, bool):
+        raise SignnetError(f"restore_best must be True or False, got {restore_best!r}.")
+    dev = check_device(device)
     cfg = models[0].config
     head = models[0].head
     Xt = as_features(X, cfg["in_features"])
     yt = as_targets(y, Xt.shape[0], head, cfg["out_features"])
     if validation_fraction is not None:
-        Xt, yt, Xv, yv = split_validation(Xt, yt, validation_fraction, seed, head)
+        train_rows, val_rows = split_rows(yt, validation_fraction, head, seed)  # the rows fit would hold out
+        Xt, yt, Xv, yv = Xt[train_rows], yt[train_rows], Xt[val_rows], yt[val_rows]
     elif validation is not None:
         if not isinstance(validation, (tuple, list)) or len(validation) != 2:
             raise SignnetError(f"`validation` must be a pair (X_val, y_val), got {type(validation).__name__}; "
@@ -222,8 +184,7 @@ def fit_batched(models, X, y, *, epochs: int = 300, lr: float = 0.01, optimizer:
         yv = as_targets(validation[1], Xv.shape[0], head, cfg["out_features"])
     else:
         Xv = yv = None
-    home = next(models[0].parameters()).device
-    dev = resolve_device(device, home)
+    dev = dev if dev is not None else next(models[0].parameters()).device
     if threads == "auto":
         total = len(models) * sum(p.numel() for p in models[0].parameters())
         threads = 1 if total < AUTO_SINGLE_THREAD_BELOW else None
