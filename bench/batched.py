@@ -10,7 +10,8 @@ non-negative weights (a DNN+; the projection costs the same for any mask).
 For each ensemble size ``R`` three ways of training ``R`` networks are timed
 in the same process, interleaved over ``rounds`` rounds (median taken):
 
-* ``fit_batched``: this version (on ``--device``);
+* ``fit_batched``: this version (on ``--device``; with its default
+  ``threads="auto"``, one CPU thread, unless ``--threads`` sets a count for every case);
 * ``baseline``: :func:`baseline_fit_batched` below, the implementation before
   issue 10 (autograd through ``torch.baddbmm``, ``torch.optim.Adam``), CPU only;
 * ``loop of fit``: ``signnet.fit`` on a few networks (``--loop-nets``), its
@@ -128,7 +129,8 @@ def main(argv=None) -> None:
 
     def run_batched(R, epochs):
         ms = build(R)
-        return timed(lambda: (fit_batched(ms, data.X, data.y, epochs=epochs, device=device, compile=args.compile),
+        return timed(lambda: (fit_batched(ms, data.X, data.y, epochs=epochs, device=device, compile=args.compile,
+                                          threads=None if args.threads else "auto"),
                               sync(device)))
 
     def run_baseline(R, epochs):

@@ -37,7 +37,7 @@ from tqdm.auto import tqdm
 from signnet.errors import SignnetError, choice_error
 from signnet.nn.networks import MLP
 from signnet.train.checks import integer, non_negative_number, positive_int, positive_number
-from signnet.train.fit import AUTO_SINGLE_THREAD_BELOW, split_rows, torch_threads
+from signnet.train.fit import split_rows, torch_threads
 from signnet.train.loop import OPTIMIZERS, check_finite
 from signnet.train.stacked import Optimizer, Stack, compiled_step, make_step
 from signnet.validation import as_features, as_targets, check_device, check_fraction
@@ -108,7 +108,7 @@ def _targets(y: torch.Tensor, head: str, device) -> torch.Tensor:
 
 def fit_batched(models, X, y, *, epochs: int = 300, lr: float = 0.01, optimizer: str = "adam",
                 batch_size: int | None = None, weight_decay: float = 0.0, patience: int | None = None,
-                tol: float = 1e-5, seed: int = 0, progress: bool = False, threads: int | str | None = None,
+                tol: float = 1e-5, seed: int = 0, progress: bool = False, threads: int | str | None = "auto",
                 validation=None, validation_fraction: float | None = None, restore_best: bool = True,
                 device=None, compile: bool | str = False) -> BatchedHistory:
     """Train ``R`` networks on ``(X, y)`` in one batched computation, each as :func:`signnet.fit` would alone.
@@ -126,8 +126,11 @@ def fit_batched(models, X, y, *, epochs: int = 300, lr: float = 0.01, optimizer:
             the training loss; ``None`` (the default) runs every epoch.
         progress: a tqdm bar (shown only if the run lasts over 2 s).
         threads: ``None`` keeps torch's thread count; an integer runs under
-            :func:`~signnet.train.fit.torch_threads`; ``"auto"``: one thread when all
-            members together have under 100,000 parameters.
+            :func:`~signnet.train.fit.torch_threads` (which restores the count);
+            ``"auto"`` (the default, unlike ``fit``): one thread on the CPU, whose
+            members are processed in chunks sized for one core's cache; on a shared
+            2-core machine two threads made those many small operations up to 10x
+            slower (bench/batched.py). On a GPU the count is left alone.
         validation: held-out ``(X_val, y_val)``; each member's loss on it is recorded after every epoch.
         validation_fraction: instead of ``validation``, a fraction in (0, 1) of
             ``(X, y)`` held out, the rows :func:`signnet.fit` holds out with the same
@@ -186,8 +189,7 @@ def fit_batched(models, X, y, *, epochs: int = 300, lr: float = 0.01, optimizer:
         Xv = yv = None
     dev = dev if dev is not None else next(models[0].parameters()).device
     if threads == "auto":
-        total = len(models) * sum(p.numel() for p in models[0].parameters())
-        threads = 1 if total < AUTO_SINGLE_THREAD_BELOW else None
+        threads = 1 if dev.type == "cpu" else None
     elif threads is not None:
         threads = positive_int(threads, "threads", "pass e.g. threads=1, 'auto', or None to keep torch's setting")
     run = _Run(models, Xt, yt, Xv, yv, dev, epochs=epochs, lr=lr, optimizer=optimizer, batch_size=batch_size,
