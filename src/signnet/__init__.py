@@ -9,6 +9,7 @@ public names, and every public name is also available here:
 * :mod:`signnet.train` — the training loop, batched training, checkpoints
 * :mod:`signnet.data` — the paper's problems, Figure 1 panels, bundled data sets
 * :mod:`signnet.theory` — ceiling, orientation, witnesses, certificate, dominance
+* :mod:`signnet.sweep` — grids of runs (TOML specs), local or on Ray, negative-weight budgets
 * :mod:`signnet.experiments` — Figure 1 and the three studies (run, results, report)
 * :mod:`signnet.report` — atomic writes and provenance, HTML, plotting
 * :mod:`signnet.cli` — the ``signnet`` command
@@ -35,6 +36,7 @@ from signnet.nn import (
                         sign_penalty,
                         sign_violation,
 )
+from signnet.sweep import load_spec, parse_spec, read_table, run_sweep, train_group
 from signnet.theory import (
                         CeilingResult,
                         Certificate,
@@ -59,4 +61,5 @@ __all__ = [
     "dnn", "dnn_plus", "dominance_violations", "find_violation", "fit", "fit_batched", "flip_mask", "load",
     "load_dataset", "make_activation", "make_problem", "monotone_ceiling", "project_", "save", "sign_mask",
     "sign_penalty", "sign_violation", "torch_threads",
+    "load_spec", "parse_spec", "read_table", "run_sweep", "train_group",
 ]

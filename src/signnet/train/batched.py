@@ -51,7 +51,7 @@ def fit_batched(models: list[MLP], X, y, *, epochs: int = 300, lr: float = 0.01,
 
     Args:
         models: ``R`` :class:`~signnet.MLP` networks of one architecture with
-            ``method="project"``; trained in place.
+            ``method="project"``, on one device (the data are moved there); trained in place.
         X: features ``(n, d)``; y: labels ``(n,)`` for the models' head.
         epochs: full-batch Adam steps.
         lr, weight_decay: Adam's settings (``lr > 0``, ``weight_decay >= 0``).
@@ -70,6 +70,8 @@ def fit_batched(models: list[MLP], X, y, *, epochs: int = 300, lr: float = 0.01,
     head = models[0].head
     Xt = as_features(X, models[0].config["in_features"])
     yt = as_targets(y, Xt.shape[0], head, models[0].config["out_features"])
+    device = models[0].linear_layers[0].weight.device  # the data follow the networks (all on one device)
+    Xt, yt = Xt.to(device), yt.to(device)
     act = models[0][1] if len(models[0]) > 1 else None
     n_layers = len(models[0].linear_layers)
     Ws = [torch.nn.Parameter(torch.stack([m.linear_layers[k].weight.detach() for m in models]))
