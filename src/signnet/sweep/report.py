@@ -68,8 +68,8 @@ def plot_accuracy(summary: list[dict], path: Path, title: str) -> None:
             xs = [i + 0.08 * (j - (len(archs) - 1) / 2) for i, w in enumerate(order) if w in es]
             ws = [w for w in order if w in es]
             mean = np.array([es[w]["test_accuracy_mean"] for w in ws])
-            lo = mean - np.array([es[w]["test_accuracy_min"] for w in ws])
-            hi = np.array([es[w]["test_accuracy_max"] for w in ws]) - mean
+            lo = np.clip(mean - np.array([es[w]["test_accuracy_min"] for w in ws]), 0, None)  # rounding: never < 0
+            hi = np.clip(np.array([es[w]["test_accuracy_max"] for w in ws]) - mean, 0, None)
             ax.errorbar(xs, mean, yerr=[lo, hi], fmt="o-", ms=4, capsize=2, color=f"C{j}",
                         label=f"hidden {hidden}, {act}")
         ceiling = entries[0]["ceiling"]
