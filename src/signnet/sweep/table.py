@@ -21,8 +21,8 @@ from pathlib import Path
 
 from signnet.errors import SignnetError
 
-TEXT_COLUMNS = ("run_id", "data", "hidden", "activation", "weights", "head", "certificate", "convex", "device",
-                "versions", "host")
+TEXT_COLUMNS = ("run_id", "data", "hidden", "activation", "weights", "head", "negative_by_layer", "certificate",
+                "convex", "device", "versions", "host")
 
 
 def _good_prefix(raw: bytes, path: Path) -> tuple[int, list[dict]]:

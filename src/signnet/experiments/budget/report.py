@@ -78,6 +78,15 @@ def plot(r: dict, path: Path) -> None:
     save_figure(fig, path)
 
 
+def where(by_layer: str | None) -> str:
+    """Negative weights per layer in words: ``"0,0,1"`` gives ``"1 in layer 3 (output)"``."""
+    if not by_layer:
+        return "\u2013"
+    counts = [int(v) for v in by_layer.split(",")]
+    parts = [f"{c} in layer {i + 1}{' (output)' if i == len(counts) - 1 else ''}" for i, c in enumerate(counts) if c]
+    return ", ".join(parts) or "none"
+
+
 def _context(r: dict, out: Path) -> dict:
     rows = []
     for p in r["problems"]:
@@ -85,6 +94,10 @@ def _context(r: dict, out: Path) -> dict:
                          for c in p["constructions"])
         rows.append({"title": p["title"], "ceiling": p["ceiling"], "paper": p["paper_flips"], "k": p["smallest_k"],
                      "hidden": p["smallest_k_hidden"], "free": p["free_best"], "constructions": cons,
+                     "where": where(p["smallest_k_negative_by_layer"]),
+                     "certificate": json.loads(p["smallest_k_certificate"])[0] if p["smallest_k_certificate"] else None,
+                     "output_only": bool(p["smallest_k_negative_by_layer"]) and
+                     all(int(c) == 0 for c in p["smallest_k_negative_by_layer"].split(",")[:-1]),
                      "lower": 1 if p["ceiling"] < r["target"] else 0})
     return {"r": r, "rows": rows, "figure": out / FIGURE, "quick": r["grid"] == "quick"}
 

@@ -72,6 +72,10 @@ class Problem(Results):
     smallest_k: int | None = doc("smallest budget k at which a trained network reached the target (training; an "
                                  "upper bound on what the architectures tried need); null if none did")
     smallest_k_hidden: str | None = doc("architecture of the first network that reached it")
+    smallest_k_seed: int | None = doc("training seed of that network")
+    smallest_k_accuracy: float | None = doc("its test accuracy")
+    smallest_k_negative_by_layer: str | None = doc("its negative weights per affine layer, first to last (e.g. '0,0,1')")
+    smallest_k_certificate: str | None = doc("its certificate per input, as JSON (null: not proven monotone)")
     free_best: float = doc("highest test accuracy of the free networks (no budget)")
     constructions: list[Construction] = doc("hand-built networks for this problem")
 

@@ -80,12 +80,20 @@ def _problem(data: str, rows: list[dict], spec) -> Problem:
         budgets.append(Budget(k, f"k = {k}" if k is not None else "all (free)", best.best, best.hidden, archs))
     reached = [b for b in budgets if b.k is not None and b.best >= TARGET]
     free = next((b for b in budgets if b.k is None), None)
+    witness = None
+    if reached:  # the best network at the smallest budget reached (ties: fewer hidden units, then the lower seed)
+        witness = max((r for r in rows if r["budget"] == reached[0].k),
+                      key=lambda r: (r["test_accuracy"], -sum(int(h) for h in r["hidden"].split(",")), -r["seed"]))
     r0 = rows[0]
     data_ = load_run_data(data, n_train=spec.settings["n_train"], n_test=spec.settings["n_test"],
                           noise=spec.settings["noise"], sweep_seed=r0["sweep_seed"])  # the runs' own test set
     return Problem(data=data, title=title, paper_flips=paper, ceiling=float(r0["ceiling"]), n_test=int(r0["n_test"]),
                    budgets=budgets, smallest_k=reached[0].k if reached else None,
-                   smallest_k_hidden=reached[0].best_hidden if reached else None,
+                   smallest_k_hidden=witness["hidden"] if witness else None,
+                   smallest_k_seed=witness["seed"] if witness else None,
+                   smallest_k_accuracy=witness["test_accuracy"] if witness else None,
+                   smallest_k_negative_by_layer=witness.get("negative_by_layer") if witness else None,
+                   smallest_k_certificate=witness["certificate"] if witness else None,
                    free_best=free.best if free else float("nan"),
                    constructions=_constructions(data, data_.X_test, data_.y_test))
 
