@@ -54,3 +54,19 @@ def test_a_small_sweep_writes_the_table_and_the_summary(tmp_path: Path, capsys):
     assert "figure1:A" in (out / "summary" / "index.html").read_text()
     assert main(["sweep", str(spec_file), "--out", str(out), "--json"]) == 0  # again: nothing to run
     assert json.loads(capsys.readouterr().out)["computed"] == 0
+
+
+def test_two_sweeps_never_append_to_one_table(tmp_path: Path, capsys):
+    from signnet.sweep.driver import _lock
+
+    spec_file = tmp_path / "spec.toml"
+    spec_file.write_text(SPEC)
+    out = tmp_path / "sweep"
+    out.mkdir()
+    held = _lock(out)  # as if another sweep were running in this folder
+    try:
+        assert main(["sweep", str(spec_file), "--out", str(out)]) == 2
+    finally:
+        held.close()
+    assert "Another sweep is writing" in capsys.readouterr().err
+    assert not (out / "runs.jsonl").exists()
