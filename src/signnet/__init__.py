@@ -18,6 +18,7 @@ public names, and every public name is also available here:
 __version__ = "0.1.0"
 
 from signnet.data import CONTROL_PROBLEMS, DATASETS, HARD_PROBLEMS, PROBLEMS, load_dataset, make_problem
+from signnet.data.tabular import TABULAR_DATASETS, TabularData, load_tabular
 from signnet.errors import SignnetError
 from signnet.nn import (
                         ACTIVATIONS,
@@ -63,3 +64,4 @@ __all__ = [
     "sign_penalty", "sign_violation", "torch_threads",
     "load_spec", "parse_spec", "read_table", "run_sweep", "train_group",
 ]
+__all__ += ["TABULAR_DATASETS", "TabularData", "load_tabular"]
