@@ -93,7 +93,8 @@ def _context(r: dict, out: Path) -> dict:
         cons = "; ".join(f"{c['name']}: k = {c['negative_weights']}, accuracy {c['accuracy']:.3f}"
                          for c in p["constructions"])
         rows.append({"title": p["title"], "ceiling": p["ceiling"], "paper": p["paper_flips"], "k": p["smallest_k"],
-                     "hidden": p["smallest_k_hidden"], "free": p["free_best"], "constructions": cons,
+                     "hidden": p["smallest_k_hidden"], "successes": p["smallest_k_successes"],
+                     "free": p["free_best"], "constructions": cons,
                      "where": where(p["smallest_k_negative_by_layer"]),
                      "certificate": json.loads(p["smallest_k_certificate"])[0] if p["smallest_k_certificate"] else None,
                      "output_only": bool(p["smallest_k_negative_by_layer"]) and

@@ -73,6 +73,8 @@ class Problem(Results):
                                  "upper bound on what the architectures tried need); null if none did")
     smallest_k_hidden: str | None = doc("architecture of the first network that reached it")
     smallest_k_seed: int | None = doc("training seed of that network")
+    smallest_k_successes: str | None = doc("trained networks reaching the target at that budget, e.g. '3 of 20' "
+                                           "(every architecture and seed)")
     smallest_k_accuracy: float | None = doc("its test accuracy")
     smallest_k_negative_by_layer: str | None = doc("its negative weights per affine layer, first to last (e.g. '0,0,1')")
     smallest_k_certificate: str | None = doc("its certificate per input, as JSON (null: not proven monotone)")

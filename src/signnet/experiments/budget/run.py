@@ -91,6 +91,8 @@ def _problem(data: str, rows: list[dict], spec) -> Problem:
                    budgets=budgets, smallest_k=reached[0].k if reached else None,
                    smallest_k_hidden=witness["hidden"] if witness else None,
                    smallest_k_seed=witness["seed"] if witness else None,
+                   smallest_k_successes=(f"{sum(a >= TARGET for x in reached[0].archs for a in x.accuracies)} of "
+                                         f"{sum(len(x.accuracies) for x in reached[0].archs)}") if reached else None,
                    smallest_k_accuracy=witness["test_accuracy"] if witness else None,
                    smallest_k_negative_by_layer=witness.get("negative_by_layer") if witness else None,
                    smallest_k_certificate=witness["certificate"] if witness else None,
