@@ -36,7 +36,7 @@ def problem_verdicts(p: Problem, target: float) -> list[Verdict]:
         comps += [Comparison(f"best test accuracy at k = {k}", by_k[k].best, "<", "target", target)
                   for k in sorted(k for k in by_k if k is not None and k < p.smallest_k)]
         claim = (f"{p.title}: training under a budget reaches the target with at most {p.smallest_k} negative "
-                 f"weight{'s' if p.smallest_k != 1 else ''}, and with no smaller budget tried")
+                 f"weight{'s' if p.smallest_k != 1 else ''}, and not with any smaller budget tried")
     else:
         largest = max((k for k in by_k if k is not None), default=None)
         comps = [Comparison(f"best test accuracy at k = {largest}", by_k[largest].best if largest is not None else 0.0,
