@@ -1,71 +1,120 @@
-"""Timing of signnet.monotone_ceiling, and a cross-check against the O(n^2) solver.
+"""Timing of signnet.monotone_ceiling and of the CSV reader of `signnet ceiling`, new beside old.
 
-Run: .venv/bin/python bench/ceiling.py [--quick]
+Run: .venv/bin/python bench/ceiling.py [--quick] [--old-max N] [--parts sweep,flow,csv]
 
 Data: uniform points in [0, 1]^d, labelled by a noisy rule that is not monotone
 (negative weights on half the features, a sine term, Gaussian noise), so the
-ceiling sits well below 1. For each size the fast solver ("auto": the 2-D sweep
-for d = 2, rendezvous-graph max flow otherwise) is timed on all n points; then
-the first min(n, 5000) points are solved by both the fast solver and the dense
-O(n^2) reference (method="dense"), and the bench prints whether their relabel
-counts agree and the time ratio fast / dense. Times are printed, never judged.
+ceiling sits well below 1; ``--classes 3`` cases cut the same score at its
+terciles. Each row times the solver that ``method="auto"`` runs now ("new") and
+the previous one ("old": ``method="sweep_v1"`` for the 2-D sweep; the flow solver
+is unchanged, so there old and new are the same code and only new is timed) in
+the same process, checks that both change the same number of labels, and checks
+the first min(n, 5000) points against the dense O(n^2) reference. Old runs only
+up to ``--old-max`` points ("skipped" says where it did not run). The CSV rows
+write a file of n rows and 3 columns into a temporary folder and time
+``signnet.validation.read_csv`` (pandas' C reader) against the row-by-row reader
+it falls back to. Times are printed, never judged.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import platform
+import tempfile
 import time
+from pathlib import Path
 
 import numpy as np
 
 from signnet.theory.ceiling import monotone_ceiling
+from signnet.validation import _read_csv_rows, read_csv
 
 DENSE_MAX = 5000
 
 
-def make_data(n: int, d: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+def make_data(n: int, d: int, seed: int = 0, classes: int = 2) -> tuple[np.ndarray, np.ndarray]:
     rng = np.random.default_rng(seed)
     X = rng.random((n, d))
     h = max(1, (d + 1) // 2)
     s = X[:, :h].sum(axis=1) - 0.5 * X[:, h:].sum(axis=1) + 0.25 * np.sin(6 * np.pi * X[:, 0])
     s = s + 0.2 * rng.standard_normal(n)
-    return X, (s > np.median(s)).astype(np.int64)
+    return X, np.digitize(s, np.quantile(s, np.arange(1, classes) / classes)).astype(np.int64)
 
 
-def timed(X, y, method):
+def timed(fn, *args, **kwargs):
     start = time.perf_counter()
-    res = monotone_ceiling(X, y, method=method)
-    return res, time.perf_counter() - start
+    out = fn(*args, **kwargs)
+    return out, time.perf_counter() - start
+
+
+def bench_solver(cases, old_max: int) -> None:
+    head = (f"{'d':>2} {'K':>2} {'n':>9} {'method':>6} {'relabeled':>9} {'ceiling':>7} {'new s':>7} {'old s':>7} "
+            f"{'old/new':>7} | {'dense n':>7} {'agree':>5}")
+    print(head)
+    print("-" * len(head))
+    for d, k, n in cases:
+        X, y = make_data(n, d, classes=k)
+        new, t_new = timed(monotone_ceiling, X, y)
+        old_method = "sweep_v1" if new.method == "sweep" else None
+        if old_method is None:
+            old_text, ratio = "same", "-"
+        elif n > old_max:
+            old_text, ratio = "skipped", "-"
+        else:
+            old, t_old = timed(monotone_ceiling, X, y, method=old_method)
+            assert old.relabeled == new.relabeled, (old.relabeled, new.relabeled)
+            old_text, ratio = f"{t_old:.2f}", f"{t_old / t_new:.2f}"
+        m = min(n, DENSE_MAX)
+        agree = monotone_ceiling(X[:m], y[:m]).relabeled == monotone_ceiling(X[:m], y[:m], method="dense").relabeled
+        print(f"{d:>2} {k:>2} {n:>9} {new.method:>6} {new.relabeled:>9} {new.accuracy:>7.4f} {t_new:>7.2f} "
+              f"{old_text:>7} {ratio:>7} | {m:>7} {str(agree):>5}", flush=True)
+
+
+def bench_csv(sizes, old_max: int) -> None:
+    head = f"{'CSV rows':>9} {'MB':>6} {'write s':>7} {'new s':>7} {'old s':>7} {'old/new':>7}"
+    print(head)
+    print("-" * len(head))
+    import pandas as pd
+
+    for n in sizes:
+        X, y = make_data(n, 2)
+        with tempfile.TemporaryDirectory() as tmp:
+            path = os.path.join(tmp, "data.csv")
+            frame = pd.DataFrame({"x1": X[:, 0], "x2": X[:, 1], "y": y})
+            _, t_write = timed(frame.to_csv, path, index=False, float_format="%.6f")
+            mb = os.path.getsize(path) / 1e6
+            (Xn, yn, _), t_new = timed(read_csv, path, "y")
+            if n > old_max:
+                old_text, ratio = "skipped", "-"
+            else:
+                (Xo, yo, _), t_old = timed(_read_csv_rows, Path(path), path, "y")
+                assert np.array_equal(Xn, Xo) and np.array_equal(yn, yo)
+                old_text, ratio = f"{t_old:.2f}", f"{t_old / t_new:.2f}"
+        print(f"{n:>9} {mb:>6.0f} {t_write:>7.2f} {t_new:>7.2f} {old_text:>7} {ratio:>7}", flush=True)
 
 
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="small sizes only (about half a minute)")
+    parser.add_argument("--quick", action="store_true", help="small sizes only (about a minute)")
+    parser.add_argument("--old-max", type=int, default=None,
+                        help="largest n the old solver and the old CSV reader run on (default 10^6; 10^5 with --quick)")
+    parser.add_argument("--parts", default="sweep,flow,csv",
+                        help="comma-separated parts to run: sweep (2-D binary), flow (3 classes, d >= 3), csv")
     args = parser.parse_args(argv)
+    parts = set(args.parts.split(","))
+    old_max = args.old_max if args.old_max is not None else (10**5 if args.quick else 10**6)
     if args.quick:
-        cases = [(2, 10_000), (2, 100_000), (10, 5_000)]
+        cases = [(2, 2, 10**5), (2, 2, 10**6), (2, 3, 10**4), (3, 2, 10**5)]
+        csv_sizes = [10**5]
     else:
-        cases = [(2, 10_000), (2, 100_000), (2, 1_000_000), (10, 5_000), (10, 50_000)]
-    print(f"signnet monotone_ceiling bench ({platform.machine()}, numpy {np.__version__})")
-    head = (
-        f"{'d':>3} {'n':>9} {'method':>6} {'relabeled':>9} {'ceiling':>8} {'fast s':>8} | "
-        f"{'check n':>7} {'fast s':>7} {'dense s':>8} {'agree':>5} {'fast/dense':>10}"
-    )
-    print(head)
-    print("-" * len(head))
-    for d, n in cases:
-        X, y = make_data(n, d)
-        res, seconds = timed(X, y, "auto")
-        m = min(n, DENSE_MAX)
-        sub_fast, t_fast = timed(X[:m], y[:m], "auto")
-        sub_dense, t_dense = timed(X[:m], y[:m], "dense")
-        agree = sub_fast.relabeled == sub_dense.relabeled
-        print(
-            f"{d:>3} {n:>9} {res.method:>6} {res.relabeled:>9} {res.accuracy:>8.4f} {seconds:>8.2f} | "
-            f"{m:>7} {t_fast:>7.3f} {t_dense:>8.3f} {str(agree):>5} {t_fast / t_dense:>10.3f}",
-            flush=True,
-        )
+        cases = [(2, 2, 10**6), (2, 2, 4 * 10**6), (2, 2, 10**7), (2, 3, 10**5), (10, 2, 10**5), (3, 2, 10**6)]
+        csv_sizes = [10**6, 10**7]
+    print(f"signnet monotone_ceiling bench ({platform.machine()}, {os.cpu_count()} cpus, numpy {np.__version__}, "
+          f"load average {os.getloadavg()[0]:.1f})")
+    bench_solver([c for c in cases if ("sweep" if c[:2] == (2, 2) else "flow") in parts], old_max)
+    if "csv" in parts:
+        bench_csv(csv_sizes, old_max)
 
 
 if __name__ == "__main__":

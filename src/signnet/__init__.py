@@ -24,6 +24,9 @@ from signnet.nn import (
                         ACTIVATIONS,
                         METHODS,
                         MLP,
+                        MONOTONE_ARCHITECTURES,
+                        MixedActivation,
+                        MonotoneMLP,
                         SignedConv2d,
                         SignedLinear,
                         activation_info,
@@ -33,6 +36,7 @@ from signnet.nn import (
                         flip_mask,
                         make_activation,
                         project_,
+                        sign_init_,
                         sign_mask,
                         sign_penalty,
                         sign_violation,
@@ -45,6 +49,7 @@ from signnet.theory import (
                         OrientationResult,
                         Violation,
                         Witness,
+                        as_monotonic_cst,
                         best_orientation,
                         certify,
                         corollary_witnesses,
@@ -55,6 +60,7 @@ from signnet.theory import (
 from signnet.train import History, accuracy, fit, fit_batched, load, save, torch_threads
 
 __all__ = [
+    "as_monotonic_cst",
     "ACTIVATIONS", "CONTROL_PROBLEMS", "DATASETS", "HARD_PROBLEMS", "METHODS", "MLP", "PROBLEMS",
     "CeilingResult", "Certificate", "DominanceReport", "History", "OrientationResult", "SignedConv2d",
     "SignedLinear", "SignnetError", "Violation", "Witness",
@@ -62,6 +68,8 @@ __all__ = [
     "dnn", "dnn_plus", "dominance_violations", "find_violation", "fit", "fit_batched", "flip_mask", "load",
     "load_dataset", "make_activation", "make_problem", "monotone_ceiling", "project_", "save", "sign_mask",
     "sign_penalty", "sign_violation", "torch_threads",
+    "sign_init_",
+    "MONOTONE_ARCHITECTURES", "MixedActivation", "MonotoneMLP",
     "load_spec", "parse_spec", "read_table", "run_sweep", "train_group",
 ]
 __all__ += ["TABULAR_DATASETS", "TabularData", "load_tabular"]

@@ -114,3 +114,15 @@ def test_bad_input_exits_2_with_one_line_and_writes_nothing(capsys, tmp_path, ar
     assert re.search(message, lines[0]), lines[0]
     assert not path.exists()
     assert os.listdir(tmp_path) == []
+
+
+def test_validation_fraction_and_device_are_recorded(capsys):
+    r = _train_json(capsys, "--problem", "negative_slope", "--validation-fraction", "0.2", "--patience", "5",
+                    "--device", "cpu")
+    assert r["config"]["validation_fraction"] == 0.2 and r["config"]["device"] == "cpu"
+    assert r["validation_fraction"] == 0.2 and r["device"] == "cpu"
+    assert 0 <= r["best_epoch"] < r["epochs_run"] and r["best_val_loss"] > 0
+    assert r["stop_reason"] in ("epochs", "patience")
+    plain = _train_json(capsys, "--problem", "negative_slope")
+    assert plain["best_epoch"] is None and plain["best_val_loss"] is None and plain["validation_fraction"] is None
+    assert plain["stop_reason"] == "epochs" and plain["device"] == "cpu"

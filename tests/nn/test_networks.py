@@ -43,7 +43,7 @@ def test_config():
     assert net.config == {
         "in_features": 2, "hidden": [8], "out_features": 1, "activation": "elu", "weights": "nonneg",
         "method": "reparam", "transform": "exp", "strength": 2.0, "head": "binary", "monotonic_cst": None,
-        "flips": None,
+        "flips": None, "init": "abs",
     }
     assert all(l.method == "reparam" and l.transform == "exp" for l in net.linear_layers)
 

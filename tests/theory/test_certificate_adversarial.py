@@ -96,7 +96,7 @@ def assert_refused(model, sentence, **kwargs):
 # ------------------------------------------------------- the two cases
 def test_overridden_forward_counterexample_is_refused():
     model = Shifted(*plus_net())
-    v = find_violation(model, (-1.0, 1.0))
+    v = find_violation(model, (-np.ones(2), np.ones(2)))
     assert v is not None and v.gap == pytest.approx(3.94, abs=0.005)  # the model is far from monotone
     assert_refused(model, f"certify refuses the model itself (Shifted): its class Shifted {OVERRIDES}")
     assert certify(nn.Sequential(*model)).monotone == [[1, 1]]  # the same leaves, composed plainly
@@ -109,7 +109,7 @@ def test_forward_hook_negating_an_output_is_refused():
     assert certify(lin).monotone == [[1, 1]]
     handle = lin.register_forward_hook(lambda module, args, out: -out)
     try:
-        assert find_violation(lin, (-1.0, 1.0)).gap > 5.5  # -(x0 + 2 x1) from (-1, -1) to (1, 1): up to 6
+        assert find_violation(lin, (-np.ones(2), np.ones(2))).gap > 5.5  # -(x0 + 2 x1) from (-1, -1) to (1, 1): up to 6
         assert_refused(lin, "certify refuses the model itself (Linear): it has a forward hook, which can "
                             "change its output.")
         assert_refused(nn.Sequential(nn.Sequential(lin), nn.ReLU()), "certify refuses module '0.0' (Linear): "
@@ -123,7 +123,7 @@ def test_forward_hook_negating_an_output_is_refused():
 def test_forward_pre_hook_is_refused():
     net = nn.Sequential(*plus_net())
     net[2].register_forward_pre_hook(lambda module, args: (-args[0],))
-    assert find_violation(net, (-1.0, 1.0)) is not None
+    assert find_violation(net, (-np.ones(2), np.ones(2))) is not None
     assert_refused(net, "certify refuses module '2' (SignedLinear): it has a forward pre-hook, which can "
                         "change its input.")
 
@@ -151,14 +151,14 @@ def test_global_hooks_are_refused(register, sentence):
 def test_residual_connection_written_in_forward_is_refused():
     net = nn.Sequential(SignedLinear(2, 2, sign="nonneg"), Residual(nn.Sequential(*plus_net(3)[:2],
                                                                                   SignedLinear(3, 2, sign="nonneg"))))
-    assert find_violation(net, (-1.0, 1.0), output=None) is not None
+    assert find_violation(net, (-np.ones(2), np.ones(2)), output=None) is not None
     assert_refused(net, "certify refuses module '1' (Residual): " + UNKNOWN)
 
 
 def test_hidden_functional_call_in_an_mlp_subclass_is_refused():
     net = dnn_plus(2, (4,))
     net.__class__ = Wavy  # the same weights, now sin(3 P(x))
-    assert find_violation(net, (-3.0, 3.0)) is not None
+    assert find_violation(net, (np.full(2, -3.0), np.full(2, 3.0))) is not None
     assert_refused(net, f"certify refuses the model itself (Wavy): its class Wavy {OVERRIDES}")
 
 

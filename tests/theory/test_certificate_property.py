@@ -139,7 +139,7 @@ def test_whatever_certify_accepts_as_monotone_no_search_can_break(data, wrapper,
             event(f"checks: {len(checks)}")
             for i, v, signs in checks:
                 probe = Entry(model, j, i, v, rng.uniform(-2, 2, d), np.ones(d) if signs is None else signs, head)
-                assert find_violation(probe, (-2.0, 2.0), n_starts=8, steps=25, seed=seed) is None, (j, i, v)
+                assert find_violation(probe, (np.full(d, -2.0), np.full(d, 2.0)), n_starts=8, steps=25, seed=seed) is None, (j, i, v)
                 assert dominance_violations(probe, X, n_pairs=200, seed=seed).violations == 0, (j, i, v)
     finally:
         for handle in handles:

@@ -56,7 +56,7 @@ def test_round_trip_softmax_head(tmp_path):
 
 
 def test_save_refuses_other_modules(tmp_path):
-    with pytest.raises(SignnetError, match=r"Only signnet.MLP networks can be saved, got Linear"):
+    with pytest.raises(SignnetError, match=r"Only signnet.MLP and signnet.MonotoneMLP networks can be saved, got Linear"):
         save(torch.nn.Linear(2, 2), tmp_path / "x.pt")
     assert not (tmp_path / "x.pt").exists()
 

@@ -3,13 +3,16 @@
 Uses :func:`signnet.certificate.certify` (Theorem 1.1 of Wang et al. applied
 path by path): per output, or per logit difference of a softmax head, one entry
 per input: 1 (non-decreasing), -1 (non-increasing), 0 (constant) or null (not
-provable), and whether the output is convex, concave or affine.
+provable), and whether the output is convex, concave or affine. With
+``--monotonic-cst`` it also says, per constrained input, whether the required
+direction is proved, and names the free inputs it proves nothing about.
 """
 
 from __future__ import annotations
 
 import time
 
+from signnet.cli.audit_options import add_audit_options, audit_options
 from signnet.cli.common import add_json, add_seed, config_of, emit
 from signnet.report.artifacts import run_metadata
 from signnet.theory.certificate import certify
@@ -26,6 +29,7 @@ def register(sub) -> None:
     p.add_argument("model", help="checkpoint written by `signnet train --save`")
     p.add_argument("--explain", type=int, default=3, metavar="K",
                    help="name a positive and a negative path for up to K unprovable entries (default 3)")
+    add_audit_options(p)
     add_seed(p)
     add_json(p)
     p.set_defaults(run=run)
@@ -50,6 +54,8 @@ def summary(cert) -> str:
     verdict = ("preserves dominance (Theorem 1.1)" if cert.preserves_dominance
                else "monotone in every input" if cert.is_monotone else "not certified monotone")
     lines.append(f"{verdict}; {cert.seconds:.3f} s")
+    if cert.monotonic_cst is not None:
+        lines.append(f"monotonic_cst {cert.monotonic_cst}: {cert.cst_summary()}")
     return "\n".join(lines)
 
 
@@ -57,7 +63,8 @@ def run(args) -> int:
     start = time.perf_counter()
     args.explain = check_count(args.explain, "--explain")
     model = load(check_checkpoint_path(args.model))
-    cert = certify(model)
+    cst, device = audit_options(args, model.config["in_features"])
+    cert = certify(model, monotonic_cst=cst, device=device)
     config = config_of(args)
     result = {"model": args.model, "head": model.head, **certificate_result(cert, args.explain),
               "seconds": round(time.perf_counter() - start, 4), **run_metadata(config, args.seed)}

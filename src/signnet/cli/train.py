@@ -19,6 +19,7 @@ from signnet.train.checkpoint import save
 from signnet.train.fit import OPTIMIZERS, accuracy, fit
 from signnet.validation import (
     check_choice,
+    check_device,
     check_float,
     check_fraction,
     check_non_negative,
@@ -53,6 +54,10 @@ def register(sub) -> None:
     p.add_argument("--batch-size", type=int, default=None, help="minibatch size (default: full batch)")
     p.add_argument("--weight-decay", type=float, default=0.0, help="L2 weight decay, >= 0 (default 0)")
     p.add_argument("--patience", type=int, default=None, help="stop after this many epochs without improvement")
+    p.add_argument("--validation-fraction", type=float, default=None, metavar="F",
+                   help="hold out this share of the training data (stratified) and stop early on its loss, "
+                        "restoring the best weights (default: none, stop on the training loss)")
+    p.add_argument("--device", default="cpu", help="auto (cuda if available), cpu, cuda or cuda:N (default cpu)")
     p.add_argument("--save", metavar="PATH", help="write a checkpoint (config and weights) here")
     add_seed(p)
     add_json(p)
@@ -91,6 +96,9 @@ def check_args(args) -> None:
     args.weight_decay = check_non_negative(args.weight_decay, "--weight-decay")
     if args.patience is not None:
         args.patience = check_size(args.patience, "--patience")
+    if args.validation_fraction is not None:
+        args.validation_fraction = check_fraction(args.validation_fraction, "--validation-fraction", inclusive=False)
+    args.train_device = check_device(args.device, "--device")
     if args.save is not None:
         check_output_file(args.save, "--save")
 
@@ -118,13 +126,17 @@ def run(args) -> int:
                     method=args.method, transform=args.transform, strength=args.strength, head=head)
     history = fit(model, X_tr, y_tr, epochs=args.epochs, lr=args.lr, optimizer=args.optimizer,
                   batch_size=args.batch_size, weight_decay=args.weight_decay, patience=args.patience,
-                  seed=args.seed, progress=not args.json, threads="auto")
-    config = {k: v for k, v in config_of(args).items() if k != "hidden_sizes"}
+                  seed=args.seed, progress=not args.json, threads="auto",
+                  validation_fraction=args.validation_fraction, device=args.train_device)
+    model.to("cpu")  # reports and checkpoints read CPU tensors
+    config = {k: v for k, v in config_of(args).items() if k not in ("hidden_sizes", "train_device")}
     result = {
         "problem": args.problem, "weights": args.weights,
         "train_accuracy": accuracy(model, X_tr, y_tr), "test_accuracy": accuracy(model, X_te, y_te),
         "layers": layer_report(model), "sign_violation": sign_violation(model),
-        "epochs_run": history.epochs, "final_loss": history.loss[-1],
+        "epochs_run": history.epochs, "final_loss": history.loss[-1], "stop_reason": history.stop_reason,
+        "validation_fraction": args.validation_fraction, "device": str(args.train_device),
+        "best_epoch": history.best_epoch, "best_val_loss": min(history.val_loss) if history.val_loss else None,
         "seconds": round(time.perf_counter() - start, 3),
         **run_metadata(config, args.seed),
     }

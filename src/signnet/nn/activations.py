@@ -10,16 +10,25 @@
   and a convex non-decreasing function of a convex function is convex. Then
   ``{x : P(x) <= c}``, the class-0 region of a thresholded DNN+, is a convex
   set that is also closed downward.
+
+:class:`MixedActivation` (Runje & Shankaranarayana, ICML 2023) applies a convex
+activation to some units, its point reflection to others and a saturated blend
+of both to the rest: with sign-constrained weights this gives monotone networks
+that are not limited to convex functions (see :mod:`signnet.nn.monotone`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import math
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+import torch
+import torch.nn.functional as F
 from torch import nn
 
-from signnet.errors import choice_error
+from signnet.errors import SignnetError, choice_error
+from signnet.validation import is_integer
 
 
 @dataclass(frozen=True)
@@ -76,3 +85,131 @@ def activation_info(module: nn.Module) -> ActivationInfo | None:
     if isinstance(module, nn.Softplus) and module.beta < 0:
         return ActivationInfo(info.factory, monotone=True, convex=False, concave=True)
     return info
+
+
+# the convex non-decreasing activations a MixedActivation is built from, as functions with the
+# defaults of their modules (LeakyReLU slope 0.01, ELU alpha 1, Softplus beta 1 and threshold 20)
+CONVEX_FUNCTIONS: dict[str, Callable[[torch.Tensor], torch.Tensor]] = {
+    "relu": F.relu, "leaky_relu": F.leaky_relu, "elu": F.elu, "softplus": F.softplus, "identity": lambda x: x,
+}
+
+
+def mixed_counts(n_units: int, split: Sequence[float]) -> tuple[int, int, int]:
+    """Share ``n_units`` among (convex, concave, saturated) in the ratio ``split``.
+
+    Largest remainders: each part gets ``floor(n * w / sum(w))`` units and the
+    units left go to the largest fractional parts (the first on ties), so a part
+    of weight 0 gets no unit. Example: ``mixed_counts(10, (2, 2, 1)) == (4, 4, 2)``.
+    """
+    if not is_integer(n_units) or n_units <= 0:
+        raise SignnetError(f"`n_units` must be a positive integer, got {n_units!r}.")
+    try:
+        weights = [float(w) for w in split]
+    except (TypeError, ValueError):
+        weights = []
+    if len(weights) != 3 or not all(math.isfinite(w) and w >= 0 for w in weights) or sum(weights) <= 0:
+        raise SignnetError(f"`split` must be three finite numbers >= 0 with a positive sum (convex, concave, "
+                           f"saturated), got {split!r}: pass e.g. (2, 2, 1).")
+    total = sum(weights)
+    exact = [n_units * w / total for w in weights]
+    counts = [math.floor(e) for e in exact]
+    order = sorted(range(3), key=lambda k: (-(exact[k] - counts[k]), k))
+    for k in order[:n_units - sum(counts)]:
+        counts[k] += 1
+    return counts[0], counts[1], counts[2]
+
+
+def relu_bounds(counts: tuple[int, int, int], device=None, dtype=None) -> tuple[torch.Tensor, torch.Tensor]:
+    """Per-unit ``(lower, upper)`` clamp bounds of a ReLU MixedActivation: ``[0, inf)``, ``(-inf, 0]``, ``[-1, 1]``."""
+    a, b, c = counts
+    inf = float("inf")
+    lower = torch.tensor([0.0] * a + [-inf] * b + [-1.0] * c, device=device, dtype=dtype)
+    upper = torch.tensor([inf] * a + [0.0] * b + [1.0] * c, device=device, dtype=dtype)
+    return lower, upper
+
+
+class MixedActivation(nn.Module):
+    r"""Element-wise activation mixing a convex ``rho``, its reflection and a saturated blend.
+
+    Runje & Shankaranarayana, "Constrained Monotonic Neural Networks", ICML 2023
+    (their Definition of :math:`\breve\rho, \hat\rho, \tilde\rho`): for a convex
+    non-decreasing ``rho``,
+
+    * the first ``a`` units get ``rho(x)`` (convex),
+    * the next ``b`` units ``rho_hat(x) = -rho(-x)`` (concave),
+    * the last ``c`` units ``rho_tilde(x) = rho(x + 1) - rho(1)`` for ``x < 0`` and
+      ``rho_hat(x - 1) + rho(1)`` for ``x >= 0`` (bounded on both sides for ReLU:
+      ``clamp(x, -1, 1)``).
+
+    Every unit is continuous and non-decreasing, so with sign-constrained weights
+    the network stays monotone (Theorem 1.1 of Wang et al. needs nothing more);
+    with the concave and saturated units it is no longer limited to convex
+    functions, and Runje & Shankaranarayana prove such networks approximate any
+    continuous monotone function on a compact set.
+
+    Args:
+        activation: the convex non-decreasing ``rho``: ``"relu"``, ``"leaky_relu"``,
+            ``"elu"``, ``"softplus"`` or ``"identity"`` (module defaults).
+        n_units: the number of units ``H`` (the size of the last dimension).
+        split: the ratio ``a : b : c`` (shared by :func:`mixed_counts`); default
+            ``(2, 2, 1)``, the ratio of the example in the authors' documentation.
+
+    For ReLU the three maps are clamps, ``max(x, 0)``, ``min(x, 0)`` and ``clamp(x, -1, 1)``,
+    and the forward pass is one ``torch.clamp`` with per-unit bounds (the buffers
+    ``lower`` and ``upper``, not saved in a ``state_dict``): exact, where the general
+    formula ``rho(x + 1) - rho(1)`` rounds ``x + 1``. Otherwise the forward pass
+    depends only on its input and on ``activation`` and ``counts``, fixed at construction.
+
+    Shape:
+        - Input: ``(N, *, H)``.  - Output: ``(N, *, H)``.
+
+    Examples:
+        >>> act = MixedActivation("relu", 5, split=(2, 2, 1))
+        >>> act.counts
+        (2, 2, 1)
+        >>> act(torch.tensor([[-2.0, 2.0, -0.5, -3.0, 3.0]]))
+        tensor([[ 0.0000,  2.0000, -0.5000, -3.0000,  1.0000]])
+    """
+
+    def __init__(self, activation: str = "relu", n_units: int = 1, split: Sequence[float] = (2, 2, 1), *,
+                 device=None, dtype=None):
+        super().__init__()
+        if activation not in CONVEX_FUNCTIONS:
+            raise SignnetError(f"`activation` of a MixedActivation must be convex and non-decreasing, got "
+                               f"{activation!r}: choose one of {', '.join(CONVEX_FUNCTIONS)}.")
+        self.activation = activation
+        self.counts = mixed_counts(n_units, split)
+        self.n_units = int(n_units)
+        if activation == "relu":
+            lower, upper = relu_bounds(self.counts, device=device, dtype=dtype)
+            self.register_buffer("lower", lower, persistent=False)
+            self.register_buffer("upper", upper, persistent=False)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if x.shape[-1] != self.n_units:
+            raise SignnetError(f"MixedActivation has {self.n_units} units but got an input whose last dimension "
+                               f"is {x.shape[-1]}; give inputs of shape (N, *, {self.n_units}).")
+        if self.activation == "relu":
+            return torch.clamp(x, self.lower.to(x.dtype), self.upper.to(x.dtype))
+        rho = CONVEX_FUNCTIONS[self.activation]
+        a, b, _ = self.counts
+        r1 = rho(x.new_ones(()))
+        s = x[..., a + b:]
+        saturated = torch.where(s < 0, rho(s + 1) - r1, r1 - rho(1 - s))
+        return torch.cat([rho(x[..., :a]), -rho(-x[..., a:a + b]), saturated], dim=-1)
+
+    def properties(self) -> tuple[bool, bool, bool]:
+        """``(monotone, convex, concave)`` of the whole map: convex (concave) only when every unit is.
+
+        ``rho`` is convex and non-decreasing, so ``rho_hat`` is concave and ``rho_tilde``
+        is neither unless ``rho`` is affine (``"identity"``, where all three are ``x``).
+        """
+        info = ACTIVATIONS[self.activation]
+        a, b, c = self.counts
+        convex = (a == 0 or info.convex) and (b == 0 or info.concave) and (c == 0 or (info.convex and info.concave))
+        concave = (a == 0 or info.concave) and (b == 0 or info.convex) and (c == 0 or (info.convex and info.concave))
+        return info.monotone, convex, concave
+
+    def extra_repr(self) -> str:
+        a, b, c = self.counts
+        return f"activation={self.activation}, n_units={self.n_units}, convex={a}, concave={b}, saturated={c}"

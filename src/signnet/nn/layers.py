@@ -16,6 +16,7 @@ from torch.nn.utils import parametrize
 
 from signnet.errors import SignnetError
 from signnet.nn.enforce import SignReparametrization, check_method
+from signnet.nn.init import check_init, sign_init_
 from signnet.nn.signs import describe_mask, flip_mask, sign_mask
 from signnet.validation import is_integer
 
@@ -23,20 +24,24 @@ from signnet.validation import is_integer
 class _SignConstrained:
     """Shared behaviour of signed layers: initialisation, projection, penalty, flips."""
 
-    def _setup_sign(self, sign, method: str, transform: str, strength: float) -> None:
+    def _setup_sign(self, sign, method: str, transform: str, strength: float, init: str = "abs") -> None:
         check_method(method, transform)
+        self.init = check_init(init)
         if not strength >= 0:
             raise SignnetError(f"Penalty strength {strength!r} must be a number >= 0.")
         self.method, self.transform, self.strength = method, transform, float(strength)
         mask = sign_mask(sign, self.weight.shape)  # +1 / -1 / 0 per weight, on the weight's device and dtype
         self.register_buffer("sign_mask", mask.to(device=self.weight.device, dtype=self.weight.dtype))
-        self._sign_init()
+        if init == "sign":
+            sign_init_(self.weight, self.sign_mask, bias=self.bias)
+        else:
+            self._sign_init()
         if method == "reparam":
             parametrize.register_parametrization(self, "weight", SignReparametrization(self.sign_mask, transform))
 
     @torch.no_grad()
     def _sign_init(self) -> None:
-        """Keep the default initialisation's magnitudes, give each constrained entry its sign."""
+        """``init="abs"``: keep the default initialisation's magnitudes, give each constrained entry its sign."""
         w = self.weight
         w.copy_(torch.where(self.sign_mask == 0, w, self.sign_mask * w.abs()))
 
@@ -119,6 +124,14 @@ class SignedLinear(_SignConstrained, nn.Linear):
         method: ``"project"``, ``"reparam"`` or ``"penalty"`` (:mod:`signnet.enforce`).
         transform: for ``"reparam"``: ``"abs"``, ``"softplus"``, ``"exp"``, ``"square"``.
         strength: for ``"penalty"``: the penalty's weight.
+        init: ``"abs"`` (default) keeps torch's default magnitudes and gives each
+            constrained weight its sign, ``w = s |w|``: the behaviour the paper studies'
+            stored numbers were produced with, kept as the default so they reproduce.
+            Its one-signed weights have a non-zero mean, so pre-activations drift and
+            grow with width and depth. ``"sign"`` uses :func:`signnet.nn.sign_init_`
+            (half-normal magnitudes scaled for unit pre-activation variance on
+            standardised inputs); inside an :class:`~signnet.nn.MLP` every layer is
+            initialised for the inputs it actually gets.
         device, dtype: where and in which precision the weight, bias and sign
             mask live, as ``torch.nn.Linear`` takes them.
 
@@ -136,12 +149,12 @@ class SignedLinear(_SignConstrained, nn.Linear):
 
     def __init__(self, in_features: int, out_features: int, bias: bool = True, *, sign="free",
                  method: str = "project", transform: str = "softplus", strength: float = 1.0,
-                 device=None, dtype=None):
+                 init: str = "abs", device=None, dtype=None):
         for name, value in (("in_features", in_features), ("out_features", out_features)):
             if not is_integer(value) or value <= 0:
                 raise SignnetError(f"`{name}` must be a positive integer, got {value!r}.")
         super().__init__(int(in_features), int(out_features), bias=bias, device=device, dtype=dtype)
-        self._setup_sign(sign, method, transform, strength)
+        self._setup_sign(sign, method, transform, strength, init)
 
     def extra_repr(self) -> str:
         return f"{super().extra_repr()}, {self._sign_repr()}"
@@ -154,7 +167,7 @@ class SignedConv2d(_SignConstrained, nn.Conv2d):
         in_channels, out_channels, kernel_size, stride, padding, bias: as ``torch.nn.Conv2d``.
         sign: a sign specification: a name, a mask of the kernel's shape
             ``(C_out, C_in, kh, kw)`` or a length-``C_in`` per-input-channel vector.
-        method, transform, strength, device, dtype: as :class:`SignedLinear`.
+        method, transform, strength, init, device, dtype: as :class:`SignedLinear`.
 
     Shape:
         - Input: ``(N, C_in, H, W)``.  - Output: ``(N, C_out, H_out, W_out)``.
@@ -165,13 +178,13 @@ class SignedConv2d(_SignConstrained, nn.Conv2d):
 
     def __init__(self, in_channels: int, out_channels: int, kernel_size, stride=1, padding=0,
                  bias: bool = True, *, sign="free", method: str = "project",
-                 transform: str = "softplus", strength: float = 1.0, device=None, dtype=None):
+                 transform: str = "softplus", strength: float = 1.0, init: str = "abs", device=None, dtype=None):
         for name, value in (("in_channels", in_channels), ("out_channels", out_channels)):
             if not is_integer(value) or value <= 0:
                 raise SignnetError(f"`{name}` must be a positive integer, got {value!r}.")
         super().__init__(int(in_channels), int(out_channels), kernel_size, stride=stride, padding=padding, bias=bias,
                          device=device, dtype=dtype)
-        self._setup_sign(sign, method, transform, strength)
+        self._setup_sign(sign, method, transform, strength, init)
 
     def extra_repr(self) -> str:
         return f"{super().extra_repr()}, {self._sign_repr()}"

@@ -29,6 +29,7 @@ from torch import nn
 
 from signnet.errors import SignnetError, choice_error
 from signnet.nn.activations import make_activation
+from signnet.nn.init import check_init, sign_init_network_
 from signnet.nn.layers import SignedLinear
 from signnet.validation import is_integer
 
@@ -59,6 +60,12 @@ class MLP(nn.Sequential):
             non-increasing in the -1 features (given monotone activations).
         flips: optional ``{layer_index: [(row, col), ...]}`` weights whose sign
             is flipped after construction (the paper's Figure 1).
+        init: ``"abs"`` (default: torch's default magnitudes made one-signed, as the
+            paper studies ran, so their stored numbers reproduce) or ``"sign"``
+            (:func:`signnet.nn.sign_init_network_`: each constrained layer gets
+            pre-activations of mean 0 and variance 1 on standard normal inputs; free
+            layers keep torch's default). Draws from torch's global generator, as
+            torch's own initialisation does.
         device, dtype: passed to every layer, as ``torch.nn.Linear`` takes them (not stored in
             ``config``: a checkpoint loads on the CPU in float32).
 
@@ -74,12 +81,13 @@ class MLP(nn.Sequential):
     def __init__(self, in_features: int, hidden: Sequence[int] = (16, 16), out_features: int = 1, *,
                  activation: str = "relu", weights="free", method: str = "project",
                  transform: str = "softplus", strength: float = 1.0, head: str = "binary",
-                 monotonic_cst=None, flips=None, device=None, dtype=None):
+                 monotonic_cst=None, flips=None, init: str = "abs", device=None, dtype=None):
         in_features = _positive_int("in_features", in_features)
         out_features = _positive_int("out_features", out_features)
         hidden = tuple(_positive_int("hidden width", h) for h in hidden)
         if head not in HEADS:
             raise choice_error("head", head, HEADS)
+        check_init(init)
         if head == "binary" and out_features != 1:
             raise SignnetError(f"A binary head has one logit, got out_features={out_features}; use head='softmax'.")
         widths = (in_features, *hidden, out_features)
@@ -99,13 +107,15 @@ class MLP(nn.Sequential):
             if i < n_layers - 1:
                 layers.append(make_activation(activation))
         super().__init__(*layers)
+        if init == "sign":
+            sign_init_network_(self)
         self.head = head
         self.config = {
             "in_features": in_features, "hidden": list(hidden), "out_features": out_features,
             "activation": activation, "weights": weights if isinstance(weights, str) else [_plain(s) for s in specs],
             "method": method, "transform": transform, "strength": strength, "head": head,
             "monotonic_cst": None if monotonic_cst is None else [int(c) for c in monotonic_cst],
-            "flips": None,
+            "flips": None, "init": init,
         }
         if flips:
             self.flip(flips)

@@ -3,7 +3,9 @@
 Each known leaf becomes a :class:`Stage`: an affine map split by the sign of its
 weights (``Linear``, ``SignedLinear``, ``Conv1d/2d/3d``, ``SignedConv2d``, average
 pooling), a max (max pooling), a reshape (``Flatten``, ``Unflatten``) or an
-element-wise map with three properties (monotone, convex, concave). Types match
+element-wise map with three properties (monotone, convex, concave): signnet's
+:class:`~signnet.nn.activations.MixedActivation` is monotone, and convex (concave)
+only when every unit is (its ``properties()``). Types match
 exactly (a subclass may compute anything); the one wrapper accepted is
 ``torch.nn.utils.parametrize`` with signnet's :class:`~signnet.nn.enforce.SignReparametrization`,
 a deterministic function of stored tensors. Anything else is refused.
@@ -33,7 +35,7 @@ from torch import nn
 from torch.nn.utils import parametrize
 
 from signnet.errors import SignnetError
-from signnet.nn.activations import activation_info
+from signnet.nn.activations import CONVEX_FUNCTIONS, MixedActivation, activation_info, relu_bounds
 from signnet.nn.enforce import SignReparametrization
 from signnet.nn.layers import SignedConv2d, SignedLinear
 from signnet.theory._certificate_checks import refuse
@@ -184,12 +186,30 @@ def _softplus(index: int, name: str, module: nn.Softplus) -> tuple[bool, bool, b
     return False, False, False
 
 
+def _mixed(name: str, module: MixedActivation) -> tuple[bool, bool, bool]:
+    """(monotone, convex, concave) of a MixedActivation whose settings are still those its forward can run."""
+    counts = getattr(module, "counts", None)
+    ok = isinstance(counts, tuple) and len(counts) == 3 and all(type(c) is int and c >= 0 for c in counts)
+    if module.activation not in CONVEX_FUNCTIONS or not ok or sum(counts) != module.n_units:
+        raise refuse(name, module, f"its settings (activation={module.activation!r}, counts={counts!r}, "
+                                   f"n_units={module.n_units!r}) are not those of a MixedActivation it can read")
+    if module.activation == "relu":
+        want = relu_bounds(counts, dtype=torch.float64)
+        have = [getattr(module, key, None) for key in ("lower", "upper")]
+        if not all(type(t) is torch.Tensor and t.shape == w.shape and torch.equal(t.detach().cpu().double(), w)
+                   for t, w in zip(have, want, strict=True)):
+            raise refuse(name, module, "its clamp bounds (lower, upper) are not those of its counts, so it does "
+                                       "not compute the mixed ReLU activation")
+    return module.properties()
+
+
 def act_props(index: int, name: str, module: nn.Module, cls: type) -> tuple[bool, bool, bool] | None:
     """(monotone, convex, concave) of an element-wise module of class ``cls``, or None if unknown.
 
     signnet's activations come from :func:`signnet.nn.activations.activation_info`
     (which accounts for their parameters); PReLU (from its actual slopes), CELU,
-    Softplus (see the module docstring) and the modules of ``_EXTRA`` are handled here.
+    Softplus (see the module docstring), MixedActivation and the modules of ``_EXTRA``
+    are handled here.
     """
     if cls in _PASS:
         return True, True, True
@@ -201,6 +221,8 @@ def act_props(index: int, name: str, module: nn.Module, cls: type) -> tuple[bool
         return (True, True, False) if module.alpha > 0 else (False, False, False)
     if cls is nn.Softplus:
         return _softplus(index, name, module)
+    if cls is MixedActivation:
+        return _mixed(name, module)
     if cls in _EXTRA:
         return _EXTRA[cls]
     info = activation_info(module) if type(module) is cls else None

@@ -65,6 +65,8 @@ from signnet.theory._ceiling_sweep import sweep_labels
 __all__ = ["CeilingResult", "monotone_ceiling"]
 
 METHODS = ("auto", "sweep", "flow", "dense")
+# private: the previous sweep (np.lexsort orders, first loop), for bench/ceiling.py and the tests
+LEGACY_METHODS = ("sweep_v1",)
 
 
 @dataclass(frozen=True)
@@ -202,7 +204,7 @@ def monotone_ceiling(X, y, directions=None, *, method: str = "auto") -> CeilingR
     n, d = X.shape
     y = check_labels(y, n)
     dirs = check_directions(directions, d)
-    if method not in METHODS:
+    if method not in METHODS + LEGACY_METHODS:
         raise choice_error("method", method, METHODS)
     classes, codes = np.unique(y, return_inverse=True)
     codes = codes.ravel().astype(np.int64)
@@ -210,15 +212,15 @@ def monotone_ceiling(X, y, directions=None, *, method: str = "auto") -> CeilingR
     k = len(classes)
     if method == "auto":
         method = "sweep" if k <= 2 and P.shape[1] <= 2 else "flow"
-    if method == "sweep" and (k > 2 or P.shape[1] > 2):
+    if method in ("sweep", "sweep_v1") and (k > 2 or P.shape[1] > 2):
         raise SignnetError(
-            f"method 'sweep' needs two classes and at most two non-zero directions; got {k} "
+            f"method {method!r} needs two classes and at most two non-zero directions; got {k} "
             f"classes and {P.shape[1]} such features. Use method='flow' instead."
         )
     if k == 1:
         new = codes.copy()
-    elif method == "sweep":
-        new = sweep_labels(P, g, codes)
+    elif method in ("sweep", "sweep_v1"):
+        new = sweep_labels(P, g, codes, legacy=method == "sweep_v1")
     elif method == "flow":
         new = flow_labels(P, g, n_groups, codes, k)
     else:

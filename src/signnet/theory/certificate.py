@@ -73,13 +73,19 @@ import math
 import time
 from dataclasses import dataclass, field
 
+import numpy as np
 import torch
 from torch import nn
 
 from signnet.errors import SignnetError
+from signnet.theory._audit_inputs import own_cst
 from signnet.theory._certificate_checks import Refusal, admitted_leaves
+from signnet.theory._certificate_device import move_stages, on
 from signnet.theory._certificate_paths import Hop, backward, forward, state, walk
 from signnet.theory._certificate_stages import F32, Stage, build_stage
+from signnet.theory._cst import as_monotonic_cst
+from signnet.theory._device import resolve_device
+from signnet.theory.blackbox import METHODS
 from signnet.theory.outputs import logit_pairs, output_names
 
 __all__ = ["Certificate", "Hop", "certify", "output_names"]
@@ -101,6 +107,12 @@ class Certificate:
         seconds: wall time of the analysis.
         reason: ``None``, or why certify refused the model (one sentence naming
             the module); a refused certificate has no entries and proves nothing.
+        monotonic_cst: the constraints asked for (``-1``/``0``/``1`` per input), or ``None``
+            when none was (``certify(estimator)`` asks for the estimator's ``monotonic_cst_``).
+        proved: per input, with ``monotonic_cst``: ``True`` when every output's entry is
+            the required direction or ``0`` (constant), ``False`` when some entry is not,
+            ``None`` for a free input (``0`` in ``monotonic_cst``), about which nothing is
+            proved; ``None`` without ``monotonic_cst``.
     """
 
     monotone: list[list[int | None]]
@@ -111,6 +123,41 @@ class Certificate:
     seconds: float
     reason: str | None = None
     _trace: dict = field(default=None, repr=False, compare=False)
+    monotonic_cst: list[int] | None = None
+    proved: list[bool | None] | None = None
+
+    @property
+    def satisfies_monotonic_cst(self) -> bool:
+        """Not refused, ``monotonic_cst`` given, and every constrained input proved in its direction."""
+        return not self.refused and self.proved is not None and all(p is not False for p in self.proved)
+
+    @property
+    def free_inputs(self) -> list[int]:
+        """Inputs free in ``monotonic_cst`` (0), about which the certificate proves nothing."""
+        return [] if self.monotonic_cst is None else [i for i, c in enumerate(self.monotonic_cst) if c == 0]
+
+    def not_proved(self) -> list[int]:
+        """Constrained inputs whose required direction is not proved for every output."""
+        return [] if self.proved is None else [i for i, p in enumerate(self.proved) if p is False]
+
+    def cst_summary(self) -> str | None:
+        """One sentence on ``monotonic_cst``: what is proved, what is not, which inputs are free."""
+        if self.monotonic_cst is None:
+            return None
+        if self.refused:
+            return f"Nothing is proved about monotonic_cst: {self.reason}"
+        way = {1: "non-decreasing", -1: "non-increasing"}
+        done = [f"{self.inputs[i]} {way[c]}" for i, c in enumerate(self.monotonic_cst) if self.proved[i]]
+        parts = [f"proves {', '.join(done)}" if done else "proves no constrained input"]
+        if self.not_proved():
+            parts.append("does not prove " + ", ".join(f"{self.inputs[i]} {way[self.monotonic_cst[i]]}"
+                                                        for i in self.not_proved()))
+        if self.free_inputs:
+            free = self.free_inputs
+            parts.append(f"proves nothing about feature{'s' if len(free) > 1 else ''} "
+                         f"{', '.join(str(i) for i in free)} (free in monotonic_cst)")
+        text = "; ".join(parts)
+        return text[0].upper() + text[1:] + "."
 
     @property
     def refused(self) -> bool:
@@ -154,13 +201,21 @@ class Certificate:
                                f"or their names, inputs 0..{len(self.inputs) - 1}.")
         if self.monotone[j][int(input)] is not None:
             return None
-        return {name: walk(self._trace, j, int(input), s) for name, s in (("positive", 1), ("negative", -1))}
+        with on(self._trace.get("device", torch.device("cpu"))):
+            return {name: walk(self._trace, j, int(input), s) for name, s in (("positive", 1), ("negative", -1))}
 
     def to_dict(self) -> dict:
-        """Plain data for JSON: monotone, convex, outputs, inputs, layers, flags, seconds, refused and reason."""
-        return {"monotone": self.monotone, "convex": self.convex, "outputs": self.outputs, "inputs": self.inputs,
-                "is_monotone": self.is_monotone, "preserves_dominance": self.preserves_dominance,
-                "layers": self.layers, "seconds": self.seconds, "refused": self.refused, "reason": self.reason}
+        """Plain data for JSON: monotone, convex, outputs, inputs, layers, flags, seconds, refused and reason;
+        with ``monotonic_cst`` also it, ``proved``, ``satisfies_monotonic_cst``, ``free_inputs``, ``not_proved``
+        and ``cst_summary``."""
+        out = {"monotone": self.monotone, "convex": self.convex, "outputs": self.outputs, "inputs": self.inputs,
+               "is_monotone": self.is_monotone, "preserves_dominance": self.preserves_dominance,
+               "layers": self.layers, "seconds": self.seconds, "refused": self.refused, "reason": self.reason}
+        if self.monotonic_cst is not None:
+            out.update(monotonic_cst=self.monotonic_cst, proved=self.proved,
+                       satisfies_monotonic_cst=self.satisfies_monotonic_cst, free_inputs=self.free_inputs,
+                       not_proved=self.not_proved(), cst_summary=self.cst_summary())
+        return out
 
 
 def _input_shape(stages: list[Stage], input_shape) -> tuple:
@@ -176,8 +231,27 @@ def _input_shape(stages: list[Stage], input_shape) -> tuple:
                        "e.g. certify(model, input_shape=(1, 28, 28)) for a convolutional net.")
 
 
-def certify(model: nn.Module, *, input_shape=None, head: str | None = None, per_channel: bool = False,
-            strict: bool = False) -> Certificate:
+def _unwrap(model) -> tuple[nn.Module, object, list | None]:
+    """``(module, declared constraints, feature names)`` of a module or a fitted signnet estimator."""
+    if isinstance(model, nn.Module):
+        return model, own_cst(model), None
+    module = getattr(model, "module_", None)
+    if isinstance(module, nn.Module) and hasattr(model, "monotonic_cst_"):
+        names = getattr(model, "feature_names_in_", None)
+        return module, model.monotonic_cst_, None if names is None else [str(f) for f in names]
+    if any(callable(getattr(model, m, None)) for m in METHODS):
+        raise SignnetError(f"certify proves properties of torch modules; {type(model).__name__} is not one: "
+                           "use find_violation or dominance_violations.")
+    raise SignnetError(f"certify needs a torch.nn.Module, got a {type(model).__name__}; pass the network itself.")
+
+
+def _proved(monotone: list, cst: list[int]) -> list[bool | None]:
+    """Per input: every output's entry is ``cst[i]`` or 0 (True), some is not (False), free (None)."""
+    return [None if c == 0 else all(row[i] in (0, c) for row in monotone) for i, c in enumerate(cst)]
+
+
+def certify(model, *, input_shape=None, head: str | None = None, per_channel: bool = False,
+            strict: bool = False, monotonic_cst=None, device=None) -> Certificate:
     """Prove, from the weights alone, in which inputs each output is monotone (Theorem 1.1, Lemma 1.1).
 
     Args:
@@ -185,7 +259,9 @@ def certify(model: nn.Module, *, input_shape=None, head: str | None = None, per_
             ``Linear``/``SignedLinear``, ``Conv1d/2d/3d``/``SignedConv2d``, pooling,
             ``Flatten``, ``Unflatten``, ``Identity``, ``Dropout`` and element-wise
             activations, computing exactly their composition; any other model is
-            refused (module docstring).
+            refused (module docstring). Or a fitted signnet estimator: its ``module_``
+            is certified against its ``monotonic_cst_``. Any other object (e.g. a
+            gradient-boosted tree) raises: certify proves properties of torch modules.
         input_shape: the shape of one sample, e.g. ``(1, 28, 28)``; needed unless
             the model starts with a ``Linear`` layer.
         head: ``"binary"``, ``"softmax"`` or ``"regression"``; default ``model.head``
@@ -194,6 +270,16 @@ def certify(model: nn.Module, *, input_shape=None, head: str | None = None, per_
             the union of the entries of its pixels.
         strict: raise the refusal as a :class:`~signnet.errors.SignnetError`
             instead of returning a refused certificate.
+        monotonic_cst: ``-1``/``0``/``1`` per input (per channel with ``per_channel``), or a
+            dict keyed by an estimator's feature names: the certificate then says per
+            constrained input whether its direction is proved for every output
+            (:attr:`Certificate.proved`) and names the free inputs, about which it proves
+            nothing. The entries themselves do not depend on it: each is a claim for every
+            value of the other inputs, free ones included. Default: an estimator's
+            ``monotonic_cst_``, a :class:`signnet.MonotoneMLP`'s ``monotonic_cst``, else none.
+        device: where the sign propagation runs (``"auto"``, ``"cpu"``, ``"cuda"``, a
+            ``torch.device``); default the CPU. The 0/1 arithmetic is exact, so the
+            certificate is the same on every device.
 
     Returns:
         A :class:`Certificate` of the parameters as they are now; ``refused`` (no
@@ -213,8 +299,9 @@ def certify(model: nn.Module, *, input_shape=None, head: str | None = None, per_
         [[1, 1]]
     """
     start = time.perf_counter()
-    if not isinstance(model, nn.Module):
-        raise SignnetError(f"certify needs a torch.nn.Module, got a {type(model).__name__}; pass the network itself.")
+    model, declared, names = _unwrap(model)
+    dev = resolve_device(device)
+    cst = monotonic_cst if monotonic_cst is not None else declared
     head = getattr(model, "head", None) if head is None else head
     try:
         with torch.no_grad():
@@ -223,12 +310,20 @@ def certify(model: nn.Module, *, input_shape=None, head: str | None = None, per_
             shape = _input_shape(stages, input_shape)
             if per_channel and len(shape) < 2:
                 raise SignnetError(f"per_channel needs an input shape (C, ...) with pixels; got {shape}.")
-            cvx, ccv = forward(stages, shape)
+            width_of = "the model's input, per channel," if per_channel else "the model's input"
+            cst = None if cst is None else as_monotonic_cst(cst, shape[0] if per_channel else math.prod(shape),
+                                                            names, width_of=width_of).tolist()
+            move_stages(stages, dev)
+            with on(dev):
+                cvx, ccv = forward(stages, shape)
     except Refusal as refusal:
         if strict:
             raise SignnetError(str(refusal)) from None
-        return Certificate([], [], [], [], [], time.perf_counter() - start, reason=str(refusal))
-    with torch.no_grad():
+        if cst is not None:  # the input size is unread: check the values, not the length
+            n = len(names) if isinstance(cst, dict) and names is not None else np.asarray(cst, dtype=object).size
+            cst = as_monotonic_cst(cst, n, names).tolist()
+        return Certificate([], [], [], [], [], time.perf_counter() - start, reason=str(refusal), monotonic_cst=cst)
+    with torch.no_grad(), on(dev):
         n_raw = cvx.numel()
         units = max([math.prod(shape)] + [math.prod(s.in_shape) for s in stages])
         if n_raw * units > _MAX_STATE:
@@ -237,17 +332,20 @@ def certify(model: nn.Module, *, input_shape=None, head: str | None = None, per_
         eye = torch.eye(n_raw, dtype=F32).reshape(n_raw, *cvx.shape)
         states = backward(stages, eye, torch.zeros_like(eye))
     pairs = logit_pairs(n_raw) if head == "softmax" else [(j, None) for j in range(n_raw)]
-    trace = {"stages": stages, "states": states, "shape": shape, "per_channel": per_channel, "pairs": pairs}
+    trace = {"stages": stages, "states": states, "shape": shape, "per_channel": per_channel, "pairs": pairs,
+             "device": dev}
     p0, n0 = state(trace, 0)
     if per_channel:
         p0, n0 = (t.reshape(len(pairs), shape[0], -1).any(dim=2) for t in (p0, n0))
     code = torch.where(p0 & n0, 2, torch.where(p0, 1, torch.where(n0, -1, 0))).tolist()
     cv, cc = (cvx.reshape(-1) > 0).tolist(), (ccv.reshape(-1) > 0).tolist()
     flags = [(cv[h] and cc[k], cc[h] and cv[k]) if k is not None else (cv[h], cc[h]) for h, k in pairs]
+    monotone = [[None if v == 2 else v for v in row] for row in code]
     return Certificate(
-        monotone=[[None if v == 2 else v for v in row] for row in code],
+        monotone=monotone,
         convex=["affine" if a and b else "convex" if a else "concave" if b else None for a, b in flags],
         outputs=output_names(n_raw, head),
         inputs=[f"c{c}" for c in range(shape[0])] if per_channel else [f"x{i}" for i in range(math.prod(shape))],
         layers=[f"{i}: {type(m).__name__}" for i, (_, m) in enumerate(leaves)],
-        seconds=time.perf_counter() - start, _trace=trace)
+        seconds=time.perf_counter() - start, _trace=trace, monotonic_cst=cst,
+        proved=None if cst is None else _proved(monotone, cst))

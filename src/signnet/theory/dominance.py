@@ -17,8 +17,18 @@ lower one. All of them non-decreasing is the "monotone decision" for ordered
 classes: raising the inputs never makes a higher class less likely relative to
 a lower one. (Each logit of a softmax DNN+ rises, but their differences need not.)
 
-Rounding. The model is evaluated in float64 on a CPU copy, and a gap counts only
-when ``F(x) - F(y) > tol * max(1, |F(x)|, |F(y)|)`` (``tol = 1e-6``).
+Constraints. With ``monotonic_cst`` (-1/0/1 per input, :mod:`signnet.theory._cst`),
+``x`` precedes ``y`` when ``x_i <= y_i`` on ``1`` inputs, ``x_i >= y_i`` on ``-1``
+inputs and ``x_i == y_i`` on free (``0``) inputs, which are held fixed; without it
+every input is ``1`` and the results are those of element-wise dominance.
+
+Models. A torch module is evaluated in float64 on a copy, on ``device`` (default:
+where its parameters are). A fitted signnet estimator is audited through its
+``module_`` against its ``monotonic_cst_``; any other fitted object with
+``decision_function`` / ``predict_proba`` / ``predict`` is a black box
+(:mod:`signnet.theory.blackbox`), searched without gradients.
+
+Rounding. A gap counts only when ``F(x) - F(y) > tol * max(1, |F(x)|, |F(y)|)`` (``tol = 1e-6``).
 """
 
 from __future__ import annotations
@@ -32,6 +42,11 @@ import torch
 from torch import nn
 
 from signnet.errors import SignnetError
+from signnet.theory._audit_inputs import as_bounds, as_inputs, as_target, resolve_cst
+from signnet.theory._cst import precedes
+from signnet.theory._device import resolve_device
+from signnet.theory._pairs import comparable_data_pairs
+from signnet.theory.blackbox import search_violation
 from signnet.theory.outputs import checked_functions, output_names
 from signnet.train.fit import torch_threads
 
@@ -53,6 +68,8 @@ class DominanceReport:
         outputs: names of the checked functions (``"out0"``, ``"logit1-logit0"``, ...).
         per_output: violations per output name.
         n_data_pairs: how many of the pairs were two data points (the rest are steps).
+        monotonic_cst: the constraints checked (-1/0/1 per flattened input), or ``None`` when
+            none was given (every input ``1``: element-wise dominance).
     """
 
     n_pairs: int
@@ -63,18 +80,27 @@ class DominanceReport:
     outputs: list = field(default_factory=list)
     per_output: dict = field(default_factory=dict)
     n_data_pairs: int = 0
+    monotonic_cst: list | None = None
 
     def to_dict(self) -> dict:
-        """Plain data for JSON (witnesses as lists)."""
-        return {"n_pairs": self.n_pairs, "violations": self.violations, "rate": self.rate,
-                "worst_gap": self.worst_gap, "outputs": self.outputs, "per_output": self.per_output,
-                "n_data_pairs": self.n_data_pairs,
-                "witnesses": [{"x": x.tolist(), "y": y.tolist(), "gap": g} for x, y, g in self.witnesses]}
+        """Plain data for JSON (witnesses as lists; ``monotonic_cst`` only when given)."""
+        out = {"n_pairs": self.n_pairs, "violations": self.violations, "rate": self.rate,
+               "worst_gap": self.worst_gap, "outputs": self.outputs, "per_output": self.per_output,
+               "n_data_pairs": self.n_data_pairs,
+               "witnesses": [{"x": x.tolist(), "y": y.tolist(), "gap": g} for x, y, g in self.witnesses]}
+        if self.monotonic_cst is not None:
+            out["monotonic_cst"] = self.monotonic_cst
+        return out
 
 
 @dataclass
 class Violation:
-    """A counterexample to dominance: ``x <= y`` coordinate-wise but ``F(x) - F(y) = gap > 0``."""
+    """A counterexample: ``x`` precedes ``y`` (``x <= y`` coordinate-wise without constraints) but
+    ``F(x) - F(y) = gap > 0``.
+
+    ``monotonic_cst`` is the constraint vector checked (``None``: none given, every input ``1``);
+    ``x`` and ``y`` hold the free features' values, equal in both.
+    """
 
     x: np.ndarray
     y: np.ndarray
@@ -82,14 +108,18 @@ class Violation:
     output: str
     f_x: float
     f_y: float
+    monotonic_cst: list | None = None
 
     def to_dict(self) -> dict:
-        return {"x": self.x.tolist(), "y": self.y.tolist(), "gap": self.gap, "output": self.output,
-                "f_x": self.f_x, "f_y": self.f_y}
+        out = {"x": self.x.tolist(), "y": self.y.tolist(), "gap": self.gap, "output": self.output,
+               "f_x": self.f_x, "f_y": self.f_y}
+        if self.monotonic_cst is not None:
+            out["monotonic_cst"] = self.monotonic_cst
+        return out
 
 
-def _float64(model: nn.Module) -> nn.Module:
-    return copy.deepcopy(model).to("cpu", torch.float64).eval()
+def _copy(model: nn.Module, device: torch.device) -> nn.Module:
+    return copy.deepcopy(model).to(device, torch.float64).eval()
 
 
 def _functions(model: nn.Module, X: torch.Tensor, head: str | None) -> torch.Tensor:
@@ -97,15 +127,25 @@ def _functions(model: nn.Module, X: torch.Tensor, head: str | None) -> torch.Ten
     return checked_functions(model(X).reshape(X.shape[0], -1), head)
 
 
+def _run(model: nn.Module, X: torch.Tensor, head: str | None) -> torch.Tensor:
+    """:func:`_functions`, with a model that rejects inputs of this shape reported in one sentence."""
+    try:
+        return _functions(model, X, head)
+    except RuntimeError as exc:
+        why = str(exc).splitlines()[0].rstrip(".") if str(exc) else type(exc).__name__
+        raise SignnetError(f"The model cannot be evaluated on inputs of shape {tuple(X.shape[1:])} ({why}); "
+                           "give X or bounds of the model's input size.") from None
+
+
 def _names(model: nn.Module, sample: torch.Tensor, head: str | None) -> list[str]:
     """Names of the checked functions, from one forward pass of ``sample`` (shape ``(1, *shape)``)."""
     with torch.no_grad():
-        return output_names(model(sample).numel(), head)
+        return output_names(_run(model, sample, None).numel(), head)
 
 
 def _evaluate(model: nn.Module, X: torch.Tensor, head: str | None) -> torch.Tensor:
     with torch.no_grad():
-        return torch.cat([_functions(model, X[i:i + _CHUNK], head) for i in range(0, X.shape[0], _CHUNK)])
+        return torch.cat([_run(model, X[i:i + _CHUNK], head) for i in range(0, X.shape[0], _CHUNK)])
 
 
 def _positive_int(name: str, value) -> int:
@@ -114,48 +154,55 @@ def _positive_int(name: str, value) -> int:
     return int(value)
 
 
-def _expected_features(model: nn.Module) -> int | None:
-    config = getattr(model, "config", None)
-    if isinstance(config, dict) and "in_features" in config:
-        return int(config["in_features"])
-    first = next((m for m in model.modules() if isinstance(m, (nn.Linear, nn.Conv1d, nn.Conv2d, nn.Conv3d))), None)
-    return first.in_features if isinstance(first, nn.Linear) else None
+def _constrained(c: np.ndarray) -> np.ndarray:
+    idx = np.flatnonzero(c.reshape(-1))
+    if idx.size == 0:
+        raise SignnetError("monotonic_cst constrains no feature (all 0), so there is nothing to check; "
+                           "mark at least one feature 1 or -1.")
+    return idx
 
 
-def _as_inputs(X, model: nn.Module) -> np.ndarray:
-    arr = np.asarray(X.detach().cpu().numpy() if isinstance(X, torch.Tensor) else X)
-    if arr.dtype.kind not in "biuf":
-        raise SignnetError(f"X must be numeric, got values of type {arr.dtype}; convert the columns to numbers.")
-    if arr.ndim < 2 or arr.shape[0] == 0:
-        raise SignnetError(f"X must be a non-empty array (n_samples, n_features, ...), got shape {arr.shape}.")
-    if not np.isfinite(arr).all():
-        raise SignnetError(f"X contains {int((~np.isfinite(arr)).sum())} NaN or infinite values; remove them first.")
-    d = _expected_features(model)
-    if d is not None and arr.ndim == 2 and arr.shape[1] != d:
-        raise SignnetError(f"X has {arr.shape[1]} features but the model expects {d}.")
-    return arr.astype(np.float64)
+def _module_device(target, device) -> torch.device:
+    params = next(target.module.parameters(), None) if target.module is not None else None
+    return resolve_device(device, params.device if params is not None else None)
 
 
-def dominance_violations(model: nn.Module, X, n_pairs: int = 10000, seed: int = 0, step=None, *,
-                         tol: float = 1e-6, max_witnesses: int = 5) -> DominanceReport:
-    """Count comparable pairs ``x <= y`` with ``F(x) > F(y)`` (empirical Theorem 1.1).
+def dominance_violations(model, X, n_pairs: int = 10000, seed: int = 0, step=None, *,
+                         tol: float = 1e-6, max_witnesses: int = 5, monotonic_cst=None,
+                         device=None) -> DominanceReport:
+    """Count comparable pairs (``x`` precedes ``y``) with ``F(x) > F(y)`` (empirical Theorem 1.1).
+
+    Without ``monotonic_cst``, ``x`` precedes ``y`` when ``x <= y`` element-wise. With it,
+    ``x_i <= y_i`` for ``+1`` features, ``x_i >= y_i`` for ``-1`` features and ``x_i == y_i``
+    for free (``0``) features (:mod:`signnet.theory._cst`).
 
     Half the pairs are steps from data points: ``x`` a data point and
-    ``y = x + step * u * m`` with ``u ~ U(0, 1)`` and ``m`` either one random
-    coordinate or a random subset of coordinates. The other half are pairs of
-    data points that happen to be comparable (rejection-sampled; fewer when
-    the data hold few comparable pairs, e.g. in high dimension).
+    ``y = x + c * step * u * m`` with ``u ~ U(0, 1)``, ``c`` the constraints and ``m``
+    either one random constrained coordinate or a random subset of them (free
+    features are copied from ``x``). The other half are pairs of data points that
+    happen to be comparable (rejection-sampled; fewer when the data hold few
+    comparable pairs, e.g. in high dimension or with free features).
 
     Args:
         model: a network mapping ``(N, *shape)`` to ``(N, n_outputs)``; ``model.head``
-            (if any) decides which functions are checked (module docstring).
-        X: data, shape ``(n, *shape)``, finite.
+            (if any) decides which functions are checked (module docstring). Or a fitted
+            signnet estimator (its ``module_``; ``monotonic_cst`` defaults to its
+            ``monotonic_cst_``), or any fitted object with ``decision_function`` /
+            ``predict_proba`` / ``predict``, queried on float64 arrays
+            (:class:`signnet.theory.blackbox.BlackBox`; its ``monotonic_cst`` param, when set, is
+            the default constraint, checked rather than trusted).
+        X: data, shape ``(n, *shape)`` (an array, tensor or DataFrame), finite.
         n_pairs: pairs to draw (positive).
         seed: seed of the sampling.
         step: largest step per coordinate: a float or an array of ``X``'s sample
             shape; default half of each feature's range over ``X`` (1 if constant).
         tol: relative tolerance for float rounding.
         max_witnesses: how many violating pairs to keep.
+        monotonic_cst: ``-1``/``0``/``1`` per input (flattened), or a dict keyed by feature
+            name; ``None``: the estimator's own (``monotonic_cst_``, or a
+            :class:`signnet.MonotoneMLP`'s ``monotonic_cst``), else every input ``1``.
+        device: where a torch model runs (``"auto"``, ``"cpu"``, ``"cuda"``, a ``torch.device``);
+            ``None``: where its parameters are. The pairs are moved there once. Black boxes ignore it.
 
     Returns:
         A :class:`DominanceReport`; 0 violations for any DNN+ with non-decreasing activations.
@@ -164,7 +211,8 @@ def dominance_violations(model: nn.Module, X, n_pairs: int = 10000, seed: int = 
         ``X``: ``(n, *shape)``; witnesses' ``x``, ``y``: ``shape``.
     """
     n_pairs = _positive_int("n_pairs", n_pairs)
-    data = _as_inputs(X, model)
+    target = as_target(model, "dominance_violations")
+    data = as_inputs(X, target)
     if not tol >= 0:
         raise SignnetError(f"tol {tol!r} must be a number >= 0.")
     if isinstance(max_witnesses, bool) or not isinstance(max_witnesses, (int, np.integer)) or max_witnesses < 0:
@@ -172,6 +220,8 @@ def dominance_violations(model: nn.Module, X, n_pairs: int = 10000, seed: int = 
     n, shape = data.shape[0], data.shape[1:]
     flat = data.reshape(n, -1)
     d = flat.shape[1]
+    c = resolve_cst(target, monotonic_cst, d)
+    constrained = _constrained(c)
     if step is None:
         span = flat.max(axis=0) - flat.min(axis=0)
         step_v = np.where(span > 0, span / 2, 1.0)
@@ -183,23 +233,28 @@ def dominance_violations(model: nn.Module, X, n_pairs: int = 10000, seed: int = 
         step_v = np.full(d, step_v[0]) if step_v.size == 1 else step_v
         if step_v.size != d or not np.isfinite(step_v).all() or (step_v <= 0).any():
             raise SignnetError(f"step {step!r} must be a positive number or one positive number per feature ({d}).")
+    dev = None if target.box is not None else _module_device(target, device)
     rng = np.random.default_rng(seed)
     n_step = n_pairs - n_pairs // 2
     xs = flat[rng.integers(0, n, n_step)]
     mask = rng.random((n_step, d)) < 0.5
     single = rng.random(n_step) < 0.5
     mask[single] = False
-    mask[single, rng.integers(0, d, int(single.sum()))] = True
-    ys = xs + step_v * rng.random((n_step, d)) * mask
-    lo_x, hi_x = _comparable_data_pairs(flat, n_pairs // 2, rng)
+    mask[single, constrained[rng.integers(0, constrained.size, int(single.sum()))]] = True
+    mask[:, c == 0] = False  # free features stay at the base point's values
+    ys = xs + (step_v * c) * rng.random((n_step, d)) * mask
+    lo_x, hi_x = comparable_data_pairs(flat, n_pairs // 2, rng, c)
     xa, ya = np.concatenate([xs, lo_x]), np.concatenate([ys, hi_x])
-    m64 = _float64(model)
-    head = getattr(model, "head", None)
-    fa = _evaluate(m64, torch.from_numpy(np.concatenate([xa, ya]).reshape(-1, *shape)), head).numpy()
+    if target.box is not None:
+        fa = target.box(np.concatenate([xa, ya]))
+        names, head = target.box.names, target.box.head
+    else:
+        m64, head = _copy(target.module, dev), target.head
+        fa = _evaluate(m64, torch.from_numpy(np.concatenate([xa, ya]).reshape(-1, *shape)).to(dev), head).cpu().numpy()
+        names = _names(m64, torch.from_numpy(flat[:1].reshape(1, *shape)).to(dev), head)
     fx, fy = fa[: len(xa)], fa[len(xa):]
     gaps = fx - fy
     bad = gaps > tol * np.maximum(1.0, np.maximum(np.abs(fx), np.abs(fy)))
-    names = _names(m64, torch.from_numpy(flat[:1].reshape(1, *shape)), head)
     worst = np.where(bad, gaps, -np.inf).max(axis=1)
     hit = np.flatnonzero(bad.any(axis=1))
     order = hit[np.argsort(-worst[hit])][:max_witnesses]
@@ -208,124 +263,111 @@ def dominance_violations(model: nn.Module, X, n_pairs: int = 10000, seed: int = 
         worst_gap=float(worst[hit].max()) if len(hit) else 0.0,
         witnesses=[(xa[k].reshape(shape), ya[k].reshape(shape), float(worst[k])) for k in order],
         outputs=names, per_output={nm: int(bad[:, j].sum()) for j, nm in enumerate(names)},
-        n_data_pairs=len(lo_x))
-
-
-def _comparable_data_pairs(flat: np.ndarray, want: int, rng) -> tuple[np.ndarray, np.ndarray]:
-    """Up to ``want`` distinct pairs of data rows ``(a, b)`` with ``a <= b``, ``a != b``.
-
-    Up to 2000 rows every ordered pair is compared and the comparable ones are
-    subsampled without replacement; beyond, pairs are rejection-sampled (distinct).
-    """
-    n, d = flat.shape
-    if n < 2 or want == 0:
-        return np.zeros((0, d)), np.zeros((0, d))
-    if n <= 2000:
-        found, chunk = [], max(1, 20_000_000 // (n * d))
-        for lo in range(0, n, chunk):
-            block = flat[lo:lo + chunk]
-            le = (block[:, None, :] <= flat[None, :, :]).all(axis=2)
-            le &= ~(block[:, None, :] == flat[None, :, :]).all(axis=2)  # equal points tell nothing
-            i, j = np.nonzero(le)
-            found.append(np.stack([i + lo, j], axis=1))
-        pairs = np.concatenate(found)
-        pairs = pairs[rng.permutation(len(pairs))[:want]]
-    else:
-        codes = np.zeros(0, np.int64)
-        for _ in range(20):
-            i, j = rng.integers(0, n, (2, 4 * want))
-            le, eq = (flat[i] <= flat[j]).all(axis=1), (flat[i] == flat[j]).all(axis=1)
-            ge = (flat[i] >= flat[j]).all(axis=1)
-            lo_, hi_ = np.where(le, i, j)[(le | ge) & ~eq], np.where(le, j, i)[(le | ge) & ~eq]
-            codes = np.unique(np.concatenate([codes, lo_ * n + hi_]))
-            if len(codes) >= want:
-                break
-        codes = codes[rng.permutation(len(codes))[:want]]
-        pairs = np.stack([codes // n, codes % n], axis=1)
-    return flat[pairs[:, 0]], flat[pairs[:, 1]]
-
-
-def _bounds(bounds, model: nn.Module) -> tuple[torch.Tensor, torch.Tensor]:
-    try:
-        low, high = bounds
-        low, high = np.asarray(low, dtype=np.float64), np.asarray(high, dtype=np.float64)
-    except (TypeError, ValueError):
-        raise SignnetError(f"bounds {bounds!r} must be a pair (low, high) of numbers or arrays.") from None
-    if low.ndim == 0 and high.ndim == 0:
-        d = _expected_features(model)
-        if d is None:
-            raise SignnetError("bounds are two numbers but the model's input size is unknown; "
-                               "give arrays of its shape.")
-        low, high = np.full(d, float(low)), np.full(d, float(high))
-    low, high = np.broadcast_arrays(low, high)
-    if not (np.isfinite(low).all() and np.isfinite(high).all()) or (low > high).any():
-        raise SignnetError(f"bounds must be finite with low <= high everywhere; "
-                           f"got low={low.tolist()}, high={high.tolist()}.")
-    d = _expected_features(model)
-    if d is not None and low.ndim == 1 and low.shape[0] != d:
-        raise SignnetError(f"bounds have {low.shape[0]} features but the model expects {d}.")
-    return torch.from_numpy(low.copy()), torch.from_numpy(high.copy())
-
-
+        n_data_pairs=len(lo_x), monotonic_cst=None if monotonic_cst is None and target.declared is None
+        else c.tolist())
 
 
 def _small(model: nn.Module, batch: int) -> bool:
     return sum(p.numel() for p in model.parameters()) * batch < 2_000_000
 
 
-def find_violation(model: nn.Module, bounds, n_starts: int = 64, steps: int = 200, seed: int = 0,
-                   output: int | str | None = 0, *, lr: float = 0.05, tol: float = 1e-6) -> Violation | None:
-    """Search the box ``bounds`` for ``x <= y`` with ``F(x) > F(y)`` by gradient ascent.
+def _column(output, names: list[str]) -> int | None:
+    n_out = len(names)
+    if output is None:
+        return None
+    if isinstance(output, str):
+        if output not in names:
+            raise SignnetError(f"Unknown output {output!r}; choose one of: {', '.join(names)}.")
+        return names.index(output)
+    if isinstance(output, bool) or not isinstance(output, (int, np.integer)) or not 0 <= output < n_out:
+        raise SignnetError(f"output {output!r} must be an index in 0..{n_out - 1}, a name or None.")
+    return int(output)
 
-    ``x = low + (high - low) * sigmoid(a)`` and ``y = x + (high - x) * sigmoid(b)``
-    (a non-negative step that stays in the box), and Adam maximises
-    ``F(x) - F(y)`` over ``(a, b)`` from ``n_starts`` random starts at once
-    (one batch; single-threaded when the batch is small, where threads only cost).
-    A DNN+ never yields one (Theorem 1.1); a network trained on XOR does in well
-    under a second.
+
+def find_violation(model, bounds, n_starts: int = 64, steps: int = 200, seed: int = 0,
+                   output: int | str | None = 0, *, lr: float = 0.05, tol: float = 1e-6, monotonic_cst=None,
+                   X=None, device=None) -> Violation | None:
+    """Search the box ``bounds`` for ``x`` preceding ``y`` with ``F(x) > F(y)``.
+
+    A torch model is searched by gradient ascent: ``x = low + (high - low) * sigmoid(a)``
+    and ``y = x + (high - x) * sigmoid(b)`` (a non-negative step that stays in the
+    box; with ``monotonic_cst``, ``y_i = x_i - (x_i - low_i) * sigmoid(b_i)`` for ``-1``
+    features and ``y_i = x_i`` for free ones, whose shared value is searched too),
+    and Adam maximises ``F(x) - F(y)`` over ``(a, b)`` from ``n_starts`` random starts
+    at once (one batch; single-threaded on a CPU when the batch is small, where threads
+    only cost). A DNN+ never yields one (Theorem 1.1); a network trained on XOR does in
+    well under a second. Any other fitted model (a black box) is searched without
+    gradients by :func:`signnet.theory.blackbox.search_violation`: grid sweeps of each
+    constrained feature from ``n_starts`` base points (``steps`` points each) and
+    ``n_starts * steps`` random pairs; ``lr`` is unused there.
 
     Args:
-        model: the network (evaluated in float64 on a copy).
+        model: a torch network (evaluated in float64 on a copy), a fitted signnet
+            estimator (its ``module_`` and ``monotonic_cst_``), or any fitted object with
+            ``decision_function`` / ``predict_proba`` / ``predict`` (see :func:`dominance_violations`).
         bounds: ``(low, high)``: two numbers, or two arrays of the input's shape.
-        n_starts: parallel random starts.
-        steps: Adam steps.
+        n_starts: parallel random starts (black box: base points).
+        steps: Adam steps (black box: grid points per constrained feature).
         seed: seed of the starts.
         output: index or name of the checked function (module docstring), or
             ``None`` for the largest gap over all of them.
         lr: Adam's learning rate.
         tol: relative tolerance; smaller gaps are rounding, not violations.
+        monotonic_cst: ``-1``/``0``/``1`` per input (flattened) or a dict keyed by feature name;
+            ``None``: the estimator's own (``monotonic_cst_``, or a
+            :class:`signnet.MonotoneMLP`'s ``monotonic_cst``), else every input ``1``.
+        X: data ``(n, *shape)``, optional: fixes the input width; a black-box search also
+            starts from its rows and sweeps each feature through its values.
+        device: where a torch model runs (as in :func:`dominance_violations`); black boxes ignore it.
 
     Returns:
-        The best :class:`Violation` found, or ``None``.
+        The best :class:`Violation` found (recomputed: ``x`` precedes ``y`` and the gap
+        exceeds the tolerance), or ``None``.
     """
     n_starts, steps = _positive_int("n_starts", n_starts), _positive_int("steps", steps)
-    low, high = _bounds(bounds, model)
-    m64 = _float64(model)
+    target = as_target(model, "find_violation")
+    data = None if X is None else as_inputs(X, target)
+    if data is not None and target.width is None:
+        target.width = int(np.prod(data.shape[1:])) if data.ndim == 2 else None
+    low_np, high_np = as_bounds(bounds, target, monotonic_cst)
+    c = resolve_cst(target, monotonic_cst, low_np.size).reshape(low_np.shape)
+    _constrained(c)
+    reported = None if monotonic_cst is None and target.declared is None else c.reshape(-1).tolist()
+    if target.box is not None:
+        box = target.box
+        box(low_np.reshape(1, -1))
+        col = _column(output, box.names)
+        found = search_violation(box, low_np.reshape(-1), high_np.reshape(-1), c.reshape(-1),
+                                 X=None if data is None else data.reshape(len(data), -1),
+                                 n_starts=n_starts, steps=steps, seed=seed, col=col, tol=tol)
+        if found is None:
+            return None
+        x, y, fx, fy, j = found
+        return Violation(x=x.reshape(low_np.shape), y=y.reshape(low_np.shape), gap=fx - fy, output=box.names[j],
+                         f_x=fx, f_y=fy, monotonic_cst=reported)
+    dev = _module_device(target, device)
+    low, high = torch.from_numpy(low_np).to(dev), torch.from_numpy(high_np).to(dev)
+    m64, head = _copy(target.module, dev), target.head
     for p in m64.parameters():
         p.requires_grad_(False)
-    head = getattr(model, "head", None)
     names = _names(m64, low.unsqueeze(0), head)
-    n_out = len(names)
-    if output is None:
-        col = None
-    elif isinstance(output, str):
-        if output not in names:
-            raise SignnetError(f"Unknown output {output!r}; choose one of: {', '.join(names)}.")
-        col = names.index(output)
-    elif isinstance(output, bool) or not isinstance(output, (int, np.integer)) or not 0 <= output < n_out:
-        raise SignnetError(f"output {output!r} must be an index in 0..{n_out - 1}, a name or None.")
-    else:
-        col = int(output)
+    col = _column(output, names)
+    plain = bool((c == 1).all())
+    dirs = torch.from_numpy(c.astype(np.float64)).to(dev)
     gen = torch.Generator().manual_seed(seed)
-    a = (torch.randn((n_starts, *low.shape), generator=gen, dtype=torch.float64) * 1.5).requires_grad_()
-    b = (torch.randn((n_starts, *low.shape), generator=gen, dtype=torch.float64) - 1.0).requires_grad_()
+    a = (torch.randn((n_starts, *low.shape), generator=gen, dtype=torch.float64) * 1.5).to(dev).requires_grad_()
+    b = (torch.randn((n_starts, *low.shape), generator=gen, dtype=torch.float64) - 1.0).to(dev).requires_grad_()
     best = (-math.inf, None, None)
-    with torch_threads(1 if _small(m64, n_starts) else torch.get_num_threads()):
+    with torch_threads(1 if dev.type == "cpu" and _small(m64, n_starts) else torch.get_num_threads()):
         moments = [(torch.zeros_like(a), torch.zeros_like(a)), (torch.zeros_like(b), torch.zeros_like(b))]
         for t in range(1, steps + 2):
             x = low + (high - low) * torch.sigmoid(a)
-            y = torch.minimum(torch.maximum(x + (high - x) * torch.sigmoid(b), x), high)
-            f = _functions(m64, torch.cat([x, y]), head)
+            if plain:
+                y = torch.minimum(torch.maximum(x + (high - x) * torch.sigmoid(b), x), high)
+            else:
+                room = torch.where(dirs > 0, high - x, x - low)
+                y = torch.minimum(torch.maximum(x + dirs * room * torch.sigmoid(b), low), high)
+            f = _run(m64, torch.cat([x, y]), head)
             gaps = f[:n_starts] - f[n_starts:]
             gap = gaps.amax(dim=1) if col is None else gaps[:, col]
             k = int(gap.detach().argmax())
@@ -347,6 +389,8 @@ def find_violation(model: nn.Module, bounds, n_starts: int = 64, steps: int = 20
     gaps = fx - fy
     j = int(gaps.argmax()) if col is None else col
     scale = max(1.0, abs(float(fx[j])), abs(float(fy[j])))
-    if not float(gaps[j]) > tol * scale or not bool((x <= y).all()):
+    x, y = x.cpu().numpy(), y.cpu().numpy()
+    if not float(gaps[j]) > tol * scale or not precedes(x, y, c):
         return None
-    return Violation(x=x.numpy(), y=y.numpy(), gap=float(gaps[j]), output=names[j], f_x=float(fx[j]), f_y=float(fy[j]))
+    return Violation(x=x, y=y, gap=float(gaps[j]), output=names[j], f_x=float(fx[j]), f_y=float(fy[j]),
+                     monotonic_cst=reported)

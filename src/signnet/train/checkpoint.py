@@ -2,9 +2,10 @@
 
 A checkpoint is a ``torch.save`` file holding plain data only:
 ``{"format": "signnet.checkpoint", "version": 1, "config": model.config,
-"state_dict": ...}``. :func:`load` reads it with ``weights_only=True``, so
-loading never runs code from the file, rebuilds the :class:`~signnet.MLP` from
-its config and loads the weights.
+"state_dict": ..., "model": "MLP" | "MonotoneMLP"}``. :func:`load` reads it with
+``weights_only=True``, so loading never runs code from the file, rebuilds the
+:class:`~signnet.MLP` or :class:`~signnet.MonotoneMLP` from its config and loads
+the weights (a checkpoint without ``"model"`` holds an MLP).
 """
 
 from __future__ import annotations
@@ -16,23 +17,25 @@ from pathlib import Path
 import torch
 
 from signnet.errors import SignnetError
+from signnet.nn.monotone import MonotoneMLP
 from signnet.nn.networks import MLP
 from signnet.report.artifacts import atomic_write_bytes
 
 FORMAT, VERSION = "signnet.checkpoint", 1
+MODELS = {"MLP": MLP, "MonotoneMLP": MonotoneMLP}  # the classes a checkpoint can hold, by name
 
 
-def save(model: MLP, path: str | os.PathLike, extra: dict | None = None) -> Path:
+def save(model: MLP | MonotoneMLP, path: str | os.PathLike, extra: dict | None = None) -> Path:
     """Write ``model`` (config and state_dict) to ``path``, whole or not at all.
 
     Args:
-        model: an :class:`~signnet.MLP`.
+        model: an :class:`~signnet.MLP` or a :class:`~signnet.MonotoneMLP`.
         path: the file to write; its folder is created if needed.
         extra: optional plain data stored beside the model (e.g. the training problem).
     """
-    if not isinstance(model, MLP):
-        raise SignnetError(f"Only signnet.MLP networks can be saved, got {type(model).__name__}.")
-    payload = {"format": FORMAT, "version": VERSION, "config": model.config,
+    if type(model) not in MODELS.values():
+        raise SignnetError(f"Only signnet.MLP and signnet.MonotoneMLP networks can be saved, got {type(model).__name__}.")
+    payload = {"format": FORMAT, "version": VERSION, "config": model.config, "model": type(model).__name__,
                "state_dict": model.state_dict(), "extra": extra or {}}
     buf = io.BytesIO()
     torch.save(payload, buf)
@@ -55,13 +58,19 @@ def read_checkpoint(path: str | os.PathLike) -> dict:
     return payload
 
 
-def load(path: str | os.PathLike) -> MLP:
-    """Restore the :class:`~signnet.MLP` saved at ``path`` by :func:`save` (in eval mode)."""
+def load(path: str | os.PathLike) -> MLP | MonotoneMLP:
+    """Restore the :class:`~signnet.MLP` or :class:`~signnet.MonotoneMLP` saved at ``path`` by :func:`save` (in eval mode)."""
     payload = read_checkpoint(path)
     config = dict(payload["config"])
-    flips = config.pop("flips", None)
+    kind = payload.get("model", "MLP")
+    if kind not in MODELS:
+        raise SignnetError(f"Checkpoint {str(path)!r} holds a {kind!r}; this signnet loads {', '.join(MODELS)}.")
     try:
-        model = MLP(config.pop("in_features"), config.pop("hidden"), config.pop("out_features"), **config, flips=flips)
+        if kind == "MonotoneMLP":
+            model = MonotoneMLP.from_config(config)
+        else:
+            flips = config.pop("flips", None)
+            model = MLP(config.pop("in_features"), config.pop("hidden"), config.pop("out_features"), **config, flips=flips)
         model.load_state_dict(payload["state_dict"])
     except (KeyError, TypeError, RuntimeError) as exc:
         raise SignnetError(f"Checkpoint {str(path)!r} does not describe a network this signnet can build ({exc}).") from exc

@@ -17,13 +17,13 @@ from contextlib import contextmanager
 import torch
 from torch import nn
 
-from signnet.errors import choice_error
+from signnet.errors import SignnetError, choice_error
 from signnet.train.checks import integer, non_negative_number, positive_int, positive_number
 from signnet.train.loop import OPTIMIZERS, History, make_optimizer, train_loop
-from signnet.train.losses import head_loss
-from signnet.validation import as_features, as_targets
+from signnet.train.losses import CLASSIFIERS, head_loss
+from signnet.validation import as_features, as_targets, check_device, check_fraction
 
-__all__ = ["History", "accuracy", "fit", "head_loss", "torch_threads"]
+__all__ = ["History", "accuracy", "fit", "head_loss", "split_rows", "torch_threads"]
 
 AUTO_SINGLE_THREAD_BELOW = 100_000  # parameters: fit(threads="auto") trains smaller networks on one thread
 
@@ -61,7 +61,8 @@ def accuracy(model: nn.Module, X, y) -> float:
 def fit(model: nn.Module, X, y, *, epochs: int = 500, lr: float = 1e-2, optimizer: str = "adam",
         batch_size: int | None = None, weight_decay: float = 0.0, patience: int | None = 50,
         tol: float = 1e-5, seed: int = 0, progress: bool = True, callback=None,
-        threads: int | str | None = None) -> History:
+        threads: int | str | None = None, validation=None, validation_fraction: float | None = None,
+        restore_best: bool = True, device=None) -> History:
     """Train ``model`` on ``(X, y)`` in place and return its :class:`History`.
 
     Args:
@@ -74,8 +75,9 @@ def fit(model: nn.Module, X, y, *, epochs: int = 500, lr: float = 1e-2, optimize
             (decoupled weight decay) or ``"sgd"``.
         batch_size: minibatch size; ``None`` for full batch.
         weight_decay: weight decay passed to the optimiser (>= 0).
-        patience: stop when the loss has not improved by ``tol`` for this many
-            epochs; ``None`` never stops early.
+        patience: stop when the loss has not improved by more than ``tol`` for this
+            many epochs; ``None`` never stops early. With validation data the loss
+            watched is the validation loss, else the training loss.
         tol: the improvement that counts for ``patience`` (>= 0).
         seed: seeds the minibatch order through a private ``torch.Generator``
             (seed the model's initialisation yourself, e.g. ``torch.manual_seed``
@@ -88,8 +90,21 @@ def fit(model: nn.Module, X, y, *, epochs: int = 500, lr: float = 1e-2, optimize
             afterwards; ``"auto"`` means 1 for networks under 100,000 parameters
             and torch's setting otherwise. Tiny networks train many times faster
             on one thread (see :func:`torch_threads`), most of all on a busy machine.
+        validation: held-out data ``(X_val, y_val)``, shaped as ``X`` and ``y``; its loss
+            (the training loss without sign penalty, in eval mode) is recorded each
+            epoch in ``history.val_loss`` and drives ``patience``.
+        validation_fraction: a number in (0, 1): hold out this share of ``(X, y)`` as
+            validation data instead, drawn with a private generator seeded by ``seed``,
+            stratified by class for ``binary`` and ``softmax`` heads (each class gives
+            ``round(fraction * its count)`` rows, which must leave it in both parts).
+            Not together with ``validation``.
+        restore_best: with validation data, end with the weights of the epoch of lowest
+            validation loss (``history.best_epoch``); they obey the signs.
+        device: ``None`` trains where the model's parameters are; ``"auto"`` (CUDA when
+            torch sees it, else the CPU), ``"cpu"``, ``"cuda"`` or a ``torch.device``
+            moves the model there (``model.to(device)``, in place) before training.
 
-    The data are moved once to the device of the model's parameters.
+    The data are moved once to the training device.
     Enforcement: ``project`` layers are projected after every step,
     ``penalty`` layers add :func:`signnet.nn.enforce.sign_penalty` to the loss.
     """
@@ -107,18 +122,73 @@ def fit(model: nn.Module, X, y, *, epochs: int = 500, lr: float = 1e-2, optimize
         threads = 1 if small else None
     elif threads is not None:
         threads = positive_int(threads, "threads", "pass e.g. threads=1, 'auto', or None to keep torch's setting")
+    if validation is not None and validation_fraction is not None:
+        raise SignnetError("Pass either `validation` (held-out data) or `validation_fraction` (a share of X to "
+                           f"hold out), not both; got validation_fraction={validation_fraction!r} as well.")
+    if validation_fraction is not None:
+        validation_fraction = check_fraction(validation_fraction, "validation_fraction", inclusive=False)
+    if not isinstance(restore_best, bool):
+        raise SignnetError(f"restore_best must be True or False, got {restore_best!r}.")
+    device = check_device(device)
     head = getattr(model, "head", "binary")
     config = getattr(model, "config", None)
-    Xt = as_features(X, config["in_features"] if config else None)
-    yt = as_targets(y, Xt.shape[0], head, config["out_features"] if config else 1)
+    in_features, out_features = (config["in_features"], config["out_features"]) if config else (None, 1)
+    Xt = as_features(X, in_features)
+    yt = as_targets(y, Xt.shape[0], head, out_features)
+    held_out = None
+    if validation is not None:
+        if not isinstance(validation, (tuple, list)) or len(validation) != 2:
+            raise SignnetError(f"validation must be a pair (X_val, y_val), got {type(validation).__name__}; "
+                               "pass validation=(X_val, y_val).")
+        Xv = as_features(validation[0], in_features, name="X_val")
+        held_out = (Xv, as_targets(validation[1], Xv.shape[0], head, out_features))
+    elif validation_fraction is not None:
+        train_rows, val_rows = split_rows(yt, validation_fraction, head, seed)
+        held_out = (Xt[val_rows], yt[val_rows])
+        Xt, yt = Xt[train_rows], yt[train_rows]
+    if device is not None:
+        model.to(device)
+    first = next(model.parameters(), None)
+    target = first.device if first is not None else Xt.device
+    Xt, yt = Xt.to(target), yt.to(target)  # moved once; the loop's own .to is then a no-op
+    if held_out is not None:
+        held_out = (held_out[0].to(target), held_out[1].to(target))
     opt = make_optimizer(optimizer, model.parameters(), lr=lr, weight_decay=weight_decay)
 
     def run() -> History:
         return train_loop(model, Xt, yt, epochs=epochs, optimizer=opt, loss=head, batch_size=batch_size,
                           generator=torch.Generator().manual_seed(seed), patience=patience, tol=tol,
-                          progress=progress, on_epoch=callback)
+                          progress=progress, on_epoch=callback, validation=held_out, restore_best=restore_best)
 
     if threads is None:
         return run()
     with torch_threads(threads):
         return run()
+
+
+def split_rows(y: torch.Tensor, fraction: float, head: str, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """Row indices ``(train, validation)`` that hold out ``fraction`` of the rows of ``y`` ``(n, *)``.
+
+    The rows are drawn with a private ``torch.Generator`` seeded by ``seed`` (no global state).
+    For the classification heads (``"binary"``, ``"softmax"``) the split is stratified: each
+    class gives ``round(fraction * count)`` of its rows, and a class that would be missing from
+    either part is refused with one sentence. Both index tensors are sorted.
+    """
+    generator = torch.Generator().manual_seed(seed)
+    if head in CLASSIFIERS:
+        groups = [(int(c), torch.nonzero(y == c).flatten()) for c in torch.unique(y)]
+    else:
+        groups = [(None, torch.arange(y.shape[0]))]
+    held = []
+    for label, rows in groups:
+        k = round(fraction * len(rows))
+        if not 0 < k < len(rows):
+            what = f"class {label} ({len(rows)} rows)" if label is not None else f"the {len(rows)} rows"
+            part = "validation" if k == 0 else "training"
+            raise SignnetError(f"validation_fraction={fraction:g} leaves {what} without a row in the {part} part; "
+                               f"pass a validation_fraction nearer 0.5, or more data.")
+        held.append(rows[torch.randperm(len(rows), generator=generator)[:k]])
+    val = torch.sort(torch.cat(held)).values
+    keep = torch.ones(y.shape[0], dtype=torch.bool)
+    keep[val] = False
+    return torch.nonzero(keep).flatten(), val

@@ -12,8 +12,15 @@ divergence check (:func:`check_finite`). One epoch is::
         zero_grad; objective.backward(); on_grad(step); optimizer.step()
         project the method="project" layers         # Euclidean projection onto the allowed signs
         on_step(step)
+    with validation=(X_val, y_val): val_loss = head_loss(transform(model(X_val)), y_val)  # eval mode, no_grad
     scheduler.step(); record the epoch in History; on_epoch(epoch, model, history)
     stop on a non-finite loss (raise, or stop with diverge="stop"), on `patience`, or when a hook returns True
+    with validation and restore_best: load the weights of the epoch with the lowest validation loss
+
+Early stopping: without validation, ``patience`` counts epochs whose training
+loss did not improve on the best by more than ``tol``; with validation, it counts
+epochs whose *validation* loss did not (Prechelt 1998, "Early stopping - but
+when?"; scikit-learn's ``MLPRegressor(early_stopping=True)`` does the same).
 
 A custom ``step=`` replaces the forward, loss, backward and optimiser step (for
 optimisers that do their own backward, such as cooper's
@@ -56,8 +63,10 @@ class History:
     lr: list[float] = field(default_factory=list)  # learning rate of the first parameter group during each epoch
     epochs: int = 0  # epochs actually run
     stopped_early: bool = False  # the run ended before `epochs` epochs
-    stop_reason: str | None = None  # "patience", "callback" or "diverged" when stopped early
+    stop_reason: str | None = None  # "patience", "callback", "diverged", or "epochs" when all epochs ran
     seconds: float = 0.0  # wall-clock time
+    val_loss: list[float] = field(default_factory=list)  # validation data loss per epoch (empty without validation)
+    best_epoch: int | None = None  # 0-based epoch of the lowest validation loss (None without validation)
 
 
 @dataclass
@@ -152,7 +161,8 @@ def train_loop(model: nn.Module, X: torch.Tensor, y: torch.Tensor, *, epochs: in
                on_grad: Callable[[Step], object] | None = None, on_step: Callable[[Step], object] | None = None,
                on_epoch: Callable[[int, nn.Module, History], object] | None = None,
                patience: int | None = None, tol: float = 0.0, diverge: str = "raise",
-               progress: bool = False, name: str | None = None) -> History:
+               progress: bool = False, name: str | None = None,
+               validation: tuple[torch.Tensor, torch.Tensor] | None = None, restore_best: bool = True) -> History:
     """Train ``model`` on ``(X, y)`` in place and return its :class:`History`.
 
     Args:
@@ -181,13 +191,21 @@ def train_loop(model: nn.Module, X: torch.Tensor, y: torch.Tensor, *, epochs: in
         on_epoch: ``on_epoch(epoch, model, history)`` after each epoch is recorded
             (also an epoch whose loss is not finite, before the divergence check).
             A hook that returns ``True`` (``on_step``, ``on_epoch``) ends the run.
-        patience: stop when the epoch loss has not improved by ``tol`` for this
-            many epochs; ``None`` never stops early.
+        patience: stop when the epoch loss (the validation loss, with ``validation``)
+            has not improved by more than ``tol`` for this many epochs; ``None`` never stops early.
         tol: the improvement that counts for ``patience``.
         diverge: on a non-finite epoch loss, ``"raise"`` a SignnetError naming the
             epoch, or ``"stop"`` and record ``stop_reason="diverged"``.
         progress: a tqdm bar, shown only if the run lasts over 2 s.
         name: names the run in the progress bar and the divergence message.
+        validation: held-out tensors ``(X_val, y_val)``, ``(m, *)`` and ``(m, *)``, moved once to
+            the model's device. After every epoch their data loss (the training loss function
+            after ``transform``, without sign penalty or extra terms) is computed in eval mode
+            under ``no_grad`` and recorded in ``history.val_loss``; ``patience`` then follows it,
+            and a ``ReduceLROnPlateau`` scheduler gets it. Needs a loss (not only ``step=``).
+        restore_best: with ``validation``, load at the end the weights (``state_dict``, copied
+            tensors) of the epoch with the lowest validation loss, ``history.best_epoch``.
+            They were saved after that epoch's projection, so they obey the signs.
 
     Example:
         >>> h = train_loop(model, X, y, epochs=100, optimizer=torch.optim.SGD(model.parameters(), lr=0.1),
@@ -219,9 +237,22 @@ def train_loop(model: nn.Module, X: torch.Tensor, y: torch.Tensor, *, epochs: in
     if not isinstance(generator, torch.Generator):
         seed = 0 if generator is None else integer(generator, "generator", "pass a torch.Generator or a seed")
         generator = torch.Generator().manual_seed(seed)
+    if validation is not None:
+        if step is not None and loss is None:
+            raise SignnetError("validation= needs loss= with a custom step=, to compute the validation loss; "
+                               "pass e.g. loss='regression'.")
+        pair = isinstance(validation, (tuple, list)) and len(validation) == 2
+        if (not pair or not all(isinstance(t, torch.Tensor) for t in validation)
+                or validation[0].shape[:1] != validation[1].shape[:1] or validation[0].shape[0] == 0):
+            raise SignnetError("validation must be a pair of tensors (X_val, y_val) with one row per example; "
+                               "validate them with signnet.validation.as_features and as_targets first.")
+    if not isinstance(restore_best, bool):
+        raise SignnetError(f"restore_best must be True or False, got {restore_best!r}.")
     first = next(model.parameters(), None)
     device = first.device if first is not None else X.device
     X, y = X.to(device), y.to(device)
+    if validation is not None:
+        X_val, y_val = validation[0].to(device), validation[1].to(device)
 
     signed = sign_layers(model)
     projected = [layer for layer in signed if layer.method == "project"]
@@ -239,8 +270,19 @@ def train_loop(model: nn.Module, X: torch.Tensor, y: torch.Tensor, *, epochs: in
         s.objective = objective
         descend(opt, objective, None if on_grad is None else lambda: on_grad(s))
 
+    @torch.no_grad()
+    def validation_loss() -> float:
+        model.eval()
+        out = model(X_val)
+        if transform is not None:
+            out = transform(out)
+        value = head(out, y_val) if callable(head) else head_loss(out, y_val, head)
+        model.train()
+        return float(value)
+
     n = X.shape[0]
     history, best, stale, count = History(), math.inf, 0, 0
+    best_val, best_state = math.inf, None
     start = time.perf_counter()
     project_(model)
     model.train()
@@ -275,10 +317,18 @@ def train_loop(model: nn.Module, X: torch.Tensor, y: torch.Tensor, *, epochs: in
             if lr_source is not None:
                 history.lr.append(float(lr_source.param_groups[0]["lr"]))
             history.epochs = epoch + 1
+            monitored = epoch_loss
+            if validation is not None:
+                monitored = validation_loss()
+                history.val_loss.append(monitored)
+                if monitored < best_val:  # the lowest validation loss so far (tol only governs patience)
+                    best_val, history.best_epoch = monitored, epoch
+                    if restore_best:
+                        best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
             bar.set_postfix(loss=f"{epoch_loss:.4f}", refresh=False)
             if sched is not None:
                 if isinstance(sched, torch.optim.lr_scheduler.ReduceLROnPlateau):
-                    sched.step(epoch_loss)
+                    sched.step(monitored)
                 else:
                     sched.step()
             if on_epoch is not None and on_epoch(epoch, model, history) is True:
@@ -291,16 +341,22 @@ def train_loop(model: nn.Module, X: torch.Tensor, y: torch.Tensor, *, epochs: in
             if stop:
                 if epoch + 1 < epochs or seen < n:
                     history.stopped_early, history.stop_reason = True, "callback"
+                else:
+                    history.stop_reason = "epochs"
                 break
-            if epoch_loss < best - tol:
-                best, stale = epoch_loss, 0
+            if monitored < best - tol:
+                best, stale = monitored, 0
             else:
                 stale += 1
                 if patience is not None and stale >= patience:
                     history.stopped_early, history.stop_reason = True, "patience"
                     break
+        else:
+            history.stop_reason = "epochs"
     finally:
         bar.close()
+    if best_state is not None:
+        model.load_state_dict(best_state)
     model.eval()
     history.seconds = time.perf_counter() - start
     return history
