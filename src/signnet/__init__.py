@@ -9,6 +9,7 @@ public names, and every public name is also available here:
 * :mod:`signnet.train` — the training loop, batched training, checkpoints
 * :mod:`signnet.data` — the paper's problems, Figure 1 panels, bundled data sets
 * :mod:`signnet.theory` — ceiling, orientation, witnesses, certificate, dominance
+* :mod:`signnet.sweep` — grids of runs (TOML specs), local or on Ray, negative-weight budgets
 * :mod:`signnet.experiments` — Figure 1 and the three studies (run, results, report)
 * :mod:`signnet.report` — atomic writes and provenance, HTML, plotting
 * :mod:`signnet.cli` — the ``signnet`` command
@@ -41,6 +42,7 @@ from signnet.nn import (
                         sign_penalty,
                         sign_violation,
 )
+from signnet.sweep import load_spec, parse_spec, read_table, run_sweep, train_group
 from signnet.theory import (
                         CeilingResult,
                         Certificate,
@@ -56,7 +58,7 @@ from signnet.theory import (
                         find_violation,
                         monotone_ceiling,
 )
-from signnet.train import History, accuracy, fit, fit_batched, load, save, torch_threads
+from signnet.train import BatchedHistory, History, accuracy, fit, fit_batched, load, save, torch_threads
 
 __all__ = [
     "as_monotonic_cst",
@@ -70,5 +72,7 @@ __all__ = [
     "sign_penalty", "sign_violation", "torch_threads",
     "sign_init_",
     "MONOTONE_ARCHITECTURES", "MixedActivation", "MonotoneMLP",
+    "load_spec", "parse_spec", "read_table", "run_sweep", "train_group",
 ]
+__all__ += ["BatchedHistory"]
 __all__ += ["TABULAR_DATASETS", "TabularData", "load_tabular"]
