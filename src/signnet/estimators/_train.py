@@ -5,16 +5,14 @@ network (:func:`make_network`) or the trainer (:func:`train`) does.
 
 * :func:`make_network` builds a network that is monotone in the constrained inputs by
   construction (Theorem 1.1 of Wang et al. with a signed first layer, Lemma 1.1).
-* :func:`train` runs Adam with early stopping on a held-out validation set and restores the
-  weights of the epoch with the lowest validation loss, as
+* :func:`train` runs :func:`signnet.fit` (Adam) with early stopping on a held-out validation set
+  and restores the weights of the epoch with the lowest validation loss, as
   ``sklearn.neural_network.MLPRegressor(early_stopping=True)`` keeps its best coefficients.
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
-from contextlib import nullcontext
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -22,12 +20,9 @@ import torch
 from torch import nn
 
 from signnet.nn import MONOTONE_ARCHITECTURES, MonotoneMLP
-from signnet.train import torch_threads
-from signnet.train.loop import make_optimizer, train_loop
-from signnet.train.losses import head_loss
+from signnet.train import fit
 
 ARCHITECTURES = MONOTONE_ARCHITECTURES  # what make_network builds
-SINGLE_THREAD_BELOW = 100_000  # parameters: smaller networks train on one thread (signnet.fit(threads="auto"))
 
 
 def make_network(monotonic_cst: np.ndarray, hidden: tuple[int, ...], *, architecture: str, activation: str,
@@ -61,50 +56,27 @@ def train(net: nn.Module, X: torch.Tensor, y: torch.Tensor, *, head: str,
           score: Callable[[torch.Tensor], float] | None, epochs: int, lr: float, weight_decay: float,
           batch_size: int | None, patience: int, tol: float, seed: int, device: torch.device,
           verbose: bool) -> TrainResult:
-    """Train ``net`` in place on ``(X, y)`` (float32 tensors, ``(n, d)`` and ``(n, 1)`` / ``(n,)``).
+    """Train ``net`` in place on ``(X, y)`` (float32 tensors ``(n, d)``; targets ``(n, 1)`` or labels ``(n,)``).
 
-    With ``validation = (X_val, y_val)``, training stops after ``patience`` epochs without a
-    validation-loss improvement larger than ``tol`` and the weights of the best epoch are
-    restored; ``score(output on X_val)`` is recorded each epoch. Without it, ``patience``
-    applies to the training loss (signnet's ``fit`` rule) and the last weights are kept.
+    :func:`signnet.fit` with Adam, ``threads="auto"`` (one thread for small networks) and, with
+    ``validation = (X_val, y_val)``: training stops after ``patience`` epochs without a
+    validation-loss improvement larger than ``tol`` and the weights of the epoch of lowest
+    validation loss are restored; ``score(output on X_val)`` (on the CPU) is recorded each epoch.
+    Without it, ``patience`` applies to the training loss and the last weights are kept.
     The net ends on the CPU, in eval mode.
     """
-    net.to(device)
-    result = TrainResult()
-    best = {"loss": math.inf, "state": None, "stale": 0}
+    scores: list[float] = []
+    callback = None
     if validation is not None:
-        X_val, y_val = (t.to(device) for t in validation)
+        X_val = validation[0].to(device)
 
-        def on_epoch(epoch: int, model: nn.Module, history) -> bool:
+        def callback(epoch: int, model: nn.Module, history) -> None:
             with torch.no_grad():
-                out = model(X_val)
-                loss = float(head_loss(out, y_val, head))
-                result.validation_loss.append(loss)
-                result.validation_scores.append(score(out.cpu()))
-            if loss < best["loss"] - tol:
-                best.update(loss=loss, state=_snapshot(model), stale=0, epoch=epoch)
-            else:
-                best["stale"] += 1
-            return best["stale"] >= patience
-    else:
-        on_epoch = None
-    opt = make_optimizer("adam", net.parameters(), lr=lr, weight_decay=weight_decay)
-    small = sum(p.numel() for p in net.parameters()) < SINGLE_THREAD_BELOW and device.type == "cpu"
-    with torch_threads(1) if small else nullcontext():
-        history = train_loop(net, X, y, epochs=epochs, optimizer=opt, loss=head, batch_size=batch_size,
-                             generator=torch.Generator().manual_seed(seed), on_epoch=on_epoch,
-                             patience=None if validation is not None else patience, tol=tol,
-                             progress=verbose, name=type(net).__name__)
-    if best["state"] is not None:
-        net.load_state_dict(best["state"])
-        result.best_epoch = best["epoch"]
-    result.loss_curve = list(history.loss)
-    result.n_iter = history.epochs
+                scores.append(score(model(X_val).cpu()))
+
+    history = fit(net, X, y, epochs=epochs, lr=lr, optimizer="adam", batch_size=batch_size, weight_decay=weight_decay,
+                  patience=patience, tol=tol, seed=seed, progress=verbose, callback=callback, threads="auto",
+                  validation=validation, restore_best=True, device=device)
     net.cpu().eval()
-    return result
-
-
-
-def _snapshot(model: nn.Module) -> dict[str, torch.Tensor]:
-    """A copy of the model's parameters and buffers (cheaper than ``copy.deepcopy(state_dict())``)."""
-    return {k: v.detach().clone() for k, v in model.state_dict().items()}
+    return TrainResult(loss_curve=list(history.loss), validation_loss=list(history.val_loss), validation_scores=scores,
+                       best_epoch=history.best_epoch, n_iter=history.epochs)
