@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 import torch
 
-from signnet import MonotoneClassifier, MonotoneRegressor, certify
+from signnet import MonotoneClassifier, MonotoneRegressor, certify, dominance_violations
 
 
 def _data(n=300, seed=0, noise=0.1):
@@ -100,3 +100,11 @@ def test_same_random_state_same_predictions_and_global_rng_untouched():
     assert not np.array_equal(a, c)
     assert torch.equal(torch.random.get_rng_state(), torch_state)
     np.testing.assert_array_equal(np.random.get_state()[1], np_state)
+
+
+def test_audit_finds_no_violating_pair_of_a_fitted_estimator():
+    X, y = _data(n=300)
+    model = MonotoneRegressor(monotonic_cst=[1, -1, 0, 0], max_iter=40, random_state=0).fit(X, y)
+    report = dominance_violations(model, X)  # pairs ordered by the estimator's own monotonic_cst_
+    assert report.monotonic_cst == [1, -1, 0, 0]
+    assert report.n_pairs > 0 and report.violations == 0
