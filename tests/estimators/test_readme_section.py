@@ -17,6 +17,12 @@ def test_estimator_example_runs_and_its_comments_hold():
 
     namespace: dict = {"signnet": signnet}
     exec(compile(_example(), str(README), "exec"), namespace)
+    cars, reg, mpg = namespace["cars"], namespace["reg"], namespace["mpg"]
+    assert cars.X.shape == (392, 9) and mpg.shape == (392,)
+    summary = signnet.certify(reg).cst_summary()
+    assert summary.startswith("Proves displacement non-increasing, horsepower non-increasing, weight non-increasing; "
+                              "proves nothing about cylinders, ")
+    assert signnet.certify(reg).satisfies_monotonic_cst is True
     data, clf = namespace["data"], namespace["clf"]
     assert data.X.shape == (6172, 13)
     assert clf.predict_proba(data.X[:2]).shape == (2, 2)
