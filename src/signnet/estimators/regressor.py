@@ -37,7 +37,8 @@ class MonotoneRegressor(RegressorMixin, MonotoneBase):
             standard deviation of each other (README, ``MonotoneMLP``).
         activation: a non-decreasing activation of :data:`signnet.ACTIVATIONS` (default ``"relu"``;
             ``"mixed"`` needs a convex one: relu, leaky_relu, elu, softplus, identity).
-        alpha: L2 penalty (Adam's weight decay), default 0.
+        alpha: L2 penalty (Adam's weight decay), default 1e-4, chosen with the other defaults on
+            validation rows of the bundled tabular sets (``bench/tune_defaults.py``).
         batch_size: ``"auto"``: about ten minibatches per epoch of 64 to 1,024 rows
             (``clip(ceil(n_train / 10), 64, 1024)``, full batches below 64 rows), or an integer.
         learning_rate_init: Adam's learning rate, default 0.01.

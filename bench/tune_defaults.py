@@ -1,0 +1,128 @@
+"""Choosing the defaults of MonotoneRegressor / MonotoneClassifier on validation rows only (issue 9).
+
+For each tabular data set and each of 3 seeded splits of the
+benchmark (:func:`signnet.experiments.benchmark.protocol.split_indices`, seed 0; Adult: the
+benchmark's 10,000 rows, then a seeded 4,000 of its fitting and 1,000 of its validation rows), every candidate
+setting is fitted on the benchmark's fitting rows (scaled as the benchmark scales them) and scored
+on the benchmark's validation rows; the test rows are never read.
+
+Rule, fixed before the results were seen: per data set, rank the settings by the mean validation
+metric over the splits (RMSE lower is better, accuracy higher is better; ties share the mean rank);
+the chosen setting has the lowest mean rank over the data sets; ties go to the lower mean log-loss
+rank (classification sets), then to the current default.
+
+Run: ``PYTHONPATH=src python bench/tune_defaults.py [--datasets auto_mpg,heart] > rows.jsonl`` then
+``python bench/tune_defaults.py --summarise rows.jsonl``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+
+import numpy as np
+from scipy.stats import rankdata
+from sklearn.metrics import accuracy_score, log_loss
+from sklearn.preprocessing import StandardScaler
+from threadpoolctl import threadpool_limits
+
+from signnet.data.tabular import TABULAR_DATASETS, load_tabular
+from signnet.estimators import MonotoneClassifier, MonotoneRegressor
+from signnet.experiments.benchmark.protocol import MODEL_STREAM, derived_seed, split_indices
+from signnet.experiments.benchmark.run import _rows
+
+SEED, SPLITS, ADULT_ROWS = 0, 3, 5000
+CANDIDATES = {
+    "A lr.01 32x32 p20 (current)": {},
+    "B lr.01 32x32 p50": {"n_iter_no_change": 50},
+    "C lr.01 64x64 p20": {"hidden_layer_sizes": (64, 64)},
+    "D lr.01 64x64 p50": {"hidden_layer_sizes": (64, 64), "n_iter_no_change": 50},
+    "E lr.003 32x32 p20": {"learning_rate_init": 3e-3},
+    "F lr.003 32x32 p50": {"learning_rate_init": 3e-3, "n_iter_no_change": 50},
+    "G lr.003 64x64 p20": {"learning_rate_init": 3e-3, "hidden_layer_sizes": (64, 64)},
+    "H lr.003 64x64 p50": {"learning_rate_init": 3e-3, "hidden_layer_sizes": (64, 64), "n_iter_no_change": 50},
+    "I lr.01 32x32 p20 alternating": {"architecture": "alternating"},
+    "J lr.01 32x32 p20 alpha1e-4": {"alpha": 1e-4},
+}
+
+
+def rows_of(name: str) -> tuple[np.ndarray, np.ndarray, np.ndarray, str]:
+    """The benchmark's rows of ``name`` (Adult: its seeded 10,000-row subset, :func:`run._rows`)."""
+    data = load_tabular(name)
+    keep = _rows(len(data.y), SEED)
+    return data.X.to_numpy(dtype=np.float64)[keep], np.asarray(data.y)[keep], np.asarray(data.cst), data.task
+
+
+def carve(name: str, y: np.ndarray, task: str, split: int) -> tuple[np.ndarray, np.ndarray]:
+    """The benchmark's fitting and validation rows of ``split`` (its test rows are dropped unread);
+    for Adult a seeded half of each, so that about 5,000 of the benchmark's training rows are used."""
+    fit, val, _test = split_indices(y, task, seed=SEED, split=split)
+    if name == "adult":
+        rng = np.random.default_rng(derived_seed(SEED, 5, split))
+        fit = np.sort(rng.choice(fit, ADULT_ROWS * 4 // 5, replace=False))
+        val = np.sort(rng.choice(val, ADULT_ROWS // 5, replace=False))
+    return fit, val
+
+
+def run(datasets) -> None:
+    for name in datasets:
+        X, y, cst, task = rows_of(name)
+        for s in range(SPLITS):
+            fit, val = carve(name, y, task, s)
+            scaler = StandardScaler().fit(X[fit])
+            X_fit, X_val = scaler.transform(X[fit]), scaler.transform(X[val])
+            for label, params in CANDIDATES.items():
+                cls = MonotoneClassifier if task == "binary" else MonotoneRegressor
+                est = cls(monotonic_cst=[int(c) for c in cst], random_state=derived_seed(SEED, MODEL_STREAM, s), **params)
+                start = time.perf_counter()
+                est.fit(X_fit, y[fit])
+                seconds = time.perf_counter() - start
+                row = {"data": name, "split": s, "setting": label, "seconds": round(seconds, 2), "epochs": est.n_iter_}
+                if task == "binary":
+                    row["accuracy"] = float(accuracy_score(y[val], est.predict(X_val)))
+                    row["log_loss"] = float(log_loss(y[val], est.predict_proba(X_val)[:, 1], labels=est.classes_))
+                else:
+                    row["rmse"] = float(np.sqrt(np.mean((est.predict(X_val) - y[val]) ** 2)))
+                print(json.dumps(row), flush=True)
+
+
+def summarise(path: str) -> None:
+    rows = [json.loads(line) for line in open(path)]
+    names = [d for d in TABULAR_DATASETS if any(r["data"] == d for r in rows)]
+    labels = list(CANDIDATES)
+
+    def mean(d, label, key):
+        return float(np.mean([r[key] for r in rows if r["data"] == d and r["setting"] == label]))
+
+    ranks, ll_ranks = [], []
+    print("| setting | " + " | ".join(names) + " | mean rank | mean log-loss rank | mean fit s |")
+    print("|---" * (len(names) + 4) + "|")
+    table = {}
+    for d in names:
+        key = "accuracy" if "accuracy" in next(r for r in rows if r["data"] == d) else "rmse"
+        vals = np.array([mean(d, lab, key) for lab in labels])
+        table[d] = (key, vals)
+        ranks.append(rankdata(-vals if key == "accuracy" else vals))
+        if key == "accuracy":
+            ll_ranks.append(rankdata([mean(d, lab, "log_loss") for lab in labels]))
+    mean_rank, ll_rank = np.mean(ranks, axis=0), np.mean(ll_ranks, axis=0) if ll_ranks else np.zeros(len(labels))
+    for i, lab in enumerate(labels):
+        cells = [f"{table[d][1][i]:.4f}" if table[d][0] == "accuracy" else f"{table[d][1][i]:.3f}" for d in names]
+        secs = np.mean([r["seconds"] for r in rows if r["setting"] == lab])
+        print(f"| {lab} | " + " | ".join(cells) + f" | {mean_rank[i]:.2f} | {ll_rank[i]:.2f} | {secs:.1f} |")
+    order = sorted(range(len(labels)), key=lambda i: (mean_rank[i], ll_rank[i], i))
+    print("chosen:", labels[order[0]])
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--datasets", default=",".join(TABULAR_DATASETS))
+    parser.add_argument("--summarise", metavar="ROWS_JSONL")
+    args = parser.parse_args()
+    if args.summarise:
+        summarise(args.summarise)
+        sys.exit(0)
+    with threadpool_limits(1):
+        run(args.datasets.split(","))
