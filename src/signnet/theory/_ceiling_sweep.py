@@ -23,9 +23,21 @@ incomparable.
 
 from __future__ import annotations
 
+import functools
+import importlib
+
 import numpy as np
 
 __all__ = ["sweep_labels"]
+
+
+@functools.cache
+def jit_kernels():
+    """:mod:`signnet.theory._ceiling_jit` (numba-compiled loops), or ``None`` where numba is not installed."""
+    try:
+        return importlib.import_module("signnet.theory._ceiling_jit")
+    except ImportError:
+        return None
 
 
 def sweep_labels(P: np.ndarray, g: np.ndarray, codes: np.ndarray, *, legacy: bool = False) -> np.ndarray:
@@ -38,6 +50,10 @@ def sweep_labels(P: np.ndarray, g: np.ndarray, codes: np.ndarray, *, legacy: boo
     P = np.hstack([P, np.zeros((n, 2 - P.shape[1]))])
     u, v = P[:, 0], P[:, 1]
     one_group = not legacy and not g.any()
+    jit = None if legacy else jit_kernels()
+    if one_group and jit is not None and n < 2**31:
+        bits = np.ascontiguousarray(P).reshape(-1).view(np.uint64)
+        return jit.sweep_plane(bits, 2, 0, 1, 1, 1, codes.astype(np.int64)).astype(np.int64)
     # Sweep order (g, u, v); identical points become one weighted point.
     order = _order(u, v) if one_group else np.lexsort((v, u, g))
     us, vs, gs = u[order], v[order], g[order]
@@ -95,6 +111,9 @@ def _staircase(pos: np.ndarray, ones: np.ndarray, zeros: np.ndarray) -> np.ndarr
         levels.append([0] * s)
         if s == 1:
             break
+    jit = jit_kernels()
+    if jit is not None:  # the compiled loops (numba), when installed
+        return jit.staircase(pos.astype(np.int64), ones.astype(np.int64), zeros.astype(np.int64))
     if ones.max() <= 1 and zeros.max() <= 1:
         took = _forward_unit(pos.tolist(), ones.tolist(), zeros.tolist(), levels)
     else:
