@@ -68,11 +68,13 @@ def run_all(X, y, directions=None):
                     out.append(monotone_ceiling(X, y, directions, method=method))
                 except SignnetError as exc:
                     assert method.startswith("sweep") and "sweep" in str(exc)
-    with mock.patch.object(ceiling_sweep, "jit_kernels", lambda: None):  # the interpreted sweep (no numba)
-        try:
-            out.append(monotone_ceiling(X, y, directions, method="sweep"))
-        except SignnetError as exc:
-            assert "sweep" in str(exc)
+    with mock.patch.object(ceiling_sweep, "jit_kernels", lambda: None):  # the interpreted code (no numba)
+        with mock.patch.object(ceiling_flow, "jit_plane", lambda: None):
+            out.append(monotone_ceiling(X, y, directions, method="flow"))
+            try:
+                out.append(monotone_ceiling(X, y, directions, method="sweep"))
+            except SignnetError as exc:
+                assert "sweep" in str(exc)
     return out
 
 

@@ -10,6 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import signnet.theory._ceiling_flow as ceiling_flow
 import signnet.theory._ceiling_sweep as ceiling_sweep
 from signnet.theory.ceiling import monotone_ceiling
 
@@ -103,3 +104,34 @@ def test_no_writable_cache_compiles_without_cache():
         f = jit._njit()(lambda x: x + 1)
     assert f(1) == 2
     assert calls == [{"cache": True, "nogil": True}, {"nogil": True}]
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.data())
+def test_plane_max_below_is_the_max_over_dominated_points(data):
+    rng = np.random.default_rng(data.draw(st.integers(0, 2**31)))
+    n = data.draw(st.integers(1, 300))
+    width = data.draw(st.sampled_from([1, 2]))
+    X = rng.integers(-2, data.draw(st.sampled_from([2, 5, 1000])), (n, width)).astype(float)
+    values = rng.integers(-1, 4, n)
+    bits = np.ascontiguousarray(X).reshape(-1).view(np.uint64)
+    le = np.all(X[:, None, :] <= X[None, :, :], axis=2)  # le[k, p]: point k <= point p
+    expected = np.where(le, values[:, None], -1).max(axis=0)
+    np.testing.assert_array_equal(jit.plane_max_below(bits, width, values), expected)
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.data())
+def test_ordered_classes_in_the_plane_match_the_interpreted_flow(data):
+    rng = np.random.default_rng(data.draw(st.integers(0, 2**31)))
+    n = data.draw(st.integers(3, 400))
+    X = rng.integers(0, data.draw(st.sampled_from([3, 1000])), (n, 2)).astype(float)
+    y = rng.integers(0, data.draw(st.sampled_from([3, 5])), n)
+    y[:3] = [0, 1, 2]  # at least three classes: the flow solver
+    directions = data.draw(st.sampled_from([None, [1, -1], [-1, 0]]))
+    new = monotone_ceiling(X, y, directions)
+    with mock.patch.object(ceiling_flow, "jit_plane", lambda: None):
+        old = monotone_ceiling(X, y, directions)
+    assert new.method == old.method == "flow"
+    np.testing.assert_array_equal(new.labels, old.labels)
+    assert new.relabeled == monotone_ceiling(X, y, directions, method="dense").relabeled

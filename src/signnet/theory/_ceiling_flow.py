@@ -25,6 +25,8 @@ violation ``i -> j``; Dilworth's theorem in König's form, see
 
 from __future__ import annotations
 
+import functools
+import importlib
 from dataclasses import dataclass
 
 import numpy as np
@@ -131,6 +133,15 @@ def _propagate_max(dag: _Dag, values: np.ndarray, n: int) -> np.ndarray:
     return out
 
 
+@functools.cache
+def jit_plane():
+    """:mod:`signnet.theory._ceiling_jit` (numba-compiled sweeps), or ``None`` where numba is not installed."""
+    try:
+        return importlib.import_module("signnet.theory._ceiling_jit")
+    except ImportError:
+        return None
+
+
 def flow_labels(P: np.ndarray, g: np.ndarray, n_groups: int, codes: np.ndarray, k: int) -> np.ndarray:
     """Minimum-relabel monotone labels via max flow on the rendezvous DAG."""
     n = P.shape[0]
@@ -165,9 +176,14 @@ def flow_labels(P: np.ndarray, g: np.ndarray, n_groups: int, codes: np.ndarray, 
     if k == 2:  # the source side is an up-set: label 1 there
         return np.where(codes == 1, reached[L + items], reached[R + items]).astype(np.int64)
     keep = reached[L + items] & ~reached[R + items]
+    values = np.where(keep, codes, -1)
+    plane = jit_plane()
+    if plane is not None and n_groups == 1 and 1 <= P.shape[1] <= 2:  # a sweep with a Fenwick tree (numba)
+        bits = np.ascontiguousarray(P, dtype=np.float64).reshape(-1).view(np.uint64)
+        return np.maximum(plane.plane_max_below(bits, P.shape[1], values), 0)
     extend = np.hstack(coords[1:]) if len(coords) > 1 else np.zeros((n, 0))
     plain = _rendezvous(extend, np.zeros(extend.shape[1], bool), items[keep], items)
-    return np.maximum(_propagate_max(plain, np.where(keep, codes, -1), n), 0)
+    return np.maximum(_propagate_max(plain, values, n), 0)
 
 
 # --------------------------------------------------------------- O(n^2) path

@@ -280,3 +280,50 @@ def sweep_plane(bits, width, col_u, sign_u, col_v, sign_v, codes):
             last = c
         out[i] = inc[k]
     return out
+
+
+@_njit()
+def plane_max_below(bits, width, values):
+    """For each point ``p`` of the plane: max of ``values[k]`` over points ``k <= p`` (-1 if none; ``values`` >= -1).
+
+    ``bits``: the row-major (n, width) float64 coordinates, width 1 or 2, viewed as
+    uint64. A sweep in (u, v) order with a Fenwick tree of prefix maxima over the
+    dense ranks of v; identical points are inserted before any of them is asked.
+    """
+    n = bits.size // width
+    ku = _float_keys(bits, 0, width, 1)
+    kv = _float_keys(bits, 1, width, 1) if width == 2 else np.full(n, _SIGN)
+    ov, sv = _radix_argsort(kv)
+    rank = np.empty(n, np.int64)  # dense rank of v, from 1
+    r = 0
+    for j in range(n):
+        if j == 0 or sv[j] != sv[j - 1]:
+            r += 1
+        rank[ov[j]] = r
+    ou, su = _radix_argsort(ku)
+    _break_ties(ou, su, kv)
+    tree = np.full(r + 1, -1, np.int64)
+    out = np.empty(n, np.int64)
+    j = 0
+    while j < n:
+        e = j + 1
+        while e < n and su[e] == su[j] and kv[ou[e]] == kv[ou[j]]:
+            e += 1
+        for t in range(j, e):  # insert the run of identical points
+            i = ou[t]
+            if values[i] >= 0:
+                x = rank[i]
+                while x <= r:
+                    if tree[x] < values[i]:
+                        tree[x] = values[i]
+                    x += x & -x
+        best = -1
+        x = rank[ou[j]]
+        while x > 0:
+            if tree[x] > best:
+                best = tree[x]
+            x -= x & -x
+        for t in range(j, e):
+            out[ou[t]] = best
+        j = e
+    return out
