@@ -15,7 +15,10 @@ violation ``i -> j``; Dilworth's theorem in König's form, see
   cut gives the relabelling (binary: a point is labelled 1 iff its copy is on
   the source side, which is an up-set; multi-class: the antichain of points
   whose left copy is on the source side and right copy is not, each point then
-  labelled by the largest kept label below it). Features with direction 0 enter
+  labelled by the largest kept label below it: for at most two +-1 features and
+  no 0-features by a compiled sweep with a Fenwick tree of prefix maxima,
+  :func:`signnet.theory._ceiling_jit.plane_max_below`, where numba is installed;
+  otherwise on a second rendezvous DAG). Features with direction 0 enter
   as the group coordinates ``g`` and ``-g``.
 * :func:`dense_labels` (``method="dense"``). The same bipartite graph from all
   O(n^2) comparisons, solved with Hopcroft-Karp

@@ -9,10 +9,13 @@ the staircase reduces to a greedy matching: each 0-point takes the free 1-point
 with the largest second coordinate not above its own. The free 1-points are kept
 in a 64-ary bit tree, so each step is a few word operations. A backward pass
 over the recorded choices rebuilds an optimal staircase, i.e. the relabelling.
-Cost: O(n log n) for the sorts plus a Python loop of n cheap steps (the forward
+Cost: O(n log n) for the sorts plus a loop of n cheap steps (the forward
 greedy; the backward pass loops only over points holding 0s and labels the rest
-with one suffix maximum). The loop is the bulk of the time from about 10^6
-points on: the greedy is sequential, and no vectorised form of it is used here.
+with one suffix maximum). The greedy is sequential: where numba is installed,
+the whole sweep of one group (radix sorts, greedy, backward pass) runs as one
+compiled kernel, :func:`signnet.theory._ceiling_jit.sweep_plane`, and with
+several groups the loops run as :func:`~signnet.theory._ceiling_jit.staircase`;
+without numba the loops below run in the interpreter (same steps, same labels).
 ``sweep_labels(..., legacy=True)`` (``method="sweep_v1"``) runs the previous
 version, with ``np.lexsort`` orders and the first loop, for the bench and tests.
 
