@@ -1,6 +1,6 @@
 """Fit of the three MonotoneMLP architectures (and a free MLP for reference), on standardised data.
 
-Run: PYTHONPATH=src .venv/bin/python bench/monotone_architectures.py [--quick]
+Run: PYTHONPATH=src .venv/bin/python bench/monotone_architectures.py [--quick] [--seeds 10] [--init sign|abs]
 
 Data sets (targets standardised to mean 0, std 1, so an RMSE of 1 is the constant predictor):
 
@@ -87,7 +87,7 @@ def _splitter(X, y, regression: bool = True):
     return split
 
 
-def run(task, cst, model_name: str, seed: int, epochs: int, early: bool) -> tuple[float, float]:
+def run(task, cst, model_name: str, seed: int, epochs: int, early: bool, init: str = "sign") -> tuple[float, float]:
     """(test RMSE, or test accuracy for a binary task; seconds of the fit)."""
     Xtr, ytr, Xte, yte = task(seed)
     head = "binary" if ytr.dtype == np.int64 else "regression"
@@ -95,7 +95,7 @@ def run(task, cst, model_name: str, seed: int, epochs: int, early: bool) -> tupl
     if model_name == "free MLP":
         net = MLP(len(cst), (32, 32), head=head)
     else:
-        net = MonotoneMLP(cst, (32, 32), architecture=model_name, head=head)
+        net = MonotoneMLP(cst, (32, 32), architecture=model_name, head=head, init=init)
     callback = None
     if early:  # hold out the last 20 % of the training part; keep the weights of the best validation loss
         cut = int(0.8 * len(ytr))
@@ -126,6 +126,7 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, default=5)
     parser.add_argument("--epochs", type=int, default=500)
     parser.add_argument("--no-early-stopping", action="store_true", help="train the tabular sets for all epochs")
+    parser.add_argument("--init", default="sign", choices=("sign", "abs"), help="MonotoneMLP's init")
     args = parser.parse_args()
     seeds, epochs = (2, 200) if args.quick else (args.seeds, args.epochs)
     tasks = {"sqrt": grid_task("sqrt"), "tanh3": grid_task("tanh3"), "synthetic": synthetic_task(),
@@ -137,7 +138,7 @@ def main() -> None:
         print(f"\n{name}{extra}")
         for model_name in (*MONOTONE_ARCHITECTURES, "free MLP"):
             early = name in TABULAR and not args.no_early_stopping
-            runs = np.array([run(task, cst, model_name, s, epochs, early) for s in range(seeds)])
+            runs = np.array([run(task, cst, model_name, s, epochs, early, args.init) for s in range(seeds)])
             print(f"  {model_name:12s} {runs[:, 0].mean():.4f} +- {runs[:, 0].std():.4f}   {runs[:, 1].mean():.2f} s/fit")
 
 

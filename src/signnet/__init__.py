@@ -9,6 +9,7 @@ public names, and every public name is also available here:
 * :mod:`signnet.train` — the training loop, batched training, checkpoints
 * :mod:`signnet.data` — the paper's problems, Figure 1 panels, bundled data sets
 * :mod:`signnet.theory` — ceiling, orientation, witnesses, certificate, dominance
+* :mod:`signnet.sweep` — grids of runs (TOML specs), local or on Ray, negative-weight budgets
 * :mod:`signnet.experiments` — Figure 1 and the three studies (run, results, report)
 * :mod:`signnet.report` — atomic writes and provenance, HTML, plotting
 * :mod:`signnet.cli` — the ``signnet`` command
@@ -19,6 +20,7 @@ __version__ = "0.1.0"
 from signnet.data import CONTROL_PROBLEMS, DATASETS, HARD_PROBLEMS, PROBLEMS, load_dataset, make_problem
 from signnet.data.tabular import TABULAR_DATASETS, TabularData, load_tabular
 from signnet.errors import SignnetError
+from signnet.estimators import MonotoneClassifier, MonotoneRegressor
 from signnet.nn import (
                         ACTIVATIONS,
                         METHODS,
@@ -40,6 +42,7 @@ from signnet.nn import (
                         sign_penalty,
                         sign_violation,
 )
+from signnet.sweep import load_spec, parse_spec, read_table, run_sweep, train_group
 from signnet.theory import (
                         CeilingResult,
                         Certificate,
@@ -55,11 +58,12 @@ from signnet.theory import (
                         find_violation,
                         monotone_ceiling,
 )
-from signnet.train import History, accuracy, fit, fit_batched, load, save, torch_threads
+from signnet.train import BatchedHistory, History, accuracy, fit, fit_batched, load, save, torch_threads
 
 __all__ = [
     "as_monotonic_cst",
     "ACTIVATIONS", "CONTROL_PROBLEMS", "DATASETS", "HARD_PROBLEMS", "METHODS", "MLP", "PROBLEMS",
+    "MonotoneClassifier", "MonotoneRegressor",
     "CeilingResult", "Certificate", "DominanceReport", "History", "OrientationResult", "SignedConv2d",
     "SignedLinear", "SignnetError", "Violation", "Witness",
     "accuracy", "activation_info", "attach_projection", "best_orientation", "certify", "corollary_witnesses",
@@ -68,5 +72,7 @@ __all__ = [
     "sign_penalty", "sign_violation", "torch_threads",
     "sign_init_",
     "MONOTONE_ARCHITECTURES", "MixedActivation", "MonotoneMLP",
+    "load_spec", "parse_spec", "read_table", "run_sweep", "train_group",
 ]
+__all__ += ["BatchedHistory"]
 __all__ += ["TABULAR_DATASETS", "TabularData", "load_tabular"]

@@ -34,13 +34,13 @@ def test_certify_with_monotonic_cst(mixed, capsys):
     out = run_json(capsys, ["certify", str(mixed), "--monotonic-cst", "1,0", "--device", "cpu"])
     assert out["monotone"] == [[1, None]] and out["monotonic_cst"] == [1, 0] and out["proved"] == [True, None]
     assert out["satisfies_monotonic_cst"] and out["free_inputs"] == [1] and out["not_proved"] == []
-    assert out["cst_summary"] == "Proves x0 non-decreasing; proves nothing about feature 1 (free in monotonic_cst)."
+    assert out["cst_summary"] == "Proves x0 non-decreasing; proves nothing about x1 (free in monotonic_cst)."
     assert out["config"]["monotonic_cst"] == "1,0" and out["config"]["device"] == "cpu"
     down = run_json(capsys, ["certify", str(mixed), "--monotonic-cst=-1,0"])
     assert down["proved"] == [False, None] and not down["satisfies_monotonic_cst"]
     assert main(["certify", str(mixed), "--monotonic-cst", "1,0"]) == 0
     assert capsys.readouterr().out.splitlines()[-1] == ("monotonic_cst [1, 0]: Proves x0 non-decreasing; proves "
-                                                        "nothing about feature 1 (free in monotonic_cst).")
+                                                        "nothing about x1 (free in monotonic_cst).")
 
 
 def test_check_with_monotonic_cst(mixed, capsys):

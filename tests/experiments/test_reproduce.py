@@ -218,11 +218,11 @@ def test_zero_seeds_is_refused(tmp_path, capsys):
 def test_all_gathers_figure1_and_the_three_studies(tmp_path):
     out = tmp_path / "reports"
     assert main(["reproduce", "--all", "--quick", "--out", str(out), "--json"]) == 0
-    for folder in ("figure1", "census", "zigzag", "positive-output"):
+    for folder in ("figure1", "census", "zigzag", "positive-output", "budget"):
         assert (out / folder / "index.html").is_file()
         assert (out / folder / "results.json").is_file()
     page = (out / "index.html").read_text()
-    for anchor in ("figure1", "census", "zigzag"):
+    for anchor in ("figure1", "census", "zigzag", "budget"):
         assert f'id="{anchor}"' in page
     assert "non-negative" in page.lower()
     assert len(re.findall(r'src="data:image/png;base64,', page)) >= 6

@@ -116,7 +116,7 @@ def test_free_features_are_held_fixed_and_their_paths_spoil_nothing():
     cert = certify(net, monotonic_cst=[1, 0, -1])
     assert cert.monotone[0][0] == 1 and cert.monotone[0][2] == -1 and cert.monotone[0][1] is None
     assert cert.proved == [True, None, True] and cert.satisfies_monotonic_cst and cert.free_inputs == [1]
-    assert cert.cst_summary() == ("Proves x0 non-decreasing, x2 non-increasing; proves nothing about feature 1 "
+    assert cert.cst_summary() == ("Proves x0 non-decreasing, x2 non-increasing; proves nothing about x1 "
                                   "(free in monotonic_cst).")
     d = cert.to_dict()
     assert d["proved"] == [True, None, True] and d["satisfies_monotonic_cst"] and d["free_inputs"] == [1]
@@ -182,7 +182,7 @@ def test_estimator_stand_in_is_audited_against_its_own_constraints():
     assert find_violation(est, (-3.0, 3.0), steps=40) is None
     cert = certify(est)
     assert cert.monotonic_cst == cst and cert.satisfies_monotonic_cst and cert.free_inputs == [2]
-    assert "proves nothing about feature 2 (free in monotonic_cst)" in cert.cst_summary()
+    assert "proves nothing about x2 (free in monotonic_cst)" in cert.cst_summary()
     # the argument overrides the declared constraints: x2 is not monotone
     assert dominance_violations(est, X, n_pairs=2000, monotonic_cst=[1, -1, 1]).violations > 0
     assert not certify(est, monotonic_cst=[1, -1, 1]).satisfies_monotonic_cst

@@ -22,7 +22,7 @@ from signnet.errors import SignnetError
 from signnet.validation import check_seed
 
 # sub-command modules under signnet.cli, in the order `--help` lists them; the studies follow
-COMMANDS = ("train", "ceiling", "certify", "check", "reproduce", "study")
+COMMANDS = ("train", "ceiling", "certify", "check", "reproduce", "sweep", "study")
 
 
 class UsageError(Exception):

@@ -114,6 +114,16 @@ def _positive_output(results: dict) -> str:
             f"fraction {worst_transform:.3f}; {results['elapsed_seconds']:.1f} s.")
 
 
+def _budget(results: dict) -> str:
+    lines = [f"budget: smallest k (negative weights) at which training reached {results['target']:.2f} test accuracy "
+             "(training: an upper bound), beside the exact ceiling at k = 0 (theorem) and the paper's flips:"]
+    for p in results["problems"]:
+        k = "not reached" if p["smallest_k"] is None else f"k <= {p['smallest_k']} (hidden {p['smallest_k_hidden']})"
+        paper = "-" if p["paper_flips"] is None else p["paper_flips"]
+        lines.append(f"  {p['title']}: {k}; ceiling {p['ceiling']:.3f}; paper {paper}")
+    return "\n".join(lines) + f"\n{results['runs']} runs, {results['elapsed_seconds']:.1f} s."
+
+
 SUMMARIES: dict[str, Callable[[dict], str]] = {
-    "census": _census, "zigzag": _zigzag, "positive-output": _positive_output,
+    "census": _census, "zigzag": _zigzag, "positive-output": _positive_output, "budget": _budget,
 }

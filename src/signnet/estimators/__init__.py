@@ -1,3 +1,13 @@
-"""scikit-learn estimators for monotone modelling (issue 9): filled in by the estimators work."""
+"""scikit-learn estimators whose predictions are monotone in chosen features by construction (issue 9).
 
-__all__: list[str] = []
+:class:`MonotoneRegressor` and :class:`MonotoneClassifier` (binary) take ``monotonic_cst`` as
+scikit-learn's ``HistGradientBoosting*`` do and fit a signed network (Theorem 1.1 of Wang et
+al.) whose fitted ``module_`` :func:`signnet.certify` proves monotone::
+
+    MonotoneRegressor(monotonic_cst={"age": 1, "priors": -1}).fit(X, y).predict(X)
+"""
+
+from signnet.estimators.classifier import MonotoneClassifier
+from signnet.estimators.regressor import MonotoneRegressor
+
+__all__ = ["MonotoneClassifier", "MonotoneRegressor"]

@@ -111,6 +111,23 @@ EXPERIMENTS: tuple[Experiment, ...] = (
                     "transforms (relu, softplus, exp). Writes results.json, PNG figures and index.html.",
         quick="fewer points and epochs (a smoke run, ~15 s)",
     ),
+    Experiment(
+        name="budget", title="How many negative weights does each problem need?",
+        module="signnet.experiments.budget.run", run="run_budget", section="section_html",
+        help="train under a budget of k negative weights on the paper's problems and Figure 1's panels (a sweep)",
+        description="For XOR, the positive-slope, closed-shape and disconnected problems and Figure 1's panels, train "
+                    "networks allowed at most k negative weights (the training choosing which) over widths and seeds, "
+                    "as a sweep (signnet sweep with the spec shipped in the package); report the smallest k reaching "
+                    "0.97 test accuracy beside the exact ceiling at k = 0 and the paper's hand-built flips (1, 4, 1). "
+                    "Writes results.json, budget.png, index.html and the sweep's table in sweep/.",
+        quick="a smoke grid: short trainings, one seed (~30 s)",
+        options=(Option("--grid", "str", None, "default (about 140 runs, ~2-3 min on 2 cores), full (about 1,000 runs) "
+                        "or quick; default: default, quick with --quick"),
+                 Option("--sweep", "str", None, "report on this finished sweep folder (e.g. `signnet sweep budget-full "
+                        "--out DIR --engine ray`) instead of running a grid"),
+                 Option("--workers", "int", None, "worker processes of the local engine (default 1)",
+                        check="check_size")),
+    ),
 )
 
 

@@ -34,8 +34,11 @@ of them. The three architectures differ in what they can represent:
     the product of the later layers, so every path from a +1 feature is
     non-negative and every path from a -1 feature non-positive.
 
-Initialisation (data-free, in the spirit of LSUV, Mishkin & Matas, "All you need
-is a good init", ICLR 2016), ``init="abs"``: after the layers' own initialisation
+Initialisation. ``init="sign"`` (default): :func:`signnet.nn.init.sign_init_network_`,
+sign-aware variance scaling layer by layer on a fixed standard normal probe
+(pre-activations of mean 0 and variance 1, output variance 1/3). ``init="abs"``
+(data-free, in the spirit of LSUV, Mishkin & Matas, "All you need is a good
+init", ICLR 2016): after the layers' own initialisation
 (torch's magnitudes, given their signs), a fixed probe of 512 standard normal
 inputs (a private generator, seed 0) is passed through the network, and each
 affine layer's rows are rescaled by positive factors and its bias shifted so that
@@ -58,7 +61,7 @@ from torch import nn
 from signnet.errors import SignnetError, choice_error
 from signnet.nn.activations import ACTIVATIONS, CONVEX_FUNCTIONS, MixedActivation, make_activation, mixed_counts
 from signnet.nn.enforce import check_method
-from signnet.nn.init import sign_init_
+from signnet.nn.init import sign_init_network_
 from signnet.nn.layers import SignedLinear
 from signnet.validation import check_sizes, is_integer
 
@@ -104,9 +107,9 @@ class MonotoneMLP(nn.Sequential):
         out_features: number of outputs (1 for ``"binary"``).
         split: for ``"mixed"``, the ratio of convex : concave : saturated units in
             each hidden layer (:func:`~signnet.nn.activations.mixed_counts`).
-        init: ``"abs"``: each layer's default initialisation with its magnitudes
-            given the required signs; ``"sign"``: :func:`signnet.nn.init.sign_init_`. Either is followed by the probe
-            standardisation of the module docstring.
+        init: ``"sign"`` (default): :func:`signnet.nn.init.sign_init_network_`;
+            ``"abs"``: each layer's default magnitudes given their signs, then the
+            probe standardisation of the module docstring. Both keep every sign.
         method, transform: how signs are kept (:mod:`signnet.nn.enforce`).
         device, dtype: where and in which precision the parameters live (not stored in ``config``).
 
@@ -129,7 +132,7 @@ class MonotoneMLP(nn.Sequential):
 
     def __init__(self, monotonic_cst, hidden: Sequence[int] = (32, 32), *, architecture: str = "mixed",
                  activation: str = "relu", head: str = "regression", out_features: int = 1,
-                 split: Sequence[float] = (2, 2, 1), init: str = "abs", method: str = "project",
+                 split: Sequence[float] = (2, 2, 1), init: str = "sign", method: str = "project",
                  transform: str = "softplus", device=None, dtype=None):
         cst = check_monotonic_cst(monotonic_cst)
         hidden = check_sizes(hidden, "`hidden`")
@@ -175,8 +178,9 @@ class MonotoneMLP(nn.Sequential):
             "split": [float(s) for s in split], "init": init, "method": method, "transform": transform,
         }
         if init == "sign":
-            _sign_init(self.linear_layers)
-        self._standardise_()
+            sign_init_network_(self)
+        else:
+            self._standardise_()
 
     @classmethod
     def from_config(cls, config: dict, *, device=None, dtype=None) -> MonotoneMLP:
@@ -221,7 +225,3 @@ class MonotoneMLP(nn.Sequential):
         out = self(X)
         return (out[:, 0] > 0).long() if self.head == "binary" else out
 
-
-def _sign_init(layers: list[SignedLinear]) -> None:
-    for layer in layers:
-        sign_init_(layer.weight, layer.sign_mask)

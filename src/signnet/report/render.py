@@ -30,14 +30,16 @@ _PACKAGE = Path(__file__).resolve().parents[1]  # src/signnet
 def environment() -> jinja2.Environment:
     """The shared jinja2 environment: autoescaping on, undefined names are errors.
 
-    Template names: ``"page.html.j2"``, ``"macros.html.j2"`` (shared) and
-    ``"<experiment>/<file>"`` for an experiment's own templates.
+    Template names: ``"page.html.j2"``, ``"macros.html.j2"`` (shared),
+    ``"<experiment>/<file>"`` for an experiment's own templates and
+    ``"sweep/<file>"`` for the summary of ``signnet sweep``.
     """
     loaders: dict[str, jinja2.BaseLoader] = {}
     experiments = _PACKAGE / "experiments"
     for folder in sorted(experiments.iterdir()):
         if (folder / "templates").is_dir():
             loaders[folder.name] = jinja2.FileSystemLoader(str(folder / "templates"))
+    loaders["sweep"] = jinja2.FileSystemLoader(str(_PACKAGE / "sweep" / "templates"))  # signnet sweep's summary
     env = jinja2.Environment(
         loader=jinja2.ChoiceLoader([jinja2.FileSystemLoader(str(_PACKAGE / "report" / "templates")),
                                     jinja2.PrefixLoader(loaders)]),

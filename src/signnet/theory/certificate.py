@@ -102,7 +102,8 @@ class Certificate:
             softmax head) and input ``i``: ``1``, ``-1``, ``0`` or ``None`` (module docstring).
         convex: per output, ``"convex"``, ``"concave"``, ``"affine"`` (both) or ``None``.
         outputs: names of the outputs (``"out0"``, ``"logit1-logit0"``, ...).
-        inputs: names of the inputs (``"x0"``, ...; ``"c0"``, ... per channel).
+        inputs: names of the inputs (``"x0"``, ...; ``"c0"``, ... per channel; a fitted
+            estimator's ``feature_names_in_`` when it has them).
         layers: the flattened modules, ``"index: type"``; ``Hop.layer`` indexes it.
         seconds: wall time of the analysis.
         reason: ``None``, or why certify refused the model (one sentence naming
@@ -153,9 +154,8 @@ class Certificate:
             parts.append("does not prove " + ", ".join(f"{self.inputs[i]} {way[self.monotonic_cst[i]]}"
                                                         for i in self.not_proved()))
         if self.free_inputs:
-            free = self.free_inputs
-            parts.append(f"proves nothing about feature{'s' if len(free) > 1 else ''} "
-                         f"{', '.join(str(i) for i in free)} (free in monotonic_cst)")
+            parts.append(f"proves nothing about {', '.join(self.inputs[i] for i in self.free_inputs)} "
+                         "(free in monotonic_cst)")
         text = "; ".join(parts)
         return text[0].upper() + text[1:] + "."
 
@@ -243,6 +243,14 @@ def _unwrap(model) -> tuple[nn.Module, object, list | None]:
         raise SignnetError(f"certify proves properties of torch modules; {type(model).__name__} is not one: "
                            "use find_violation or dominance_violations.")
     raise SignnetError(f"certify needs a torch.nn.Module, got a {type(model).__name__}; pass the network itself.")
+
+
+def _input_names(shape: tuple, per_channel: bool, names: list | None) -> list[str]:
+    """``"c0"``, ... per channel; an estimator's ``feature_names_in_`` when they fit; else ``"x0"``, ..."""
+    if per_channel:
+        return [f"c{c}" for c in range(shape[0])]
+    n = math.prod(shape)
+    return list(names) if names is not None and len(names) == n else [f"x{i}" for i in range(n)]
 
 
 def _proved(monotone: list, cst: list[int]) -> list[bool | None]:
@@ -345,7 +353,7 @@ def certify(model, *, input_shape=None, head: str | None = None, per_channel: bo
         monotone=monotone,
         convex=["affine" if a and b else "convex" if a else "concave" if b else None for a, b in flags],
         outputs=output_names(n_raw, head),
-        inputs=[f"c{c}" for c in range(shape[0])] if per_channel else [f"x{i}" for i in range(math.prod(shape))],
+        inputs=_input_names(shape, per_channel, names),
         layers=[f"{i}: {type(m).__name__}" for i, (_, m) in enumerate(leaves)],
         seconds=time.perf_counter() - start, _trace=trace, monotonic_cst=cst,
         proved=None if cst is None else _proved(monotone, cst))

@@ -1,0 +1,250 @@
+"""What :class:`MonotoneRegressor` and :class:`MonotoneClassifier` share: parameters, validation,
+standardisation, the validation split, training and the fitted ``module_``.
+
+The fitted model is one plain ``nn.Sequential`` from raw float32 ``X`` ``(n, d)`` to the raw
+output ``(n, 1)`` (a prediction in ``y``'s units, or the binary logit), so that
+:func:`signnet.certify` reads the whole chain::
+
+    module_ = Sequential(
+        standardise: Linear(d, d)   weight diag(1 / s_j) with s_j > 0, bias -m_j / s_j
+        network:     a signnet.MonotoneMLP on standardised inputs (signnet.estimators._train)
+        output:      Linear(1, 1)   weight y_std > 0, bias y_mean          (regression only)
+    )
+
+Every scale is positive, so each map keeps the direction of every input: the chain is monotone
+in exactly the directions in which the network is (Lemma 1.1 of Wang et al.: a composition of
+maps that preserve the order preserves it).
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+from collections import OrderedDict
+from numbers import Integral, Real
+
+import numpy as np
+import torch
+from sklearn.base import BaseEstimator
+from sklearn.model_selection import train_test_split
+from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import Interval, InvalidParameterError, StrOptions
+from sklearn.utils.validation import check_is_fitted, validate_data
+from torch import nn
+
+from signnet.errors import SignnetError
+from signnet.estimators._cst import check_monotonic_cst
+from signnet.estimators._train import ARCHITECTURES, make_network, train
+from signnet.nn import ACTIVATIONS
+from signnet.validation import check_sizes
+
+MONOTONE_ACTIVATIONS = tuple(name for name, info in ACTIVATIONS.items() if info.monotone)
+DEVICES = ("cpu", "cuda", "auto")
+# batch_size="auto": about AUTO_STEPS minibatches per epoch, each of AUTO_BATCH_MIN..AUTO_BATCH_MAX rows (full batches
+# below AUTO_BATCH_MIN rows). A step of a (32, 32) network costs about the same for 64 and 512 rows on a CPU
+# (per-call overhead dominates), so a few large minibatches per epoch converge in the fewest seconds.
+AUTO_STEPS = 10
+AUTO_BATCH_MIN, AUTO_BATCH_MAX = 64, 1024
+_TINY_SCALE = 1e-12  # a column (or target) whose standard deviation is below this gets scale 1
+
+
+class MonotoneBase(BaseEstimator):
+    """Shared parameters and fitting; see :class:`~signnet.estimators.MonotoneRegressor` for their meaning."""
+
+    _head: str  # "regression" or "binary": the network's head and its loss
+
+    _parameter_constraints: dict = {
+        "monotonic_cst": ["array-like", dict, None],
+        "hidden_layer_sizes": ["array-like", Interval(Integral, 1, None, closed="left")],
+        "architecture": [StrOptions(set(ARCHITECTURES))],
+        "activation": [StrOptions(set(MONOTONE_ACTIVATIONS))],
+        "alpha": [Interval(Real, 0, None, closed="left")],
+        "batch_size": [StrOptions({"auto"}), Interval(Integral, 1, None, closed="left")],
+        "learning_rate_init": [Interval(Real, 0, None, closed="neither")],
+        "max_iter": [Interval(Integral, 1, None, closed="left")],
+        "early_stopping": ["boolean"],
+        "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
+        "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
+        "tol": [Interval(Real, 0, None, closed="left")],
+        "random_state": ["random_state"],
+        "device": [StrOptions(set(DEVICES)), torch.device],
+        "verbose": ["verbose"],
+    }
+
+    def __init__(self, *, monotonic_cst=None, hidden_layer_sizes=(32, 32), architecture="mixed", activation="relu",
+                 alpha=0.0, batch_size="auto", learning_rate_init=1e-2, max_iter=500, early_stopping=True,
+                 validation_fraction=0.1, n_iter_no_change=20, tol=1e-4, random_state=None, device="cpu",
+                 verbose=False):
+        self.monotonic_cst = monotonic_cst
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.architecture = architecture
+        self.activation = activation
+        self.alpha = alpha
+        self.batch_size = batch_size
+        self.learning_rate_init = learning_rate_init
+        self.max_iter = max_iter
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.n_iter_no_change = n_iter_no_change
+        self.tol = tol
+        self.random_state = random_state
+        self.device = device
+        self.verbose = verbose
+
+    # ------------------------------------------------------------------ hooks of the subclasses
+    def _encode_targets(self, y: np.ndarray) -> np.ndarray:
+        """``y`` ``(n,)`` as the network's target: floats (regression) or 0/1 labels (binary)."""
+        raise NotImplementedError
+
+    # ------------------------------------------------------------------ fitting
+    def _fit(self, X, y):
+        self._check_params()
+        X, y = validate_data(self, X, y, dtype=[np.float64, np.float32], y_numeric=self._head == "regression")
+        target = self._encode_targets(y)
+        self.monotonic_cst_ = check_monotonic_cst(self, self.monotonic_cst)
+        hidden = self._hidden()
+        device = self._device()
+        rng = check_random_state(self.random_state)
+        split_seed, init_seed, order_seed = (int(s) for s in rng.randint(0, 2**31 - 1, size=3))
+
+        train_idx, val_idx = self._split(target, split_seed)
+        X_tr = X[train_idx].astype(np.float64)
+        mean = X_tr.mean(axis=0)
+        scale = X_tr.std(axis=0)
+        scale[scale < _TINY_SCALE] = 1.0
+        y_mean, y_scale = 0.0, 1.0
+        if self._head == "regression":
+            y_mean, y_scale = float(target[train_idx].mean()), float(target[train_idx].std())
+            if y_scale < _TINY_SCALE:
+                y_scale = 1.0
+
+        def tensors(idx):
+            Xs = torch.as_tensor((X[idx] - mean) / scale, dtype=torch.float32)
+            if self._head == "regression":
+                return Xs, torch.as_tensor((target[idx] - y_mean) / y_scale, dtype=torch.float32).reshape(-1, 1)
+            return Xs, torch.as_tensor(target[idx], dtype=torch.int64)
+
+        X_fit, y_fit = tensors(train_idx)
+        validation = tensors(val_idx) if val_idx is not None else None
+        net = make_network(self.monotonic_cst_, hidden, architecture=self.architecture, activation=self.activation,
+                           head=self._head, seed=init_seed)
+        run = train(net, X_fit, y_fit, head=self._head, validation=validation,
+                    score=self._validation_score(validation), epochs=self.max_iter,
+                    lr=float(self.learning_rate_init), weight_decay=float(self.alpha),
+                    batch_size=self._batch_size(len(train_idx)), patience=self.n_iter_no_change, tol=float(self.tol),
+                    seed=order_seed, device=device, verbose=bool(self.verbose))
+
+        self.module_ = _chain(net, mean, scale, (y_mean, y_scale) if self._head == "regression" else None)
+        self.n_iter_ = run.n_iter
+        self.loss_curve_ = run.loss_curve
+        if validation is not None:
+            self.validation_scores_ = run.validation_scores
+            self.validation_loss_curve_ = run.validation_loss
+            self.best_epoch_ = run.best_epoch
+            self.best_validation_score_ = run.validation_scores[run.best_epoch]
+        else:
+            self.validation_scores_ = self.validation_loss_curve_ = None
+            self.best_epoch_ = self.best_validation_score_ = None
+        return self
+
+    def _check_params(self) -> None:
+        try:
+            self._validate_params()
+        except InvalidParameterError as exc:
+            raise SignnetError(str(exc)) from None
+
+    def _hidden(self) -> tuple[int, ...]:
+        sizes = self.hidden_layer_sizes
+        if isinstance(sizes, Integral):
+            sizes = (sizes,)
+        return check_sizes(sizes, "hidden_layer_sizes")
+
+    def _device(self) -> torch.device:
+        device = self.device
+        if device == "auto":
+            return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+        device = torch.device(device)
+        if device.type == "cuda" and not torch.cuda.is_available():
+            raise SignnetError(f"device={self.device!r} but torch sees no CUDA device; pass device='cpu' or 'auto'.")
+        return device
+
+    def _batch_size(self, n_train: int) -> int | None:
+        size = self.batch_size
+        if size == "auto":
+            size = min(AUTO_BATCH_MAX, max(AUTO_BATCH_MIN, math.ceil(n_train / AUTO_STEPS)))
+        return None if size >= n_train else int(size)
+
+    def _split(self, target: np.ndarray, seed: int) -> tuple[np.ndarray, np.ndarray | None]:
+        """Training and validation row indices; ``None`` for the latter without early stopping."""
+        n = target.shape[0]
+        rows = np.arange(n)
+        if not self.early_stopping:
+            return rows, None
+        n_val = math.ceil(self.validation_fraction * n)
+        if n - n_val < 1:
+            raise SignnetError(f"X has {n} sample{'s' if n != 1 else ''}, too few to hold out "
+                               f"validation_fraction={self.validation_fraction!r} for early stopping and train on the "
+                               f"rest: pass more samples or early_stopping=False.")
+        stratify = None
+        if self._head == "binary":
+            counts = np.bincount(target.astype(np.int64), minlength=2)
+            if counts.min() >= 2 and n_val >= 2 and n - n_val >= 2:
+                stratify = target
+        train_idx, val_idx = train_test_split(rows, test_size=n_val, random_state=seed, stratify=stratify)
+        return np.sort(train_idx), np.sort(val_idx)
+
+    def _validation_score(self, validation):
+        """``score(output on X_val)``: R^2 (regression) or accuracy (binary), as ``MLPRegressor``/``MLPClassifier``."""
+        if validation is None:
+            return None
+        y_val = validation[1]
+        if self._head == "regression":
+            total = float(((y_val - y_val.mean()) ** 2).sum())
+
+            def r2(out: torch.Tensor) -> float:
+                residual = float(((out - y_val) ** 2).sum())
+                if total == 0.0:  # a constant validation target: sklearn's r2_score(force_finite=True)
+                    return 1.0 if residual == 0.0 else 0.0
+                return 1.0 - residual / total
+            return r2
+
+        def accuracy(out: torch.Tensor) -> float:
+            return float(((out[:, 0] > 0).long() == y_val).float().mean())
+        return accuracy
+
+    # ------------------------------------------------------------------ prediction
+    def _raw_output(self, X) -> np.ndarray:
+        """``module_`` on ``X``: ``(n,)`` float64, the prediction (regression) or the logit (binary).
+
+        ``module_``'s float32 weights are evaluated in float64 on the float32-rounded ``X``: the same
+        function as ``module_``, computed more precisely, and independent of how the rows are batched
+        (float32 matrix products differ in the last bit with the number of rows).
+        """
+        check_is_fitted(self, "module_")
+        X = validate_data(self, X, reset=False, dtype=[np.float64, np.float32])
+        X = np.asarray(X, dtype=np.float32).astype(np.float64)  # a fresh, writable copy
+        module = copy.deepcopy(self.module_).to(torch.float64)
+        with torch.no_grad():
+            out = module(torch.from_numpy(X))
+        return out[:, 0].numpy()
+
+
+def _chain(net: nn.Module, mean: np.ndarray, scale: np.ndarray, target_scale: tuple[float, float] | None) -> nn.Sequential:
+    """``module_``: standardise X with positive scales, the network, then undo the target scaling."""
+    d = mean.shape[0]
+    standardise = torch.nn.utils.skip_init(nn.Linear, d, d)  # no draw from torch's global RNG
+    with torch.no_grad():
+        standardise.weight.copy_(torch.diag(torch.as_tensor(1.0 / scale, dtype=torch.float32)))
+        standardise.bias.copy_(torch.as_tensor(-mean / scale, dtype=torch.float32))
+    parts = [("standardise", standardise), ("network", net)]
+    if target_scale is not None:
+        y_mean, y_scale = target_scale
+        output = torch.nn.utils.skip_init(nn.Linear, 1, 1)
+        with torch.no_grad():
+            output.weight.fill_(y_scale)
+            output.bias.fill_(y_mean)
+        parts.append(("output", output))
+    for _, part in parts:
+        if part is not net:
+            part.requires_grad_(False)  # constants of the chain, not trained
+    return nn.Sequential(OrderedDict(parts)).eval()

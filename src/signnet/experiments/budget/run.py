@@ -1,0 +1,169 @@
+"""How many negative weights does each problem need? A sweep over negative-weight budgets.
+
+For each of the paper's problems (uniform points: XOR, a boundary of positive
+slope, a closed shape, a disconnected class) and each panel of Figure 1 (A, B, C,
+clustered points), networks are trained under a budget of at most ``k`` negative
+weights, ``k = 0, 1, 2, 4, ...`` and no budget, the training choosing which weights
+(:mod:`signnet.sweep.budget`), over widths and seeds. This runs as a sweep
+(:func:`signnet.sweep.run_sweep` with a spec shipped in the package:
+``specs/budget.toml``, ``budget_full.toml`` with ``--grid full``,
+``budget_quick.toml`` with ``--quick``), or reads a finished sweep folder
+(``--sweep DIR``, e.g. the full grid run on Ray).
+
+What is measured, and what kind of number it is: the exact monotone ceiling at
+k = 0 (theorem), the smallest budget at which training reached 97% test accuracy
+(training: an upper bound on what the architectures tried need), the paper's
+hand-built networks with 1, 4 and 1 flips and a two-flip network for panel B
+(constructions). :func:`compute_budget` returns the typed results;
+:func:`run_budget` (``signnet budget`` and ``reproduce --all``) also writes the report.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import numpy as np
+
+from signnet.errors import SignnetError
+from signnet.experiments.budget.construct import TWO_FLIP_WHY, paper_network, two_flip_diamond
+from signnet.experiments.budget.report import section_html, write_report  # noqa: F401 (entry points)
+from signnet.experiments.budget.results import CLAIM, TARGET, Arch, Budget, BudgetResults, Construction, Problem
+from signnet.experiments.budget.verdicts import problem_verdicts
+from signnet.experiments.runner import run_study
+
+GRIDS = {"quick": "budget_quick", "default": "budget", "full": "budget_full"}
+TITLES = {
+    "xor": ("XOR, uniform points (Definition 1.4)", 1),
+    "positive_slope": ("boundary of positive slope, uniform points (Corollary 1.1.1)", 1),
+    "closed_shape": ("closed shape, uniform points (Corollary 1.1.2)", 4),
+    "disconnected": ("disconnected class, uniform points (Corollary 1.1.3)", None),
+    "figure1:A": ("Figure 1 A: positive slope, clusters", 1),
+    "figure1:B": ("Figure 1 B: closed shape, clusters", 4),
+    "figure1:C": ("Figure 1 C: XOR, clusters", 1),
+}
+
+
+def _constructions(data: str, X, y) -> list[Construction]:
+    from signnet.sweep.budget import negative_weights
+    from signnet.train.fit import accuracy
+
+    if not data.startswith("figure1:"):
+        return []
+    panel = data.split(":", 1)[1]
+    model, why = paper_network(panel)
+    out = [Construction("paper's Figure 1 network", negative_weights(model), accuracy(model, X, y), why)]
+    if panel == "B":
+        model = two_flip_diamond()
+        out.append(Construction("signnet's two-flip network", negative_weights(model), accuracy(model, X, y),
+                                TWO_FLIP_WHY))
+    return out
+
+
+def _problem(data: str, rows: list[dict], spec) -> Problem:
+    from signnet.sweep.data import load_run_data
+
+    title, paper = TITLES.get(data, (data, None))
+    ks = sorted({r["budget"] for r in rows if r["budget"] is not None})
+    budgets = []
+    for k in [*ks, None]:
+        rs = [r for r in rows if (r["budget"] == k if k is not None else r["weights"] == "free")]
+        if not rs:
+            continue
+        archs = []
+        for hidden in sorted({r["hidden"] for r in rs}, key=lambda h: [int(v) for v in h.split(",")]):
+            hs = sorted((r for r in rs if r["hidden"] == hidden), key=lambda r: r["seed"])
+            acc = [r["test_accuracy"] for r in hs]
+            archs.append(Arch(hidden, acc, max(acc), float(np.mean(acc)), [r["negative_weights"] for r in hs],
+                              [bool(r["certified_monotone"]) for r in hs]))
+        best = max(archs, key=lambda a: a.best)
+        budgets.append(Budget(k, f"k = {k}" if k is not None else "all (free)", best.best, best.hidden, archs))
+    reached = [b for b in budgets if b.k is not None and b.best >= TARGET]
+    free = next((b for b in budgets if b.k is None), None)
+    witness = None
+    if reached:  # the best network at the smallest budget reached (ties: fewer hidden units, then the lower seed)
+        witness = max((r for r in rows if r["budget"] == reached[0].k),
+                      key=lambda r: (r["test_accuracy"], -sum(int(h) for h in r["hidden"].split(",")), -r["seed"]))
+    r0 = rows[0]
+    data_ = load_run_data(data, n_train=spec.settings["n_train"], n_test=spec.settings["n_test"],
+                          noise=spec.settings["noise"], sweep_seed=r0["sweep_seed"])  # the runs' own test set
+    return Problem(data=data, title=title, paper_flips=paper, ceiling=float(r0["ceiling"]), n_test=int(r0["n_test"]),
+                   budgets=budgets, smallest_k=reached[0].k if reached else None,
+                   smallest_k_hidden=witness["hidden"] if witness else None,
+                   smallest_k_seed=witness["seed"] if witness else None,
+                   smallest_k_successes=(f"{sum(a >= TARGET for x in reached[0].archs for a in x.accuracies)} of "
+                                         f"{sum(len(x.accuracies) for x in reached[0].archs)}") if reached else None,
+                   smallest_k_accuracy=witness["test_accuracy"] if witness else None,
+                   smallest_k_negative_by_layer=witness.get("negative_by_layer") if witness else None,
+                   smallest_k_certificate=witness["certificate"] if witness else None,
+                   free_best=free.best if free else float("nan"),
+                   constructions=_constructions(data, data_.X_test, data_.y_test))
+
+
+def _rows_of(sweep_dir: Path):
+    """The spec and rows of a finished sweep folder (``--sweep DIR``)."""
+    from signnet.sweep.spec import load_spec
+    from signnet.sweep.table import read_rows
+
+    rows = read_rows(sweep_dir / "runs.jsonl")
+    if not (sweep_dir / "spec.toml").is_file() or not rows:
+        raise SignnetError(f"--sweep {str(sweep_dir)!r} holds no sweep (spec.toml and runs.jsonl); run "
+                           "`signnet sweep budget-full --out DIR` first.")
+    spec = load_spec(sweep_dir / "spec.toml", sweep_seed=rows[0]["sweep_seed"])
+    wanted = {r.run_id for r in spec.runs}
+    rows = [r for r in rows if r["run_id"] in wanted]
+    if len(rows) < len(wanted):
+        raise SignnetError(f"--sweep {str(sweep_dir)!r} is not finished ({len(rows)} of {len(wanted)} runs); run the "
+                           "same `signnet sweep` command again to finish it.")
+    return spec, rows
+
+
+def compute_budget(out: Path, seed: int = 0, quick: bool = False, progress: bool = False, grid: str | None = None,
+                   sweep: str | None = None, workers: int = 1) -> BudgetResults:
+    """Run the budget sweep into ``out/sweep`` (or read ``sweep``) and compute the results and verdicts."""
+    from signnet.sweep.driver import run_sweep
+    from signnet.sweep.spec import load_spec, packaged_spec
+    from signnet.validation import check_choice
+
+    start = time.perf_counter()
+    if sweep is not None:
+        spec, rows = _rows_of(Path(sweep))
+        grid = "sweep"
+    else:
+        grid = check_choice(grid or ("quick" if quick else "default"), "--grid", GRIDS)
+        spec = load_spec(packaged_spec(GRIDS[grid]), sweep_seed=seed)
+        run_sweep(spec, Path(out) / "sweep", workers=workers, progress=progress)
+        from signnet.sweep.table import read_rows
+
+        wanted = {r.run_id for r in spec.runs}
+        rows = [r for r in read_rows(Path(out) / "sweep" / "runs.jsonl") if r["run_id"] in wanted]
+    datas = list(dict.fromkeys(r.data for r in spec.runs))
+    problems = [_problem(d, [r for r in rows if r["data"] == d], spec) for d in datas]
+    checks = [v for p in problems for v in problem_verdicts(p, TARGET)]
+    grid_plain = {k: [list(v) if isinstance(v, tuple) else v for v in vs] for k, vs in spec.grid.items()}
+    return BudgetResults(study="budget", claim=CLAIM, target=TARGET, seed=int(rows[0]["sweep_seed"]), grid=grid,
+                         spec={"name": spec.name, "settings": spec.settings, "grid": grid_plain}, runs=len(rows),
+                         problems=problems, checks=checks, elapsed_seconds=round(time.perf_counter() - start, 2))
+
+
+def run_budget(out: Path, *, seed: int = 0, quick: bool = False, progress: bool = True, grid: str | None = None,
+               sweep: str | None = None, workers: int | None = None) -> dict:
+    """Run the study; write ``results.json``, ``budget.png``, ``index.html`` (and ``sweep/``) into ``out``.
+
+    Args:
+        out: output folder (created if missing).
+        seed: the sweep's seed (data and initialisations).
+        quick: the smoke grid (``budget_quick.toml``) unless ``grid`` is given.
+        progress: a progress bar over runs on stderr.
+        grid: ``"quick"``, ``"default"`` (``budget.toml``) or ``"full"`` (``budget_full.toml``).
+        sweep: report on this finished sweep folder instead of running a grid.
+        workers: worker processes of the local engine (default 1).
+    """
+    from signnet.validation import check_size
+
+    workers = check_size(workers if workers is not None else 1, "--workers")
+
+    def _run(out: Path, seed: int, quick: bool, progress: bool) -> dict:
+        return write_report(compute_budget(out, seed, quick, progress, grid, sweep, workers), out)
+
+    return run_study(_run, out, seed=seed, quick=quick, progress=progress)

@@ -1,0 +1,166 @@
+"""Running a sweep: :func:`run_sweep` expands the spec, skips finished runs, executes the rest, writes the table.
+
+The output folder of a sweep holds
+
+* ``runs.jsonl``: the table (:mod:`signnet.sweep.table`), appended row by row as runs
+  finish; the one file a sweep writes incrementally, by design, so that a sweep
+  killed at any moment and started again runs only what is missing, loses no
+  finished run and duplicates none;
+* ``spec.toml``: the spec of the last sweep run into the folder (written whole);
+* ``summary/``: ``index.html``, ``summary.json`` and PNG plots of the spec's runs,
+  rendered in a staged folder and moved into place whole when the sweep ends;
+* ``.lock``: held while a sweep writes the folder, so two sweeps never append to one table.
+
+A group (:meth:`signnet.sweep.spec.Spec.groups`) with some runs already in the
+table is trained again whole and only its missing rows are written, so a resumed
+sweep trains every group exactly as an uninterrupted one does.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from signnet.errors import SignnetError
+from signnet.sweep.engines import ENGINES, execute, require_ray
+from signnet.sweep.spec import Spec
+from signnet.sweep.table import Table, read_rows
+
+TABLE, SPEC_COPY, SUMMARY, LOCK = "runs.jsonl", "spec.toml", "summary", ".lock"
+_OWN = {TABLE, SPEC_COPY, SUMMARY, LOCK}
+
+
+@dataclass(frozen=True)
+class SweepOutcome:
+    """What :func:`run_sweep` did."""
+
+    out: Path  # the sweep's folder
+    table: Path  # runs.jsonl
+    summary: Path | None  # summary/index.html (None when not written)
+    runs: int  # runs of the spec
+    skipped: int  # runs already in the table when the sweep started
+    computed: int  # runs computed and appended now
+    groups: int  # groups executed now
+    seconds: float  # wall time
+    engine: str
+    workers: int
+
+
+def check_sweep_folder(out) -> Path:
+    """A folder a sweep may write to: new, empty, or holding only a sweep's files (see the module docstring)."""
+    if not isinstance(out, (str, os.PathLike)) or str(out) == "":
+        raise SignnetError(f"--out must be a folder path, got {out!r}.")
+    out = Path(out)
+    if os.path.lexists(out) and not out.is_dir():
+        raise SignnetError(f"--out {str(out)!r} is an existing file; give a folder for the sweep.")
+    parent = next((p for p in out.parents if os.path.lexists(p)), Path("."))
+    if not parent.is_dir():
+        raise SignnetError(f"--out {str(out)!r} lies inside {str(parent)!r}, which is a file; give a folder path.")
+    if out.is_dir():
+        other = sorted(e.name for e in out.iterdir() if e.name not in _OWN and not e.name.startswith(f".{SUMMARY}."))
+        if other:
+            raise SignnetError(f"--out {str(out)!r} holds {other[0]!r}, which a sweep did not write; give a new folder "
+                               "or the folder of an earlier sweep to resume it.")
+    return out
+
+
+def check_device(device: str) -> str:
+    """``device`` if torch can train on it here (``cpu``, ``cuda``, ``cuda:1``, ``mps``); else a one-line error."""
+    import torch
+
+    try:
+        dev = torch.device(device)
+    except (RuntimeError, TypeError):
+        raise SignnetError(f"--device {device!r} is not a torch device; pass e.g. cpu or cuda.") from None
+    if dev.type == "cuda" and not torch.cuda.is_available():
+        raise SignnetError(f"--device {device!r} asks for CUDA, which is not available here; pass --device cpu.")
+    if dev.type == "cuda" and dev.index is not None and dev.index >= torch.cuda.device_count():
+        raise SignnetError(f"--device {device!r}: this machine has {torch.cuda.device_count()} CUDA device(s); "
+                           "pass e.g. cuda:0.")
+    if dev.type == "mps" and not torch.backends.mps.is_available():
+        raise SignnetError(f"--device {device!r} asks for MPS, which is not available here; pass --device cpu.")
+    if dev.type not in ("cpu", "cuda", "mps"):
+        raise SignnetError(f"--device {device!r} is not supported by sweeps; pass cpu, cuda or mps.")
+    return str(dev)
+
+
+def _lock(out: Path):
+    import fcntl
+
+    fh = open(out / LOCK, "a")  # noqa: SIM115 - held for the sweep
+    try:
+        fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        fh.close()
+        raise SignnetError(f"Another sweep is writing {str(out)!r}; wait for it to end or give another --out.") from None
+    return fh
+
+
+def run_sweep(spec: Spec, out, *, engine: str = "local", workers: int = 1, device: str = "cpu",
+              address: str | None = None, progress: bool = True, summary: bool = True) -> SweepOutcome:
+    """Run every run of ``spec`` that the table in ``out`` does not hold yet; return a :class:`SweepOutcome`.
+
+    Args:
+        spec: a parsed spec (:func:`signnet.sweep.spec.load_spec`).
+        out: the sweep's folder (see the module docstring); created if missing.
+        engine: ``"local"`` or ``"ray"`` (:mod:`signnet.sweep.engines`).
+        workers: processes (local) or CPUs of a local Ray (ray, without ``address``).
+        device: torch device of the training.
+        address: a running Ray cluster (``ray``), e.g. ``"ray://head:10001"`` or ``"auto"``.
+        progress: a progress bar over runs on stderr.
+        summary: render ``summary/`` when the runs are done.
+
+    Everything is checked before anything is written: a bad argument raises
+    :class:`~signnet.errors.SignnetError` and leaves ``out`` as it was.
+    """
+    from tqdm.auto import tqdm
+
+    from signnet.validation import check_choice, check_size
+
+    check_choice(engine, "engine", ENGINES)
+    workers = check_size(workers, "--workers")
+    device = check_device(device)
+    if engine == "ray":
+        require_ray()
+    elif address is not None:
+        raise SignnetError("--address is for --engine ray; leave it out or add --engine ray.")
+    out = check_sweep_folder(out)
+    if out.is_dir():
+        read_rows(out / TABLE)  # refuses a corrupt table before anything is written
+    start = time.perf_counter()
+    out.mkdir(parents=True, exist_ok=True)
+    lock = _lock(out)
+    try:
+        from signnet.report.artifacts import atomic_write_text
+
+        atomic_write_text(out / SPEC_COPY, spec.source)
+        with Table.open(out / TABLE) as table:
+            wanted = {r.run_id for r in spec.runs}
+            skipped = len(wanted & table.ids)
+            todo = [g for g in spec.groups() if any(r.run_id not in table.ids for r in g)]
+            computed = 0
+            bar = tqdm(total=len(spec.runs), initial=skipped, desc=f"sweep {spec.name}", unit="run",
+                       disable=not progress, file=sys.stderr)
+            try:
+                for rows in execute(todo, engine=engine, workers=workers, device=device, address=address):
+                    for row in rows:
+                        if row["run_id"] not in table.ids:
+                            table.append(row)
+                            computed += 1
+                            bar.update()
+            finally:
+                bar.close()
+            rows = [r for r in table.rows if r["run_id"] in wanted]
+        page = None
+        if summary:
+            from signnet.sweep.report import write_summary
+
+            page = write_summary(out / SUMMARY, spec, rows)
+    finally:
+        lock.close()
+    return SweepOutcome(out=out, table=out / TABLE, summary=page, runs=len(spec.runs), skipped=skipped,
+                        computed=computed, groups=len(todo), seconds=round(time.perf_counter() - start, 2),
+                        engine=engine, workers=workers)

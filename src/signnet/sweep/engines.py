@@ -1,0 +1,100 @@
+"""Where a sweep's groups run: ``local`` (this machine, processes) or ``ray`` (a Ray cluster).
+
+Both engines execute the same groups (:meth:`signnet.sweep.spec.Spec.groups`)
+with the same function, :func:`signnet.sweep.run.run_group`, and yield each
+group's rows as soon as the group finishes; the driver alone writes the table.
+A group's rows do not depend on the engine, the number of workers or the order
+of completion, so a sweep on Ray and a local sweep give the same table up to
+row order and the volatile columns (timings, host).
+
+* ``local``: ``workers == 1`` runs the groups one after another in this process;
+  ``workers > 1`` uses a :class:`concurrent.futures.ProcessPoolExecutor` with
+  that many ``spawn``-started processes.
+* ``ray``: ``ray.init(address=ADDR)`` joins a running cluster (every node needs
+  signnet installed, the same version); without an address a local Ray with
+  ``num_cpus=workers`` is started for the sweep and shut down after it. One task
+  per group, one CPU each. Ray is an optional extra: ``pip install signnet[ray]``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from signnet.errors import SignnetError
+from signnet.sweep.run import run_group
+from signnet.sweep.spec import RunConfig
+
+ENGINES = ("local", "ray")
+
+
+def require_ray():
+    """Import Ray, or raise a one-line error telling how to install it."""
+    try:
+        import ray
+    except ImportError:
+        raise SignnetError("--engine ray needs Ray, which is not installed; run `pip install signnet[ray]` "
+                           "or use --engine local.") from None
+    return ray
+
+
+def run_local(groups: list[list[RunConfig]], *, workers: int = 1, device: str = "cpu") -> Iterator[list[dict]]:
+    """Yield the rows of each group as it finishes, on this machine (see the module docstring)."""
+    if workers == 1 or len(groups) <= 1:
+        for group in groups:
+            yield run_group(group, device)
+        return
+    import multiprocessing
+    from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+
+    pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"))
+    try:
+        pending = {pool.submit(run_group, group, device) for group in groups}
+        while pending:
+            done, pending = wait(pending, return_when=FIRST_COMPLETED)
+            for fut in done:
+                yield fut.result()
+    finally:
+        pool.shutdown(wait=False, cancel_futures=True)
+
+
+def run_ray(groups: list[list[RunConfig]], *, workers: int = 1, device: str = "cpu",
+            address: str | None = None) -> Iterator[list[dict]]:
+    """Yield the rows of each group as it finishes, on Ray (see the module docstring).
+
+    If Ray is already initialised in this process (``ray.is_initialized()``), that
+    session is used and left running; otherwise this function starts (or joins,
+    with ``address``) a session and shuts it down when the sweep ends.
+    """
+    ray = require_ray()
+    started = False
+    if not ray.is_initialized():
+        try:
+            if address:
+                ray.init(address=address, log_to_driver=False)
+            else:
+                ray.init(num_cpus=workers, include_dashboard=False, log_to_driver=False)
+        except (ConnectionError, RuntimeError, ValueError) as exc:
+            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            raise SignnetError(f"Cannot start or join Ray{f' at {address!r}' if address else ''} ({first}); "
+                               "check --address, or leave it out to start a local Ray.") from None
+        started = True
+    try:
+        task = ray.remote(num_cpus=1)(run_group)
+        pending = [task.remote(group, device) for group in groups]
+        while pending:
+            done, pending = ray.wait(pending, num_returns=1)
+            for ref in done:
+                yield ray.get(ref)
+    finally:
+        if started:
+            ray.shutdown()
+
+
+def execute(groups: list[list[RunConfig]], *, engine: str = "local", workers: int = 1, device: str = "cpu",
+            address: str | None = None) -> Iterator[list[dict]]:
+    """Run ``groups`` on ``engine``; yield each group's rows as it finishes."""
+    if engine == "ray":
+        return run_ray(groups, workers=workers, device=device, address=address)
+    if address is not None:
+        raise SignnetError("--address is for --engine ray; leave it out or add --engine ray.")
+    return run_local(groups, workers=workers, device=device)

@@ -1,0 +1,145 @@
+"""The estimators inside scikit-learn's machinery, and the binary classifier's outputs."""
+
+import pickle
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.base import clone
+from sklearn.model_selection import GridSearchCV, cross_val_score
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import MinMaxScaler
+
+import signnet
+from signnet import MonotoneClassifier, MonotoneRegressor, SignnetError
+
+
+def _regression(n=200, seed=0):
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(n, 3))
+    return X, X[:, 0] - np.tanh(X[:, 1]) + 0.1 * rng.normal(size=n)
+
+
+def _labels(n=200, seed=0):
+    X, y = _regression(n, seed)
+    return X, np.where(y > 0, "yes", "no")
+
+
+FAST = dict(hidden_layer_sizes=(8,), max_iter=40, random_state=0)
+
+
+def test_reexported_from_signnet():
+    assert signnet.MonotoneRegressor is signnet.estimators.MonotoneRegressor
+    assert signnet.MonotoneClassifier is signnet.estimators.MonotoneClassifier
+
+
+def test_pipeline_grid_search_and_cross_val_score():
+    X, y = _regression()
+    pipe = make_pipeline(MinMaxScaler(), MonotoneRegressor(monotonic_cst=[1, -1, 0], **FAST))
+    search = GridSearchCV(pipe, {"monotoneregressor__hidden_layer_sizes": [(4,), (8, 8)]}, cv=3).fit(X, y)
+    assert search.best_params_["monotoneregressor__hidden_layer_sizes"] in [(4,), (8, 8)]
+    assert search.best_estimator_.score(X, y) > 0.8
+    scores = cross_val_score(MonotoneClassifier(monotonic_cst=[1, -1, 0], **FAST), *_labels(), cv=3)
+    assert scores.shape == (3,) and scores.min() > 0.8
+
+
+def test_clone_keeps_parameters_and_drops_the_fit():
+    X, y = _regression()
+    model = MonotoneRegressor(monotonic_cst={"x": 1}, alpha=1e-3, **FAST)
+    copy = clone(model.set_params(monotonic_cst=[1, 0, 0]).fit(X, y))
+    assert copy.get_params() == model.get_params()
+    assert not hasattr(copy, "module_")
+
+
+@pytest.mark.parametrize("Estimator, data", [(MonotoneRegressor, _regression), (MonotoneClassifier, _labels)])
+def test_pickle_round_trip_predicts_the_same(Estimator, data):
+    X, y = data()
+    model = Estimator(monotonic_cst=[1, -1, 0], **FAST).fit(X, y)
+    again = pickle.loads(pickle.dumps(model))
+    np.testing.assert_array_equal(again.predict(X), model.predict(X))
+    assert next(again.module_.parameters()).device.type == "cpu"
+    assert signnet.certify(again.module_).monotone[0][:2] == signnet.certify(model.module_).monotone[0][:2]
+
+
+def test_binary_classifier_with_string_labels():
+    X, y = _labels()
+    clf = MonotoneClassifier(monotonic_cst=[1, -1, 0], **FAST).fit(X, y)
+    assert clf.classes_.tolist() == ["no", "yes"]
+    logit = clf.decision_function(X)
+    proba = clf.predict_proba(X)
+    np.testing.assert_allclose(proba[:, 1], 1 / (1 + np.exp(-logit)), rtol=1e-12)
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0)
+    np.testing.assert_array_equal(clf.predict(X), np.where(logit > 0, "yes", "no"))
+    assert clf.score(X, y) > 0.85
+
+
+def test_more_than_two_classes_explains_why_softmax_is_not_monotone():
+    X, _ = _regression()
+    y = np.arange(len(X)) % 3
+    with pytest.raises(SignnetError, match=r"^Only binary classification is supported\. MonotoneClassifier got 3 classes "
+                                           r"\[0, 1, 2\], and a softmax over K >= 3 logits depends only on the logits' "
+                                           r"differences, so sign constraints on the weights make no class's decision "
+                                           r"monotone; for ordered classes fit one MonotoneClassifier per threshold"):
+        MonotoneClassifier().fit(X, y)
+
+
+def test_one_class_is_refused():
+    X, _ = _regression()
+    with pytest.raises(SignnetError, match=r"needs two classes in y, got one class only \('a'\)"):
+        MonotoneClassifier().fit(X, np.full(len(X), "a"))
+
+
+def test_feature_names_and_dataframes():
+    X, y = _regression()
+    frame = pd.DataFrame(X, columns=["up", "down", "free"])
+    model = MonotoneRegressor(monotonic_cst={"up": 1, "down": -1}, **FAST).fit(frame, y)
+    assert model.feature_names_in_.tolist() == ["up", "down", "free"]
+    with pytest.warns(UserWarning, match="X does not have valid feature names"):
+        unnamed = model.predict(frame.to_numpy())
+    np.testing.assert_array_equal(model.predict(frame), unnamed)
+    assert model.n_features_in_ == 3
+
+
+@pytest.mark.parametrize("params, match", [
+    ({"max_iter": 0}, r"The 'max_iter' parameter of MonotoneRegressor must be an int in the range \[1, inf\)\. Got 0"),
+    ({"validation_fraction": 1.5}, r"'validation_fraction' parameter of MonotoneRegressor must be a float in the range"),
+    ({"activation": "gelu"}, r"'activation' parameter of MonotoneRegressor must be a str among"),
+    ({"device": "tpu"}, r"'device' parameter of MonotoneRegressor must be"),
+    ({"hidden_layer_sizes": (8, 0)}, r"hidden_layer_sizes must hold integers >= 1, got 0 in \[8, 0\]"),
+])
+def test_bad_parameters_raise_signnet_errors(params, match):
+    X, y = _regression()
+    with pytest.raises(SignnetError, match=match):
+        MonotoneRegressor(**params).fit(X, y)
+
+
+def test_too_few_rows_for_a_validation_split():
+    X, y = _regression(n=1)
+    with pytest.raises(SignnetError, match=r"X has 1 sample, too few to hold out validation_fraction=0.1 for early "
+                                           r"stopping and train on the rest: pass more samples or early_stopping=False\."):
+        MonotoneRegressor().fit(X, y)
+    assert MonotoneRegressor(early_stopping=False, max_iter=5).fit(X, y).predict(X).shape == (1,)
+
+
+def test_device_auto_trains_and_returns_numpy():
+    X, y = _regression()
+    model = MonotoneRegressor(device="auto", **FAST).fit(X, y)
+    assert isinstance(model.predict(X), np.ndarray)
+    assert next(model.module_.parameters()).device.type == "cpu"
+
+
+def test_cuda_without_a_gpu_is_refused():
+    import torch
+    if torch.cuda.is_available():
+        pytest.skip("a GPU is present")
+    with pytest.raises(SignnetError, match=r"device='cuda' but torch sees no CUDA device; pass device='cpu' or 'auto'\."):
+        MonotoneRegressor(device="cuda").fit(*_regression())
+
+
+@pytest.mark.cuda
+def test_cuda_training_gives_a_cpu_module_and_a_certified_model():
+    X, y = _labels()
+    clf = MonotoneClassifier(monotonic_cst=[1, -1, 0], device="cuda", **FAST).fit(X, y)
+    assert next(clf.module_.parameters()).device.type == "cpu"
+    assert clf.score(X, y) > 0.85 and len(clf.validation_scores_) == clf.n_iter_
+    assert signnet.certify(clf).satisfies_monotonic_cst

@@ -1,0 +1,26 @@
+"""scikit-learn's estimator checks (``parametrize_with_checks``) on both estimators.
+
+The instances train for at most 30 epochs so that the whole set runs in seconds; the checks
+test the API (cloning, parameters, fitted attributes, input validation, pickling, dtypes,
+feature names, idempotence), not accuracy at the defaults.
+"""
+
+from sklearn.utils.estimator_checks import parametrize_with_checks
+
+from signnet.estimators import MonotoneClassifier, MonotoneRegressor
+
+ESTIMATORS = [
+    MonotoneRegressor(hidden_layer_sizes=(16,), max_iter=30, random_state=0),
+    MonotoneClassifier(hidden_layer_sizes=(16,), max_iter=30, random_state=0),
+]
+
+
+def expected_failed_checks(estimator) -> dict[str, str]:
+    """None: every check passes (predictions evaluate module_ in float64, so even
+    check_methods_subset_invariance holds, which float32 matrix products broke in the last bit)."""
+    return {}
+
+
+@parametrize_with_checks(ESTIMATORS, expected_failed_checks=expected_failed_checks)
+def test_sklearn_compatible(estimator, check):
+    check(estimator)

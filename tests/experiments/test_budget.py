@@ -1,0 +1,77 @@
+"""The budget study: constructions, the quick run's numbers and verdicts, the report, reading a finished sweep."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import torch
+
+from signnet.data.figure1 import panel_data
+from signnet.errors import SignnetError
+from signnet.experiments.budget.construct import paper_network, two_flip_diamond
+from signnet.experiments.budget.results import TARGET
+from signnet.experiments.budget.run import compute_budget, run_budget, section_html
+from signnet.experiments.results import check_verdict_dict, iter_verdicts
+from signnet.sweep.budget import negative_weights
+from signnet.theory.certificate import certify
+from signnet.train.fit import accuracy
+
+
+def test_two_flips_solve_panel_b_and_the_paper_uses_one_four_one():
+    X, y = panel_data("B", n=2000, seed=5)
+    model = two_flip_diamond()
+    assert negative_weights(model) == 2 and accuracy(model, X, y) == 1.0
+    grid = torch.tensor([[a, b] for a in (-0.9, -0.3, 0.0, 0.3, 0.9) for b in (-0.9, -0.3, 0.0, 0.3, 0.9)])
+    logit = model(grid)[:, 0]
+    assert torch.allclose(logit, 10 * grid.abs().sum(1) - 5)  # 10 (|x1| + |x2|) - 5: the diamond, exactly
+    assert certify(model).monotone == [[None, None]]  # not monotone in either input (it cannot be: closed shape)
+    assert [negative_weights(paper_network(p)[0]) for p in "ABC"] == [1, 4, 1]
+
+
+@pytest.fixture(scope="module")
+def quick_run(tmp_path_factory):
+    out = tmp_path_factory.mktemp("budget")
+    return out, run_budget(out, seed=0, quick=True, progress=False)
+
+
+def test_the_quick_run_reports_every_problem_with_consistent_numbers(quick_run):
+    out, r = quick_run
+    assert [p["data"] for p in r["problems"]] == ["xor", "positive_slope", "closed_shape", "disconnected",
+                                                 "figure1:A", "figure1:B", "figure1:C"]
+    rows = [json.loads(line) for line in (out / "sweep" / "runs.jsonl").read_text().splitlines()]
+    assert len(rows) == r["runs"] == 28
+    assert all(row["negative_weights"] <= row["budget"] for row in rows if row["budget"] is not None)
+    for p in r["problems"]:
+        assert p["ceiling"] < TARGET  # every problem of the paper needs a negative weight (exact)
+        k0 = next(b for b in p["budgets"] if b["k"] == 0)
+        assert k0["best"] <= p["ceiling"]  # Theorem 1.1 on the trained k = 0 networks
+        reached = [b["k"] for b in p["budgets"] if b["k"] is not None and b["best"] >= TARGET]
+        assert p["smallest_k"] == (min(reached) if reached else None)
+    panel_b = next(p for p in r["problems"] if p["data"] == "figure1:B")
+    assert [(c["negative_weights"], c["accuracy"]) for c in panel_b["constructions"]] == [(4, 1.0), (2, 1.0)]
+    assert [p["paper_flips"] for p in r["problems"]] == [1, 1, 4, None, 1, 4, 1]
+
+
+def test_verdicts_say_which_number_is_which_and_agree_with_their_numbers(quick_run):
+    _, r = quick_run
+    verdicts = list(iter_verdicts(r))
+    for v in verdicts:
+        check_verdict_dict(v)
+    kinds = {v["key"].rsplit(".", 1)[1]: v["kind"] for v in verdicts}
+    assert kinds == {"k0_below_ceiling": "theorem", "needs_a_negative_weight": "theorem", "smallest_k": "training",
+                     "paper_construction": "construction", "signnet_construction": "construction",
+                     "training_vs_paper": "training"}
+    assert all(v["status"] == "holds" for v in verdicts if v["kind"] in ("theorem", "construction"))
+
+
+def test_the_report_renders_and_a_finished_sweep_can_be_read_back(quick_run, tmp_path):
+    out, r = quick_run
+    html = (out / "index.html").read_text()
+    assert "upper bound" in html and "exact ceiling" in html and html.count('<tr><td>') >= 7
+    assert section_html(out).startswith("<section") or "<section" in section_html(out)
+    again = compute_budget(tmp_path, sweep=str(out / "sweep"))
+    assert again.grid == "sweep" and again.runs == r["runs"]
+    assert [p.smallest_k for p in again.problems] == [p["smallest_k"] for p in r["problems"]]
+    with pytest.raises(SignnetError, match=r"--sweep '.*' holds no sweep \(spec.toml and runs.jsonl\)"):
+        compute_budget(tmp_path, sweep=str(tmp_path))

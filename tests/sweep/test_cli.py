@@ -1,0 +1,72 @@
+"""`signnet sweep`: bad input is one line, exit status 2, nothing written; a small sweep end to end."""
+
+import json
+from pathlib import Path
+
+import pytest
+
+from signnet.cli import main
+
+SPEC = '[grid]\ndata = ["figure1:A"]\nhidden = [[2]]\nweights = [0, 1]\n'
+
+
+@pytest.mark.parametrize("spec, extra, match", [
+    ("[grid]\ndata = ['xr']\nhidden = [[2]]\nweights = [0]", [], "Spec key `grid.data` holds the unknown name 'xr'"),
+    (SPEC, ["--device", "cuda:7"], "--device 'cuda:7'"),
+    (SPEC, ["--device", "toaster"], "--device 'toaster' is not a torch device; pass e.g. cpu or cuda."),
+    (SPEC, ["--workers", "0"], "--workers must be an integer >= 1, got 0."),
+    (SPEC, ["--address", "auto"], "--address is for --engine ray; leave it out or add --engine ray."),
+])
+def test_bad_input_is_one_line_exit_2_and_nothing_written(tmp_path: Path, capsys, spec, extra, match):
+    spec_file = tmp_path / "spec.toml"
+    spec_file.write_text(spec)
+    out = tmp_path / "sweep"
+    assert main(["sweep", str(spec_file), "--out", str(out), *extra]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and match in err
+    assert not out.exists()
+
+
+def test_a_folder_with_foreign_files_is_refused_and_left_alone(tmp_path: Path, capsys):
+    spec_file = tmp_path / "spec.toml"
+    spec_file.write_text(SPEC)
+    out = tmp_path / "sweep"
+    out.mkdir()
+    (out / "notes.txt").write_text("mine")
+    assert main(["sweep", str(spec_file), "--out", str(out)]) == 2
+    assert "holds 'notes.txt', which a sweep did not write" in capsys.readouterr().err
+    assert sorted(p.name for p in out.iterdir()) == ["notes.txt"]
+
+
+def test_a_small_sweep_writes_the_table_and_the_summary(tmp_path: Path, capsys):
+    spec_file = tmp_path / "spec.toml"
+    spec_file.write_text("epochs = 20\ndominance_pairs = 50\nn_train = 60\nn_test = 100\n" + SPEC)
+    out = tmp_path / "sweep"
+    assert main(["sweep", str(spec_file), "--out", str(out), "--json"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert (result["runs"], result["computed"], result["skipped"]) == (2, 2, 0)
+    rows = [json.loads(line) for line in (out / "runs.jsonl").read_text().splitlines()]
+    assert sorted(r["weights"] for r in rows) == ["0", "1"]
+    assert [r["negative_weights"] for r in sorted(rows, key=lambda r: r["weights"])][0] == 0
+    assert all(r["negative_weights"] <= int(r["weights"]) for r in rows)
+    k0 = next(r for r in rows if r["weights"] == "0")
+    assert k0["certified_monotone"] and k0["dominance_violations"] == 0 and k0["test_accuracy"] <= k0["ceiling"]
+    assert "figure1:A" in (out / "summary" / "index.html").read_text()
+    assert main(["sweep", str(spec_file), "--out", str(out), "--json"]) == 0  # again: nothing to run
+    assert json.loads(capsys.readouterr().out)["computed"] == 0
+
+
+def test_two_sweeps_never_append_to_one_table(tmp_path: Path, capsys):
+    from signnet.sweep.driver import _lock
+
+    spec_file = tmp_path / "spec.toml"
+    spec_file.write_text(SPEC)
+    out = tmp_path / "sweep"
+    out.mkdir()
+    held = _lock(out)  # as if another sweep were running in this folder
+    try:
+        assert main(["sweep", str(spec_file), "--out", str(out)]) == 2
+    finally:
+        held.close()
+    assert "Another sweep is writing" in capsys.readouterr().err
+    assert not (out / "runs.jsonl").exists()
