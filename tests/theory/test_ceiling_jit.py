@@ -130,8 +130,33 @@ def test_ordered_classes_in_the_plane_match_the_interpreted_flow(data):
     y[:3] = [0, 1, 2]  # at least three classes: the flow solver
     directions = data.draw(st.sampled_from([None, [1, -1], [-1, 0]]))
     new = monotone_ceiling(X, y, directions)
-    with mock.patch.object(ceiling_flow, "jit_plane", lambda: None):
+    with mock.patch.object(ceiling_flow, "jit_plane", lambda: None), mock.patch.object(ceiling_flow, "jit_graph", lambda: None):
         old = monotone_ceiling(X, y, directions)
     assert new.method == old.method == "flow"
     np.testing.assert_array_equal(new.labels, old.labels)
     assert new.relabeled == monotone_ceiling(X, y, directions, method="dense").relabeled
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.data())
+def test_compiled_rendezvous_has_the_same_reachability(data):
+    rng = np.random.default_rng(data.draw(st.integers(0, 2**31)))
+    n = data.draw(st.integers(1, 200))
+    d = data.draw(st.integers(1, 4))
+    Q = rng.integers(0, data.draw(st.sampled_from([2, 5, 100])), (n, d)).astype(float)
+    strict = rng.random(d) < 0.3
+    items = np.arange(n)
+    A = items[rng.random(n) < 0.7]
+    leaf = data.draw(st.sampled_from([0, 64]))
+    with mock.patch.object(ceiling_flow, "_LEAF", leaf):
+        got = ceiling_flow._rendezvous(Q, strict, A, items)
+        with mock.patch.object(ceiling_flow, "jit_graph", lambda: None):
+            ref = ceiling_flow._rendezvous(Q, strict, A, items)
+    for _ in range(3):  # the largest value reaching each item, for random values: the same reachability
+        values = np.where(np.isin(items, A), rng.integers(0, 6, n), -1)
+        np.testing.assert_array_equal(ceiling_flow._propagate_max(got, values, n), ceiling_flow._propagate_max(ref, values, n))
+    for i in A[:5]:  # and item by item, against the definition
+        values = np.where(items == i, 0, -1)
+        reach = ceiling_flow._propagate_max(got, values, n) == 0
+        le = np.all(np.where(strict, Q[i] < Q, Q[i] <= Q), axis=1)
+        np.testing.assert_array_equal(reach, le)

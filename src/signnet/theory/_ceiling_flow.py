@@ -60,6 +60,15 @@ class _Dag:
     start: np.ndarray
 
 
+@functools.cache
+def jit_graph():
+    """:mod:`signnet.theory._ceiling_jit_graph` (numba-compiled DAG construction), or ``None`` without numba."""
+    try:
+        return importlib.import_module("signnet.theory._ceiling_jit_graph")
+    except ImportError:
+        return None
+
+
 def _rendezvous(P: np.ndarray, strict: np.ndarray, A: np.ndarray, B: np.ndarray) -> _Dag:
     """Build a DAG where ``a`` reaches ``b`` iff ``P[a] <= P[b]`` (``<`` where strict).
 
@@ -70,6 +79,11 @@ def _rendezvous(P: np.ndarray, strict: np.ndarray, A: np.ndarray, B: np.ndarray)
     with a hub. Small products |A||B| are compared directly, so on data whose
     comparable pairs are rare the DAG holds little more than those pairs.
     """
+    jit = jit_graph()
+    if jit is not None:  # the same steps compiled (numba)
+        strict = np.asarray(strict, np.bool_)
+        P = np.ascontiguousarray(P, dtype=np.float64)
+        return _Dag(*jit.rendezvous(P, strict, np.asarray(A, np.int64), np.asarray(B, np.int64), _LEAF, _LEAF_CAP))
     D = P.shape[1]
     src, dst, ai, an, bn, bi, starts = [], [], [], [], [], [], []
     n_st = 0
