@@ -25,7 +25,8 @@ def register(sub) -> None:
     add_options(p, figure1.options)
     p.add_argument("--quick", action="store_true", help=figure1.quick)
     p.add_argument("--all", action="store_true",
-                   help=f"run every experiment ({', '.join(e.name for e in EXPERIMENTS)}) and gather them in one page")
+                   help=f"run every experiment ({', '.join(e.name for e in EXPERIMENTS if e.in_all)}) and gather them "
+                        "in one page")
     add_seed(p)
     add_json(p)
     p.set_defaults(run=run)
@@ -79,7 +80,7 @@ def run_all(root: Path, args, options: dict[str, dict]) -> dict[str, dict]:
     from signnet.report.render import render
 
     everything, parts = {}, []
-    for exp in EXPERIMENTS:
+    for exp in (e for e in EXPERIMENTS if e.in_all):
         out = root / exp.folder
         everything[exp.name] = run_experiment(exp, out, seed=args.seed, quick=args.quick, progress=not args.json,
                                               options=options.get(exp.name))

@@ -124,6 +124,20 @@ def _budget(results: dict) -> str:
     return "\n".join(lines) + f"\n{results['runs']} runs, {results['elapsed_seconds']:.1f} s."
 
 
+def _benchmark(results: dict) -> str:
+    lines = [f"benchmark: {results['splits']} split(s) per data set, {results['elapsed_seconds']:.0f} s."]
+    for name, ds in results["datasets"].items():
+        scores = ", ".join(f"{m['label']} {m['metric_mean']:.3f}\u00b1{m['metric_std']:.3f}"
+                           for m in ds["models"].values() if m["available"])
+        ceiling = f"; ceiling {ds['ceiling_mean']:.3f}" if ds["ceiling_mean"] is not None else ""
+        lines.append(f"  {name} {ds['metric']}: {scores}{ceiling}")
+    failed = [v["key"] for v in results["checks"] if v["status"] != "holds"]
+    lines.append(f"verdicts: {len(results['checks']) - len(failed)} of {len(results['checks'])} hold"
+                 + (f"; not holding: {', '.join(failed)}" if failed else ""))
+    return "\n".join(lines)
+
+
 SUMMARIES: dict[str, Callable[[dict], str]] = {
     "census": _census, "zigzag": _zigzag, "positive-output": _positive_output, "budget": _budget,
+    "benchmark": _benchmark,
 }

@@ -9,7 +9,8 @@ nothing heavy; :meth:`Experiment.load_run` imports the module when it runs.
 
 To add an experiment: write its package under :mod:`signnet.experiments`, add an
 entry to :data:`EXPERIMENTS`; it then gets a sub-command (unless ``command`` is
-``False``), a folder ``reports/<name>`` and a section in ``reproduce --all``.
+``False``), a folder ``reports/<name>`` and a section in ``reproduce --all`` (unless
+``in_all`` is ``False``: the benchmark, which takes minutes, runs only on its own).
 """
 
 from __future__ import annotations
@@ -50,6 +51,7 @@ class Experiment:
     quick: str  # help of --quick
     command: bool = True  # a sub-command of its own (Figure 1 is reached through `signnet reproduce`)
     options: tuple[Option, ...] = ()  # extra options beyond --out, --seed, --quick, --json
+    in_all: bool = True  # part of `signnet reproduce --all` (False keeps a long run, the benchmark, out of it)
 
     @property
     def folder(self) -> str:
@@ -126,6 +128,23 @@ EXPERIMENTS: tuple[Experiment, ...] = (
                  Option("--sweep", "str", None, "report on this finished sweep folder (e.g. `signnet sweep budget-full "
                         "--out DIR --engine ray`) instead of running a grid"),
                  Option("--workers", "int", None, "worker processes of the local engine (default 1)",
+                        check="check_size")),
+    ),
+    Experiment(
+        name="benchmark", title="Monotone models on real tabular data", in_all=False,
+        module="signnet.experiments.benchmark.run", run="run_benchmark", section="section_html",
+        help="benchmark monotone models on real tabular data (issue 9): one protocol, ceiling, audit",
+        description="Fit signnet's monotone estimators (when installed), HistGradientBoosting with monotonic_cst, "
+                    "an unconstrained MLP and monotonicnetworks (when installed) on Auto MPG, diabetes, breast "
+                    "cancer, COMPAS, Adult and heart disease under one protocol: seeded random splits, every choice "
+                    "on validation rows carved from the training rows, test metric mean +- std, parameters, fit "
+                    "seconds, audited violating pairs and, for binary labels, the exact monotone ceiling of the "
+                    "test rows. Writes results.json, partial-dependence PNGs and index.html. Not part of "
+                    "`reproduce --all` (it takes minutes).",
+        quick="auto_mpg, heart and compas, 2 splits, 30 epochs (a smoke run, under 2 minutes)",
+        options=(Option("--datasets", "str", None, "comma-separated data sets (default: all six; with --quick "
+                        "auto_mpg,heart,compas)"),
+                 Option("--splits", "int", None, "random splits per data set (default 3; 2 with --quick)",
                         check="check_size")),
     ),
 )
