@@ -1,19 +1,23 @@
 """Timing of signnet.monotone_ceiling and of the CSV reader of `signnet ceiling`, new beside old.
 
-Run: .venv/bin/python bench/ceiling.py [--quick] [--old-max N] [--parts sweep,flow,csv]
+Run: .venv/bin/python bench/ceiling.py [--quick] [--old-max N] [--parts compile,sweep,flow,csv]
 
 Data: uniform points in [0, 1]^d, labelled by a noisy rule that is not monotone
 (negative weights on half the features, a sine term, Gaussian noise), so the
 ceiling sits well below 1; ``--classes 3`` cases cut the same score at its
-terciles. Each row times the solver that ``method="auto"`` runs now ("new") and
-the previous one ("old": ``method="sweep_v1"`` for the 2-D sweep; the flow solver
-is unchanged, so there old and new are the same code and only new is timed) in
-the same process, checks that both change the same number of labels, and checks
-the first min(n, 5000) points against the dense O(n^2) reference. Old runs only
-up to ``--old-max`` points ("skipped" says where it did not run). The CSV rows
-write a file of n rows and 3 columns into a temporary folder and time
-``signnet.validation.read_csv`` (pandas' C reader) against the row-by-row reader
-it falls back to. Times are printed, never judged.
+terciles. Each row times ``method="auto"`` ("new": with the numba-compiled
+kernels of ``signnet.theory._ceiling_jit`` and ``_ceiling_jit_graph``) and the
+same call with those kernels switched off ("old": the interpreted code, which is
+what runs without numba, and what ran before them) in the same process, checks
+that both change the same number of labels, and checks the first min(n, 5000)
+points against the dense O(n^2) reference. Old runs only up to ``--old-max``
+points ("skipped" says where it did not run). The maximum flow itself is scipy's
+in both. The compile rows time, in fresh processes, the first call
+of each compiled kernel with an empty numba cache folder (compilation) and again
+with that folder filled (loading). The CSV rows write a file of n rows and 3
+columns into a temporary folder and time ``signnet.validation.read_csv`` (pandas'
+C reader) against the row-by-row reader it falls back to. Times are printed,
+never judged.
 """
 
 from __future__ import annotations
@@ -21,12 +25,17 @@ from __future__ import annotations
 import argparse
 import os
 import platform
+import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
+from unittest import mock
 
 import numpy as np
 
+import signnet.theory._ceiling_flow as ceiling_flow
+import signnet.theory._ceiling_sweep as ceiling_sweep
 from signnet.theory.ceiling import monotone_ceiling
 from signnet.validation import _read_csv_rows, read_csv
 
@@ -56,19 +65,52 @@ def bench_solver(cases, old_max: int) -> None:
     for d, k, n in cases:
         X, y = make_data(n, d, classes=k)
         new, t_new = timed(monotone_ceiling, X, y)
-        old_method = "sweep_v1" if new.method == "sweep" else None
-        if old_method is None:
-            old_text, ratio = "same", "-"
-        elif n > old_max:
+        if n > old_max:
             old_text, ratio = "skipped", "-"
         else:
-            old, t_old = timed(monotone_ceiling, X, y, method=old_method)
+            with mock.patch.object(ceiling_sweep, "jit_kernels", lambda: None), \
+                    mock.patch.object(ceiling_flow, "jit_plane", lambda: None), \
+                    mock.patch.object(ceiling_flow, "jit_graph", lambda: None):
+                old, t_old = timed(monotone_ceiling, X, y)
             assert old.relabeled == new.relabeled, (old.relabeled, new.relabeled)
             old_text, ratio = f"{t_old:.2f}", f"{t_old / t_new:.2f}"
         m = min(n, DENSE_MAX)
         agree = monotone_ceiling(X[:m], y[:m]).relabeled == monotone_ceiling(X[:m], y[:m], method="dense").relabeled
         print(f"{d:>2} {k:>2} {n:>9} {new.method:>6} {new.relabeled:>9} {new.accuracy:>7.4f} {t_new:>7.2f} "
               f"{old_text:>7} {ratio:>7} | {m:>7} {str(agree):>5}", flush=True)
+
+
+_FIRST_CALL = """
+import time
+import numpy as np
+start = time.perf_counter()
+from signnet.theory.ceiling import monotone_ceiling
+imported = time.perf_counter() - start
+X = np.random.default_rng(0).random((200, 2))
+start = time.perf_counter()
+monotone_ceiling(X, (X.sum(axis=1) > 1).astype(int))
+sweep = time.perf_counter() - start
+start = time.perf_counter()
+monotone_ceiling(X, np.digitize(X.sum(axis=1), [0.7, 1.3]))
+print(imported, sweep, time.perf_counter() - start)
+"""
+
+
+def bench_compile() -> None:
+    """First calls in fresh processes: with an empty numba cache folder, then with it filled."""
+    import numba
+
+    print(f"numba {numba.__version__}: first calls on 200 points in a fresh process, seconds "
+          "(the first sweep call includes importing numba)")
+    head = f"{'numba cache':>12} {'import signnet':>14} {'2-D sweep':>9} {'3 classes, 2-D':>14}"
+    print(head)
+    print("-" * len(head))
+    with tempfile.TemporaryDirectory() as tmp:
+        env = {**os.environ, "NUMBA_CACHE_DIR": tmp}
+        for label in ("empty", "filled"):
+            out = subprocess.run([sys.executable, "-c", _FIRST_CALL], env=env, capture_output=True, text=True, check=True)
+            imported, sweep, flow = map(float, out.stdout.split())
+            print(f"{label:>12} {imported:>14.2f} {sweep:>9.2f} {flow:>14.2f}", flush=True)
 
 
 def bench_csv(sizes, old_max: int) -> None:
@@ -99,8 +141,9 @@ def main(argv=None) -> None:
     parser.add_argument("--quick", action="store_true", help="small sizes only (about a minute)")
     parser.add_argument("--old-max", type=int, default=None,
                         help="largest n the old solver and the old CSV reader run on (default 10^6; 10^5 with --quick)")
-    parser.add_argument("--parts", default="sweep,flow,csv",
-                        help="comma-separated parts to run: sweep (2-D binary), flow (3 classes, d >= 3), csv")
+    parser.add_argument("--parts", default="compile,sweep,flow,csv",
+                        help="comma-separated parts to run: compile (numba first calls), sweep (2-D binary), "
+                             "flow (3 classes, d >= 3), csv")
     args = parser.parse_args(argv)
     parts = set(args.parts.split(","))
     old_max = args.old_max if args.old_max is not None else (10**5 if args.quick else 10**6)
@@ -112,6 +155,8 @@ def main(argv=None) -> None:
         csv_sizes = [10**6, 10**7]
     print(f"signnet monotone_ceiling bench ({platform.machine()}, {os.cpu_count()} cpus, numpy {np.__version__}, "
           f"load average {os.getloadavg()[0]:.1f})")
+    if "compile" in parts:
+        bench_compile()
     bench_solver([c for c in cases if ("sweep" if c[:2] == (2, 2) else "flow") in parts], old_max)
     if "csv" in parts:
         bench_csv(csv_sizes, old_max)

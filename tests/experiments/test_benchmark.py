@@ -13,7 +13,7 @@ from signnet import load_tabular, monotone_ceiling
 from signnet.cli.main import main
 from signnet.experiments.benchmark import models as bench_models
 from signnet.experiments.benchmark.models import MODELS, ModelSpec
-from signnet.experiments.benchmark.protocol import ceiling_of, run_model, sampled_violations, split_indices
+from signnet.experiments.benchmark.protocol import ceiling_of, run_model, sampled_violations, split_indices, witness
 from signnet.experiments.benchmark.run import compute_benchmark, parse_datasets
 from signnet.experiments.registry import get
 from signnet.experiments.results import check_verdict_dict
@@ -43,12 +43,16 @@ def test_a_tiny_run_writes_results_html_and_figures(tiny):
     assert 0.5 < hgb["metric_mean"] <= 1 and hgb["metric_std"] == 0.0 and hgb["parameters"] > 0
     assert free["parameters"] == 17 * 32 + 32 + 32 * 32 + 32 + 32 + 1  # the same widths (32, 32), one output
     assert all(m["available"] or m["note"].startswith("skipped: ") for m in ds["models"].values())
+    assert hgb["witnesses"] == [0] and hgb["witnesses_total"] == 0 and hgb["witness_gap_max"] is None
+    assert r["config"]["witness_search"] == {"n_starts": 16, "steps": 100}
+    assert "find_violation witnesses / splits" in html
 
 
 def test_stored_verdicts_recompute_from_their_numbers(tiny):
     _, r = tiny
     assert r["checks"] and {v["key"] for v in r["checks"]} >= {"heart.no_violations.hgb_monotone",
-                                                              "heart.below_ceiling.hgb_monotone"}
+                                                              "heart.below_ceiling.hgb_monotone",
+                                                              "heart.no_witness.hgb_monotone"}
     for v in r["checks"]:
         check_verdict_dict(v)
     assert r["summary"] == {v["key"]: {"holds": True, "fails": False}.get(v["status"]) for v in r["checks"]}
@@ -127,6 +131,25 @@ def test_a_stub_signnet_model_gets_its_verdicts(monkeypatch):
     assert checks["heart.signnet_vs_hgb"].comparisons[0].right_value == results.datasets["heart"].models[
         "hgb_monotone"].metric_mean
     assert set(plots["heart"][0]) == {"signnet", "hgb_monotone"}
+    assert stub.witnesses == [1] and stub.witnesses_total == 1 and stub.witness_gap_max > 0
+    assert checks["heart.no_witness.signnet"].status == "fails"
+    assert checks["heart.no_witness.signnet"].comparisons[0].left_value == 1
+    hgb = results.datasets["heart"].models["hgb_monotone"]
+    assert hgb.witnesses == [0] and checks["heart.no_witness.hgb_monotone"].status == "holds"
+
+
+@pytest.mark.parametrize("sign", [1, -1])
+def test_find_violation_finds_a_witness_against_a_decreasing_stub_and_none_against_an_increasing_one(sign):
+    data = load_tabular("compas")
+    X = data.X.to_numpy()[:2000]
+    stub = _Linear(data.cst, sign)
+    gap = witness(stub, X, data.cst, n_starts=16, steps=100, seed=0)
+    if sign > 0:
+        assert gap is None
+    else:  # F = sigmoid(w . x): no two points of the box differ by more than its range over the box
+        z = np.maximum(stub.w * X.min(axis=0), stub.w * X.max(axis=0)).sum()
+        z_low = np.minimum(stub.w * X.min(axis=0), stub.w * X.max(axis=0)).sum()
+        assert 0 < gap <= 1 / (1 + np.exp(-z)) - 1 / (1 + np.exp(-z_low))
 
 
 def test_a_missing_package_is_a_note_not_a_failure(monkeypatch):

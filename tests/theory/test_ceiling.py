@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 
 import signnet.theory._ceiling_flow as ceiling_flow
 import signnet.theory._ceiling_sweep as ceiling_sweep
+import signnet.theory.ceiling as ceiling_module
 from signnet.errors import SignnetError
 from signnet.theory.ceiling import CeilingResult, monotone_ceiling
 
@@ -68,6 +69,13 @@ def run_all(X, y, directions=None):
                     out.append(monotone_ceiling(X, y, directions, method=method))
                 except SignnetError as exc:
                     assert method.startswith("sweep") and "sweep" in str(exc)
+    with mock.patch.object(ceiling_sweep, "jit_kernels", lambda: None):  # the interpreted code (no numba)
+        with mock.patch.object(ceiling_flow, "jit_plane", lambda: None), mock.patch.object(ceiling_flow, "jit_graph", lambda: None):
+            out.append(monotone_ceiling(X, y, directions, method="flow"))
+            try:
+                out.append(monotone_ceiling(X, y, directions, method="sweep"))
+            except SignnetError as exc:
+                assert "sweep" in str(exc)
     return out
 
 
@@ -248,3 +256,14 @@ def test_result_is_frozen():
 def test_bad_input_raises(X, y, kwargs, match):
     with pytest.raises(SignnetError, match=match):
         monotone_ceiling(X, y, **kwargs)
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.integers(-2**62, 2**62) | st.integers(-5, 5), min_size=1, max_size=50))
+def test_label_encoding_is_np_unique(labels):
+    y = np.array(labels, np.int64)
+    classes, codes = ceiling_module._encode(y)
+    ref_classes, ref_codes = np.unique(y, return_inverse=True)
+    np.testing.assert_array_equal(classes, ref_classes)
+    np.testing.assert_array_equal(codes, ref_codes.ravel())
+    assert codes.dtype == np.int64

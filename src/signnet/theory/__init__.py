@@ -1,7 +1,7 @@
 """The theory of Wang et al. made executable.
 
 * :mod:`.ceiling` — the exact monotone ceiling (best accuracy of any monotone classifier), with its
-  solvers in ``_ceiling_sweep`` and ``_ceiling_flow``.
+  solvers in ``_ceiling_sweep`` and ``_ceiling_flow`` and their numba-compiled loops in ``_ceiling_jit``.
 * :mod:`.orientation` — the best choice of increasing/decreasing per feature.
 * :mod:`.witnesses` — witnesses of Corollaries 1.1.1-1.1.3 in a data set.
 * :mod:`.certificate` — a static, sound certificate of monotonicity and convexity, with its

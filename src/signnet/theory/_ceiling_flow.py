@@ -15,7 +15,10 @@ violation ``i -> j``; Dilworth's theorem in König's form, see
   cut gives the relabelling (binary: a point is labelled 1 iff its copy is on
   the source side, which is an up-set; multi-class: the antichain of points
   whose left copy is on the source side and right copy is not, each point then
-  labelled by the largest kept label below it). Features with direction 0 enter
+  labelled by the largest kept label below it: for at most two +-1 features and
+  no 0-features by a compiled sweep with a Fenwick tree of prefix maxima,
+  :func:`signnet.theory._ceiling_jit.plane_max_below`, where numba is installed;
+  otherwise on a second rendezvous DAG). Features with direction 0 enter
   as the group coordinates ``g`` and ``-g``.
 * :func:`dense_labels` (``method="dense"``). The same bipartite graph from all
   O(n^2) comparisons, solved with Hopcroft-Karp
@@ -25,6 +28,8 @@ violation ``i -> j``; Dilworth's theorem in König's form, see
 
 from __future__ import annotations
 
+import functools
+import importlib
 from dataclasses import dataclass
 
 import numpy as np
@@ -55,6 +60,15 @@ class _Dag:
     start: np.ndarray
 
 
+@functools.cache
+def jit_graph():
+    """:mod:`signnet.theory._ceiling_jit_graph` (numba-compiled DAG construction), or ``None`` without numba."""
+    try:
+        return importlib.import_module("signnet.theory._ceiling_jit_graph")
+    except ImportError:
+        return None
+
+
 def _rendezvous(P: np.ndarray, strict: np.ndarray, A: np.ndarray, B: np.ndarray) -> _Dag:
     """Build a DAG where ``a`` reaches ``b`` iff ``P[a] <= P[b]`` (``<`` where strict).
 
@@ -65,6 +79,11 @@ def _rendezvous(P: np.ndarray, strict: np.ndarray, A: np.ndarray, B: np.ndarray)
     with a hub. Small products |A||B| are compared directly, so on data whose
     comparable pairs are rare the DAG holds little more than those pairs.
     """
+    jit = jit_graph()
+    if jit is not None:  # the same steps compiled (numba)
+        strict = np.asarray(strict, np.bool_)
+        P = np.ascontiguousarray(P, dtype=np.float64)
+        return _Dag(*jit.rendezvous(P, strict, np.asarray(A, np.int64), np.asarray(B, np.int64), _LEAF, _LEAF_CAP))
     D = P.shape[1]
     src, dst, ai, an, bn, bi, starts = [], [], [], [], [], [], []
     n_st = 0
@@ -131,6 +150,15 @@ def _propagate_max(dag: _Dag, values: np.ndarray, n: int) -> np.ndarray:
     return out
 
 
+@functools.cache
+def jit_plane():
+    """:mod:`signnet.theory._ceiling_jit` (numba-compiled sweeps), or ``None`` where numba is not installed."""
+    try:
+        return importlib.import_module("signnet.theory._ceiling_jit")
+    except ImportError:
+        return None
+
+
 def flow_labels(P: np.ndarray, g: np.ndarray, n_groups: int, codes: np.ndarray, k: int) -> np.ndarray:
     """Minimum-relabel monotone labels via max flow on the rendezvous DAG."""
     n = P.shape[0]
@@ -165,9 +193,14 @@ def flow_labels(P: np.ndarray, g: np.ndarray, n_groups: int, codes: np.ndarray, 
     if k == 2:  # the source side is an up-set: label 1 there
         return np.where(codes == 1, reached[L + items], reached[R + items]).astype(np.int64)
     keep = reached[L + items] & ~reached[R + items]
+    values = np.where(keep, codes, -1)
+    plane = jit_plane()
+    if plane is not None and n_groups == 1 and 1 <= P.shape[1] <= 2:  # a sweep with a Fenwick tree (numba)
+        bits = np.ascontiguousarray(P, dtype=np.float64).reshape(-1).view(np.uint64)
+        return np.maximum(plane.plane_max_below(bits, P.shape[1], values), 0)
     extend = np.hstack(coords[1:]) if len(coords) > 1 else np.zeros((n, 0))
     plain = _rendezvous(extend, np.zeros(extend.shape[1], bool), items[keep], items)
-    return np.maximum(_propagate_max(plain, np.where(keep, codes, -1), n), 0)
+    return np.maximum(_propagate_max(plain, values, n), 0)
 
 
 # --------------------------------------------------------------- O(n^2) path

@@ -9,10 +9,13 @@ the staircase reduces to a greedy matching: each 0-point takes the free 1-point
 with the largest second coordinate not above its own. The free 1-points are kept
 in a 64-ary bit tree, so each step is a few word operations. A backward pass
 over the recorded choices rebuilds an optimal staircase, i.e. the relabelling.
-Cost: O(n log n) for the sorts plus a Python loop of n cheap steps (the forward
+Cost: O(n log n) for the sorts plus a loop of n cheap steps (the forward
 greedy; the backward pass loops only over points holding 0s and labels the rest
-with one suffix maximum). The loop is the bulk of the time from about 10^6
-points on: the greedy is sequential, and no vectorised form of it is used here.
+with one suffix maximum). The greedy is sequential: where numba is installed,
+the whole sweep of one group (radix sorts, greedy, backward pass) runs as one
+compiled kernel, :func:`signnet.theory._ceiling_jit.sweep_plane`, and with
+several groups the loops run as :func:`~signnet.theory._ceiling_jit.staircase`;
+without numba the loops below run in the interpreter (same steps, same labels).
 ``sweep_labels(..., legacy=True)`` (``method="sweep_v1"``) runs the previous
 version, with ``np.lexsort`` orders and the first loop, for the bench and tests.
 
@@ -23,9 +26,21 @@ incomparable.
 
 from __future__ import annotations
 
+import functools
+import importlib
+
 import numpy as np
 
 __all__ = ["sweep_labels"]
+
+
+@functools.cache
+def jit_kernels():
+    """:mod:`signnet.theory._ceiling_jit` (numba-compiled loops), or ``None`` where numba is not installed."""
+    try:
+        return importlib.import_module("signnet.theory._ceiling_jit")
+    except ImportError:
+        return None
 
 
 def sweep_labels(P: np.ndarray, g: np.ndarray, codes: np.ndarray, *, legacy: bool = False) -> np.ndarray:
@@ -38,6 +53,10 @@ def sweep_labels(P: np.ndarray, g: np.ndarray, codes: np.ndarray, *, legacy: boo
     P = np.hstack([P, np.zeros((n, 2 - P.shape[1]))])
     u, v = P[:, 0], P[:, 1]
     one_group = not legacy and not g.any()
+    jit = None if legacy else jit_kernels()
+    if one_group and jit is not None and n < 2**31:
+        bits = np.ascontiguousarray(P).reshape(-1).view(np.uint64)
+        return jit.sweep_plane(bits, 2, 0, 1, 1, 1, codes.astype(np.int64)).astype(np.int64)
     # Sweep order (g, u, v); identical points become one weighted point.
     order = _order(u, v) if one_group else np.lexsort((v, u, g))
     us, vs, gs = u[order], v[order], g[order]
@@ -95,6 +114,9 @@ def _staircase(pos: np.ndarray, ones: np.ndarray, zeros: np.ndarray) -> np.ndarr
         levels.append([0] * s)
         if s == 1:
             break
+    jit = jit_kernels()
+    if jit is not None:  # the compiled loops (numba), when installed
+        return jit.staircase(pos.astype(np.int64), ones.astype(np.int64), zeros.astype(np.int64))
     if ones.max() <= 1 and zeros.max() <= 1:
         took = _forward_unit(pos.tolist(), ones.tolist(), zeros.tolist(), levels)
     else:

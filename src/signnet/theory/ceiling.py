@@ -25,11 +25,12 @@ vertex cover (König) is exactly the set of points to flip.
 Three solvers, all exact:
 
 * ``"sweep"`` (binary labels, at most two +-1 features; O(n log n) plus a
-  Python loop of n cheap steps). Points are swept by the first feature; the
-  dynamic programme over the staircase boundary of the up-set reduces to the
-  greedy matching "a 0-point takes the free 1-point with the largest second
-  coordinate not above its own", kept in a 64-ary bit tree. A backward pass over
-  the recorded choices rebuilds an optimal staircase, i.e. the relabelling.
+  loop of n cheap steps, compiled with numba when it is installed). Points are
+  swept by the first feature; the dynamic programme over the staircase boundary
+  of the up-set reduces to the greedy matching "a 0-point takes the free 1-point
+  with the largest second coordinate not above its own", kept in a 64-ary bit
+  tree. A backward pass over the recorded choices rebuilds an optimal staircase,
+  i.e. the relabelling.
 * ``"flow"`` (any labels, any dimension). Divide and conquer on the coordinates
   (the "rendezvous graph" of Stout 2015, "Isotonic regression for multiple
   independent variables") builds a sparse DAG with Steiner vertices in which the
@@ -48,7 +49,9 @@ different groups are incomparable (the sweep places the groups on an
 anti-diagonal, the flow solver adds the coordinates ``g`` and ``-g``).
 
 The solvers live in private modules: the sweep in :mod:`signnet._ceiling_sweep`,
-the flow solver and the dense reference in :mod:`signnet._ceiling_flow`.
+the flow solver and the dense reference in :mod:`signnet._ceiling_flow`, their
+numba-compiled loops (optional: the interpreted code runs without numba) in
+:mod:`signnet._ceiling_jit`.
 """
 
 from __future__ import annotations
@@ -178,6 +181,17 @@ def _oriented(X: np.ndarray, dirs: np.ndarray) -> tuple[np.ndarray, np.ndarray, 
     return P, g, int(g.max()) + 1
 
 
+def _encode(y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``np.unique(y, return_inverse=True)`` for int64 labels (n,): sorted classes and int64 codes 0..k-1;
+    by counting where the labels span fewer than ``2n + 64`` values (no sort of n labels)."""
+    lo, hi = int(y.min()), int(y.max())
+    if hi - lo >= 2 * y.size + 64:
+        classes, codes = np.unique(y, return_inverse=True)
+        return classes, codes.ravel().astype(np.int64)
+    present = np.bincount(y - lo, minlength=hi - lo + 1) > 0
+    return np.flatnonzero(present) + lo, (np.cumsum(present) - 1)[y - lo]
+
+
 # --------------------------------------------------------------------- public
 def monotone_ceiling(X, y, directions=None, *, method: str = "auto") -> CeilingResult:
     """Exact accuracy ceiling of any monotone (DNN+) classifier on ``(X, y)``.
@@ -206,8 +220,7 @@ def monotone_ceiling(X, y, directions=None, *, method: str = "auto") -> CeilingR
     dirs = check_directions(directions, d)
     if method not in METHODS + LEGACY_METHODS:
         raise choice_error("method", method, METHODS)
-    classes, codes = np.unique(y, return_inverse=True)
-    codes = codes.ravel().astype(np.int64)
+    classes, codes = _encode(y)
     P, g, n_groups = _oriented(X, dirs)
     k = len(classes)
     if method == "auto":

@@ -9,7 +9,9 @@ Per split ``s`` of a data set (seeds from ``numpy.random.SeedSequence(seed, spaw
    same scaled arrays and the same model seed, and makes its choices on the validation rows.
 3. on the test rows: the metric (RMSE for regression, accuracy for binary labels), a second score
    (R^2; ROC AUC), the fit time, the parameter count and the audit: sampled pairs ``x <= x'`` in the
-   order of ``monotonic_cst`` (free features equal) with ``F(x) > F(x')`` (:func:`audit`).
+   order of ``monotonic_cst`` (free features equal) with ``F(x) > F(x')`` (:func:`audit`), and a search
+   for one witness ``x <= y`` with ``F(x) > F(y)`` anywhere in the box spanned by the test rows
+   (:func:`signnet.find_violation`, :func:`witness`).
 4. binary labels: the exact monotone ceiling of the test rows under the same ``monotonic_cst``
    (:func:`signnet.monotone_ceiling` with ``directions = monotonic_cst``): the best accuracy any
    classifier monotone in those features can reach on those rows. In its order a row is below another
@@ -29,9 +31,9 @@ from sklearn.model_selection import train_test_split
 from sklearn.preprocessing import StandardScaler
 
 from signnet.experiments.benchmark.models import MODELS, Unavailable, parameter_count
-from signnet.theory import dominance_violations, monotone_ceiling
+from signnet.theory import dominance_violations, find_violation, monotone_ceiling
 
-SPLIT_STREAM, MODEL_STREAM, AUDIT_STREAM = 1, 2, 3
+SPLIT_STREAM, MODEL_STREAM, AUDIT_STREAM, WITNESS_STREAM = 1, 2, 3, 5  # 4: the row subset (run.py)
 TEST_FRACTION = 0.2  # of all rows
 VAL_FRACTION = 0.2  # of the training rows
 AUDIT_TOL = 1e-6  # a gap counts when F(x) - F(x') > AUDIT_TOL * max(1, |F(x)|, |F(x')|)
@@ -102,6 +104,22 @@ def audit(est, X: np.ndarray, cst: np.ndarray, *, n_pairs: int, seed: int) -> tu
     return sampled_violations(est, X, cst, n_pairs=n_pairs, seed=seed), n_pairs, "sampled pairs (benchmark)"
 
 
+def witness(est, X: np.ndarray, cst: np.ndarray, *, n_starts: int, steps: int, seed: int) -> float | None:
+    """The gap ``F(x) - F(y) > 0`` of the witness :func:`signnet.find_violation` finds, or ``None``.
+
+    The search box is ``(X.min(axis=0), X.max(axis=0))`` (the test rows, scaled as the model sees
+    them), the order is ``cst`` (``x <= y``: +1 features up, -1 features down, free features equal)
+    and ``X`` is passed as data (a black box starts from its rows). A torch-backed estimator
+    (``module_``) is searched by gradient ascent (``n_starts`` starts, ``steps`` Adam steps) on its
+    output (the logit of a classifier); any other by queries (``n_starts`` base points, ``steps``
+    grid points per constrained feature, ``n_starts * steps`` random pairs) on ``decision_function``,
+    else P(y = 1), else the prediction. Finding none proves nothing; finding one is a counterexample.
+    """
+    found = find_violation(est, (X.min(axis=0), X.max(axis=0)), n_starts=n_starts, steps=steps, seed=seed,
+                           monotonic_cst=[int(c) for c in cst], X=X)
+    return None if found is None else float(found.gap)
+
+
 @dataclass
 class SplitRun:
     """What one model did on one split (``fitted``: the estimator and its scaler, kept for plots)."""
@@ -113,12 +131,15 @@ class SplitRun:
     violations: int
     pairs: int
     audit_method: str
+    witness_gap: float | None = None
     fitted: object = field(default=None, repr=False)
 
 
 def run_model(name: str, task: str, cst: np.ndarray, X: np.ndarray, y: np.ndarray, rows, *, seed: int, split: int,
-              max_epochs: int | None, n_pairs: int) -> SplitRun:
+              max_epochs: int | None, n_pairs: int, witness_budget: tuple[int, int] = (16, 100)) -> SplitRun:
     """Fit model ``name`` on the fitting rows (choices on the validation rows), score it on the test rows.
+
+    ``witness_budget`` is ``(n_starts, steps)`` of the witness search (:func:`witness`).
 
     Raises:
         Unavailable: the model's package is not importable.
@@ -139,7 +160,9 @@ def run_model(name: str, task: str, cst: np.ndarray, X: np.ndarray, y: np.ndarra
         metric = float(np.sqrt(np.mean((pred - y[test]) ** 2)))
         second = float(r2_score(y[test], pred))
     violations, pairs, method = audit(est, Xs[test], cst, n_pairs=n_pairs, seed=derived_seed(seed, AUDIT_STREAM, split))
-    return SplitRun(metric, second, round(seconds, 3), parameter_count(est), violations, pairs, method, (scaler, est))
+    gap = witness(est, Xs[test], cst, n_starts=witness_budget[0], steps=witness_budget[1],
+                  seed=derived_seed(seed, WITNESS_STREAM, split))
+    return SplitRun(metric, second, round(seconds, 3), parameter_count(est), violations, pairs, method, gap, (scaler, est))
 
 
 def ceiling_of(X: np.ndarray, y: np.ndarray, cst: np.ndarray) -> float:
@@ -148,4 +171,4 @@ def ceiling_of(X: np.ndarray, y: np.ndarray, cst: np.ndarray) -> float:
 
 
 __all__ = ["SplitRun", "Unavailable", "audit", "derived_seed", "run_model", "sampled_violations", "split_indices",
-           "ceiling_of"]
+           "ceiling_of", "witness"]

@@ -69,18 +69,24 @@ def _pm(mean, std, digits: int = 3) -> str:
     return "\u2013" if mean is None else f"{mean:.{digits}f} \u00b1 {std:.{digits}f}"
 
 
+def _witnesses(m: dict) -> str:
+    """``"0 / 3"``, or ``"3 / 3 (largest gap 0.116)"``: splits with a find_violation witness, over splits."""
+    text = f"{m['witnesses_total']} / {len(m['witnesses'])}"
+    return text if m["witness_gap_max"] is None else f"{text} (largest gap {m['witness_gap_max']:.3g})"
+
+
 def _context(r: dict, out: Path) -> dict:
     tables = {}
     for name, ds in r["datasets"].items():
         rows, binary = [], ds["task"] == "binary"
         for m in ds["models"].values():
             if not m["available"]:
-                rows.append([m["label"], m["note"]] + [""] * (6 if binary else 5))
+                rows.append([m["label"], m["note"]] + [""] * (7 if binary else 6))
                 continue
             ceiling = [_pm(ds["ceiling_mean"], float(np.std(ds["ceiling"])))] if binary else []
             rows.append([m["label"] + ("" if m["constrained"] else " (free)"), _pm(m["metric_mean"], m["metric_std"]),
                          *ceiling, m["second_mean"], m["parameters"], m["fit_seconds_mean"],
-                         f"{m['violations_total']} / {sum(m['pairs'])}", m["audit_method"]])
+                         f"{m['violations_total']} / {sum(m['pairs'])}", m["audit_method"], _witnesses(m)])
         tables[name] = rows
     groups = {k: [v for v in r["checks"] if v["key"].startswith(k + ".")] for k in r["datasets"]}
     return {"r": r, "out": out, "tables": tables, "verdicts": groups, "quick": bool(r["config"]["quick"])}

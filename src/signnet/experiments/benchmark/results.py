@@ -34,6 +34,12 @@ class ModelResult(Results):
     pairs: list[int] = doc("comparable pairs audited per split")
     violations_total: int | None = doc("violating pairs over all splits")
     audit_method: str = doc("signnet.dominance_violations or the benchmark's sampled pairs")
+    witnesses: list[int] = doc("per split: 1 when signnet.find_violation found x <= y (in monotonic_cst's order, inside the "
+                               "box of the test rows) with F(x) > F(y), else 0")
+    witnesses_total: int | None = doc("splits with a witness")
+    witness_gap_max: float | None = doc("largest F(x) - F(y) of the witnesses over splits (the searched output: a "
+                                        "torch logit or decision_function, else P(y=1), else the prediction); "
+                                        "null when none was found")
     accuracy_minus_ceiling_max: float | None = doc("binary: largest test accuracy minus the test ceiling over splits")
 
 
@@ -70,7 +76,7 @@ class BenchmarkResults(Results):
     study: str = doc("'benchmark'")
     seed: int = doc("the run's seed; split, model and audit seeds derive from it with numpy's SeedSequence")
     splits: int = doc("random splits per data set")
-    config: dict = doc("settings: data sets, models, fractions, epochs, audited pairs, row cap")
+    config: dict = doc("settings: data sets, models, fractions, epochs, audited pairs, witness search budget, row cap")
     datasets: dict[str, DatasetResult] = doc("every data set, by name")
     summary: dict = doc("each verdict's status by key: true holds, false fails, null inconclusive")
     checks: list[Verdict] = doc("the claims checked, each computed from the numbers above")

@@ -5,14 +5,16 @@ every model of :mod:`.models` (signnet's estimators when importable, HistGradien
 ``monotonic_cst``, an unconstrained MLP of the same widths, and monotonicnetworks when importable)
 is fitted on the fitting rows, makes its choices on validation rows carved from the training rows,
 and is scored on the test rows (:mod:`.protocol`): mean +- std of the metric, parameter count, fit
-seconds, violating pairs found by the audit, and for binary labels the exact monotone ceiling of
-the test rows. :func:`compute_benchmark` returns the typed :class:`~.results.BenchmarkResults` and
-writes nothing; :func:`run_benchmark` (``signnet benchmark``) also writes ``results.json``, the
-partial-dependence figures and ``index.html`` (:mod:`.report`).
+seconds, violating pairs found by the audit, whether :func:`signnet.find_violation` found a witness
+in the box of the test rows, and for binary labels the exact monotone ceiling of the test rows.
+:func:`compute_benchmark` returns the typed :class:`~.results.BenchmarkResults` and writes nothing;
+:func:`run_benchmark` (``signnet benchmark``) also writes ``results.json``, the partial-dependence
+figures and ``index.html`` (:mod:`.report`).
 
 Sizes: the default run (3 splits, 6 data sets) and ``--quick`` (2 splits, auto_mpg, heart and
-compas, networks stopped after 30 epochs, fewer audited pairs). Data sets above :data:`MAX_ROWS`
-rows (Adult) use a seeded random subset of that many rows, the same for every split.
+compas, networks stopped after 30 epochs, fewer audited pairs, a smaller witness search). Data
+sets above :data:`MAX_ROWS` rows (Adult) use a seeded random subset of that many rows, the same
+for every split.
 """
 
 from __future__ import annotations
@@ -43,8 +45,9 @@ from signnet.validation import check_size
 
 MAX_ROWS = 10000  # rows used at most per data set (Adult has 45222)
 ROWS_STREAM = 4
-FULL = {"splits": 3, "max_epochs": None, "pairs": 2000, "datasets": TABULAR_DATASETS}
-QUICK = {"splits": 2, "max_epochs": 30, "pairs": 500, "datasets": ("auto_mpg", "heart", "compas")}
+# witness: (n_starts, steps) of find_violation; (64, 200) took at most 0.6 s per model and split on Adult's 10,000 rows
+FULL = {"splits": 3, "max_epochs": None, "pairs": 2000, "witness": (64, 200), "datasets": TABULAR_DATASETS}
+QUICK = {"splits": 2, "max_epochs": 30, "pairs": 500, "witness": (16, 100), "datasets": ("auto_mpg", "heart", "compas")}
 
 
 def parse_datasets(text) -> tuple[str, ...]:
@@ -73,9 +76,11 @@ def _model_result(name: str, runs: list, ceilings: list[float], skipped: str) ->
         return ModelResult(name=name, label=spec.label, constrained=spec.constrained, available=False, note=skipped,
                            metric=[], metric_mean=None, metric_std=None, second=[], second_mean=None,
                            fit_seconds=[], fit_seconds_mean=None, parameters=None, violations=[], pairs=[],
-                           violations_total=None, audit_method="", accuracy_minus_ceiling_max=None)
+                           violations_total=None, audit_method="", witnesses=[], witnesses_total=None,
+                           witness_gap_max=None, accuracy_minus_ceiling_max=None)
     metric = [r.metric for r in runs]
     gaps = [m - c for m, c in zip(metric, ceilings, strict=True)] if ceilings else []
+    found = [r.witness_gap for r in runs if r.witness_gap is not None]
     return ModelResult(
         name=name, label=spec.label, constrained=spec.constrained, available=True, note=spec.note(runs[0].fitted[1]),
         metric=metric, metric_mean=float(np.mean(metric)), metric_std=float(np.std(metric)),
@@ -83,10 +88,12 @@ def _model_result(name: str, runs: list, ceilings: list[float], skipped: str) ->
         fit_seconds=[r.fit_seconds for r in runs], fit_seconds_mean=float(np.mean([r.fit_seconds for r in runs])),
         parameters=runs[0].parameters, violations=[r.violations for r in runs], pairs=[r.pairs for r in runs],
         violations_total=int(sum(r.violations for r in runs)), audit_method=runs[0].audit_method,
+        witnesses=[int(r.witness_gap is not None) for r in runs], witnesses_total=len(found),
+        witness_gap_max=max(found) if found else None,
         accuracy_minus_ceiling_max=float(max(gaps)) if gaps else None)
 
 
-def run_dataset(name: str, *, seed: int, splits: int, models, max_epochs, pairs: int, bar=None):
+def run_dataset(name: str, *, seed: int, splits: int, models, max_epochs, pairs: int, witness=(16, 100), bar=None):
     """One data set under the protocol; returns ``(DatasetResult without verdicts, split-0 fits, X, test rows)``."""
     data = load_tabular(name)
     keep = _rows(len(data.y), seed)
@@ -105,7 +112,8 @@ def run_dataset(name: str, *, seed: int, splits: int, models, max_epochs, pairs:
             if m in notes:
                 continue
             try:
-                run = run_model(m, data.task, cst, X, y, rows, seed=seed, split=s, max_epochs=max_epochs, n_pairs=pairs)
+                run = run_model(m, data.task, cst, X, y, rows, seed=seed, split=s, max_epochs=max_epochs, n_pairs=pairs,
+                                witness_budget=witness)
             except Unavailable as exc:
                 notes[m] = f"skipped: {exc}"
                 continue
@@ -156,7 +164,8 @@ def compute_benchmark(seed: int = 0, quick: bool = False, progress: bool = False
         with threadpool_limits(1):  # tiny models: one BLAS/OpenMP thread each is fastest on a shared machine
             for name in datasets:
                 results[name], fitted, data = run_dataset(name, seed=seed, splits=splits, models=models,
-                                                          max_epochs=max_epochs, pairs=size["pairs"], bar=bar)
+                                                          max_epochs=max_epochs, pairs=size["pairs"],
+                                                          witness=size["witness"], bar=bar)
                 plots[name] = (fitted, *data)
                 checks += dataset_verdicts(results[name])
     finally:
@@ -164,8 +173,9 @@ def compute_benchmark(seed: int = 0, quick: bool = False, progress: bool = False
     config = {"study": "benchmark", "quick": quick, "datasets": list(datasets), "models": list(models),
               "splits": splits, "test_fraction": TEST_FRACTION, "val_fraction_of_training": VAL_FRACTION,
               "max_epochs": max_epochs, "audited_pairs_per_split": size["pairs"], "max_rows": MAX_ROWS,
+              "witness_search": {"n_starts": size["witness"][0], "steps": size["witness"][1]},
               "seeds": "numpy SeedSequence(seed, spawn_key=(stream, split)): streams 1 splits, 2 models, "
-                       "3 audit, 4 row subset"}
+                       "3 audit, 4 row subset, 5 witness search"}
     res = BenchmarkResults(study="benchmark", seed=seed, splits=splits, config=config, datasets=results,
                            summary=summary(checks), checks=checks, elapsed_seconds=round(time.perf_counter() - start, 2))
     return res, plots

@@ -7,11 +7,15 @@ Per data set:
   inconclusive when signnet's estimators are not importable.
 * ``<set>.no_violations.<model>`` (measurement): no audited pair of test rows violates the
   constraints, for every model that is monotone by construction.
+* ``<set>.no_witness.<model>`` (measurement): :func:`signnet.find_violation` finds no witness
+  ``x <= y`` with ``F(x) > F(y)`` in the box of the test rows on any split, for the same models.
 * ``<set>.below_ceiling.<model>`` (theorem, binary labels): a classifier monotone in ``monotonic_cst``
   is right on at most the ceiling's share of the test rows (Theorem 1.1 of Wang et al. with the
   exact ceiling of :func:`signnet.monotone_ceiling`), on every split.
 * ``<set>.free_net_violates`` (measurement): the unconstrained network, trained on the same rows,
   breaks the constraints on some audited pair (monotonicity does not come for free).
+* ``<set>.free_net_witness`` (measurement): :func:`signnet.find_violation` finds a witness against
+  the unconstrained network on some split.
 
 A model that is not importable gets no verdict (the table says it was skipped and why).
 """
@@ -44,6 +48,13 @@ def dataset_verdicts(ds: DatasetResult) -> list[Verdict]:
             kind="measurement",
             comparisons=(Comparison(f"violating pairs of {m.label} (all splits)", m.violations_total, "==", "none", 0),),
             note=f"{sum(m.pairs)} pairs audited with {m.audit_method}"))
+        out.append(Verdict(
+            key=f"{ds.name}.no_witness.{m.name}",
+            claim=f"find_violation finds no witness against {m.label} in the box of the test rows of {ds.name}",
+            kind="measurement",
+            comparisons=(Comparison(f"splits where find_violation found a witness against {m.label}", m.witnesses_total,
+                                    "==", "none", 0),),
+            note="one search per split, in the box spanned by the test rows; a search that finds nothing proves nothing"))
         if ds.task == "binary":
             out.append(Verdict(
                 key=f"{ds.name}.below_ceiling.{m.name}",
@@ -60,6 +71,13 @@ def dataset_verdicts(ds: DatasetResult) -> list[Verdict]:
             kind="measurement",
             comparisons=(Comparison("violating pairs of the unconstrained MLP (all splits)", free.violations_total,
                                     ">", "none", 0),)))
+        out.append(Verdict(
+            key=f"{ds.name}.free_net_witness",
+            claim=f"find_violation finds a witness against the unconstrained network on some split of {ds.name}",
+            kind="measurement",
+            comparisons=(Comparison("splits where find_violation found a witness against the unconstrained MLP",
+                                    free.witnesses_total, ">", "none", 0),),
+            note="one search per split; the largest gap F(x) - F(y) found is in the table"))
     return out
 
 
