@@ -1,4 +1,4 @@
-"""scikit-learn estimators whose predictions are monotone in chosen features by construction (issue 9).
+"""scikit-learn estimators whose predictions are monotone in chosen features by construction.
 
 :class:`MonotoneRegressor` and :class:`MonotoneClassifier` (binary) take ``monotonic_cst`` as
 scikit-learn's ``HistGradientBoosting*`` do and fit a signed network (Theorem 1.1 of Wang et

@@ -133,7 +133,7 @@ EXPERIMENTS: tuple[Experiment, ...] = (
     Experiment(
         name="benchmark", title="Monotone models on real tabular data", in_all=False,
         module="signnet.experiments.benchmark.run", run="run_benchmark", section="section_html",
-        help="benchmark monotone models on real tabular data (issue 9): one protocol, ceiling, audit",
+        help="monotone models against HistGradientBoosting and peers on real tabular data: one protocol, ceiling, audit",
         description="Fit signnet's monotone estimators (when installed), HistGradientBoosting with monotonic_cst, "
                     "an unconstrained MLP and monotonicnetworks (when installed) on Auto MPG, diabetes, breast "
                     "cancer, COMPAS, Adult and heart disease under one protocol: seeded random splits, every choice "

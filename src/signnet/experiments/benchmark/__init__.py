@@ -1,4 +1,4 @@
-"""The monotone benchmark (issue 9): every model under one protocol on real tabular data.
+"""The monotone benchmark: every model under one protocol on real tabular data.
 
 * :mod:`.models`: the models behind one interface (name -> factory(task, cst, seed)).
 * :mod:`.peers`: monotonicnetworks' Lipschitz monotonic network as an estimator (optional).

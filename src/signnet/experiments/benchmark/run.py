@@ -1,4 +1,4 @@
-"""The monotone benchmark: every model under one protocol on the real tabular data sets (issue 9).
+"""The monotone benchmark: every model under one protocol on the real tabular data sets.
 
 For each data set of :func:`signnet.load_tabular` and each of ``splits`` seeded random splits,
 every model of :mod:`.models` (signnet's estimators when importable, HistGradientBoosting with

@@ -1,4 +1,4 @@
-"""The budget study: how many negative weights does each problem need? (issue 10's showcase)
+"""The budget study: how many negative weights does each problem need?
 
 * :mod:`.run` — :func:`~.run.compute_budget` (runs or reads the sweep, typed results) and
   :func:`~.run.run_budget` (the entry point of ``signnet budget`` and ``reproduce --all``);
