@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-import signnet.validation as validation
+import signnet.csvfile as csvfile
 from signnet.errors import SignnetError
 from signnet.validation import read_csv
 
@@ -43,7 +43,7 @@ def test_fast_path_agrees_with_the_reference_reader(tmp_path_factory, data):
     path.write_bytes((data.draw(st.sampled_from(["\n", "\r\n"])).join(lines) + "\n").encode())
     label = data.draw(st.sampled_from(["y", "b", "missing"]))
     got = outcome(read_csv, path, label)
-    want = outcome(lambda p, lab: validation._read_csv_rows(p, str(p), lab), path, label)
+    want = outcome(lambda p, lab: csvfile._read_csv_rows(p, str(p), lab), path, label)
     if got[0] == "ok" and want[0] == "ok":  # the same numbers; -0 and 0 compare equal
         assert got[3] == want[3]
         np.testing.assert_array_equal(got[1], want[1])
@@ -58,7 +58,7 @@ def test_a_clean_file_never_reaches_the_row_by_row_reader(tmp_path):
     y = rng.integers(0, 2, 2000)
     path = tmp_path / "clean.csv"
     path.write_text("x1,x2,label\n" + "".join(f"{a!r},{b!r},{c}\n" for (a, b), c in zip(X.tolist(), y.tolist(), strict=True)))
-    with mock.patch.object(validation, "_read_csv_rows", side_effect=AssertionError("slow path")):
+    with mock.patch.object(csvfile, "_read_csv_rows", side_effect=AssertionError("slow path")):
         got_X, got_y, names = read_csv(path, "label")
     assert names == ["x1", "x2"]
     np.testing.assert_array_equal(got_X, X)  # repr round-trips: pandas reads the very same floats
