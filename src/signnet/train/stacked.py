@@ -197,9 +197,11 @@ class Stack:
             return F.cross_entropy(out, target.expand(out.shape[0], -1), reduction="none").mean(1)
         return (out - target).square().mean((1, 2))
 
-    def backward(self, P: torch.Tensor, XT: torch.Tensor, saved, grad: torch.Tensor,
-                 G: torch.Tensor | None = None) -> torch.Tensor:
-        """The gradient ``(R, p)`` of the summed losses, from the output gradient ``grad`` ``(R, H_L, n)``.
+    def reverse_pass(self, P: torch.Tensor, XT: torch.Tensor, saved, grad: torch.Tensor,
+                     G: torch.Tensor | None = None) -> torch.Tensor:
+        """The hand-written reverse pass (no autograd): the gradient ``(R, p)`` of the summed losses.
+
+        ``grad`` is the output gradient ``(R, H_L, n)``.
 
         With ``G`` (an ``(R, p)`` tensor, e.g. a slice of a workspace buffer) the gradient is written into it.
         """
@@ -295,7 +297,7 @@ def make_step(stack: Stack, opt: Optimizer, method: str, strength: float, chunk:
     def step(P, m, v, XT, T, lo, hi, S, step_size, bc2_sqrt):
         out, saved = stack.forward(P, XT, keep=True)
         member_losses, grad = stack.loss_and_grad(out, T)
-        G = stack.backward(P, XT, saved, grad)
+        G = stack.reverse_pass(P, XT, saved, grad)
         return update(P, m, v, G, member_losses, S, lo, hi, step_size, bc2_sqrt)
 
     def chunked(P, m, v, XT, T, lo, hi, S, step_size, bc2_sqrt):
@@ -305,7 +307,7 @@ def make_step(stack: Stack, opt: Optimizer, method: str, strength: float, chunk:
             Pc = P[r0:r0 + chunk]
             out, saved = stack.forward(Pc, XT, keep=True)
             outs[r0:r0 + chunk] = out
-            stack.backward(Pc, XT, saved, stack.grad(out, T), G[r0:r0 + chunk])
+            stack.reverse_pass(Pc, XT, saved, stack.grad(out, T), G[r0:r0 + chunk])
         return update(P, m, v, G, stack.losses(outs, T), S, lo, hi, step_size, bc2_sqrt)
 
     return step if chunk is None else chunked

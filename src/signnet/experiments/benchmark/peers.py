@@ -13,12 +13,13 @@ weights of the epoch with the lowest validation loss are restored.
 
 from __future__ import annotations
 
-import copy
 import importlib.util
 
 import numpy as np
 import torch
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
+
+from signnet.train.loop import train_loop
 
 
 def lmn_available() -> str:
@@ -70,23 +71,11 @@ class _LipschitzMonotoneBase(BaseEstimator):
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(int(self.seed))  # the initialisation, inside fork_rng: the global state is restored
             net = _network(X.shape[1], self.hidden, self.monotonic_cst, self.lipschitz_const)
-        opt = torch.optim.Adam(net.parameters(), lr=self.lr)
         batch = self.batch_size or (64 if len(X) < 2000 else 256)
-        best, best_loss, best_epoch = copy.deepcopy(net.state_dict()), np.inf, 0
-        for epoch in range(1, self.max_epochs + 1):
-            net.train()
-            for idx in torch.randperm(len(X), generator=gen).split(batch):
-                opt.zero_grad()
-                self._loss(net(X[idx]), t[idx]).backward()
-                opt.step()
-            net.eval()
-            with torch.no_grad():
-                loss = float(self._loss(net(X_val), t_val))
-            if loss < best_loss - 1e-6:
-                best, best_loss, best_epoch = copy.deepcopy(net.state_dict()), loss, epoch
-            elif epoch - best_epoch >= self.patience:
-                break
-        net.load_state_dict(best)
+        history = train_loop(net, X, t, epochs=self.max_epochs, optimizer=torch.optim.Adam(net.parameters(), lr=self.lr),
+                             loss=self._loss, batch_size=batch, generator=gen, patience=self.patience, tol=1e-6,
+                             validation=(X_val, t_val), restore_best=True)
+        best_epoch, best_loss = history.best_epoch + 1, history.val_loss[history.best_epoch]
         net.eval()
         self.network_, self.best_epoch_, self.best_val_loss_, self.n_features_in_ = net, best_epoch, best_loss, X.shape[1]
         self.n_parameters_ = int(sum(p.numel() for p in net.parameters()))
