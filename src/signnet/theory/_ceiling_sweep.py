@@ -136,6 +136,26 @@ def _staircase(pos: np.ndarray, ones: np.ndarray, zeros: np.ndarray) -> np.ndarr
     return ((pos >= t_at) & ~jump).astype(np.int8)
 
 
+def _climb(levels: list, nlev: int, at: int) -> int:
+    """The largest set position left of word ``at + 1`` of the bit tree ``levels``, or -1 if none.
+
+    Climbs to the first level with a set bit at or left of ``at`` (``at`` re-read on each level), then
+    descends to the lowest level taking the highest set bit of each word.
+    """
+    lvl = 1
+    while lvl < nlev and at >= 0:
+        ww = at >> 6
+        m = levels[lvl][ww] & ((2 << (at & 63)) - 1)
+        if m:
+            q = (ww << 6) | (m.bit_length() - 1)
+            while lvl > 0:
+                lvl -= 1
+                q = (q << 6) | (levels[lvl][q].bit_length() - 1)
+            return q
+        at, lvl = ww - 1, lvl + 1
+    return -1
+
+
 def _forward_counts(pos_l: list, ones_l: list, zeros_l: list, levels: list, size: int) -> list:
     """The forward greedy with token counts per height (duplicate points); ``took`` of each point holding 0s."""
     low, upper, nlev = levels[0], levels[1:], len(levels)
@@ -163,23 +183,13 @@ def _forward_counts(pos_l: list, ones_l: list, zeros_l: list, levels: list, size
         for _ in range(z):
             w = p >> 6
             m = low[w] & ((2 << (p & 63)) - 1)
-            if m:
+            if m:  # the common case, inline
                 q = (w << 6) | (m.bit_length() - 1)
-            else:  # climb to a level with a set bit left of us, then descend
-                lvl, at, q = 1, w - 1, -1
-                while lvl < nlev and at >= 0:
-                    ww = at >> 6
-                    m = levels[lvl][ww] & ((2 << (at & 63)) - 1)
-                    if m:
-                        q = (ww << 6) | (m.bit_length() - 1)
-                        break
-                    at, lvl = ww - 1, lvl + 1
+            else:
+                q = _climb(levels, nlev, w - 1)
                 if q < 0:
                     q = 0
                     break
-                while lvl > 0:
-                    lvl -= 1
-                    q = (q << 6) | (levels[lvl][q].bit_length() - 1)
             c = count[q] - 1
             count[q] = c
             if not c:
@@ -292,23 +302,13 @@ def _staircase_legacy(pos: np.ndarray, ones: np.ndarray, zeros: np.ndarray) -> n
         for _ in range(zeros_l[i]):
             w = p >> 6
             m = low[w] & ((2 << (p & 63)) - 1)
-            if m:
+            if m:  # the common case, inline
                 q = (w << 6) | (m.bit_length() - 1)
-            else:  # climb to a level with a set bit left of us, then descend
-                lvl, at, q = 1, w - 1, -1
-                while lvl < nlev and at >= 0:
-                    ww = at >> 6
-                    m = levels[lvl][ww] & ((2 << (at & 63)) - 1)
-                    if m:
-                        q = (ww << 6) | (m.bit_length() - 1)
-                        break
-                    at, lvl = ww - 1, lvl + 1
+            else:
+                q = _climb(levels, nlev, w - 1)
                 if q < 0:
                     q = 0
                     break
-                while lvl > 0:
-                    lvl -= 1
-                    q = (q << 6) | (levels[lvl][q].bit_length() - 1)
             c = count[q] - 1
             count[q] = c
             if not c:
