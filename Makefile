@@ -44,7 +44,7 @@ lint: $(VENV)/.installed-test
 
 # every script in bench/ prints ratios against a baseline measured in the same process
 bench: $(VENV)/.installed
-	@set -e; for script in bench/*.py; do echo "== $$script"; $(BIN)/python $$script; done
+	@set -e; for script in bench/[!_]*.py; do echo "== $$script"; $(BIN)/python $$script; done
 
 clean:
 	rm -rf $(VENV) reports build src/*.egg-info

@@ -14,24 +14,13 @@ Run: ``.venv/bin/python bench/audit.py [--repeat 3] [--threads 2]``.
 from __future__ import annotations
 
 import argparse
-import statistics
-import time
 
 import numpy as np
 import torch
 from sklearn.ensemble import HistGradientBoostingClassifier
 
+from _timing import median_seconds
 from signnet import MLP, certify, dominance_violations, find_violation
-
-
-def median_seconds(fn, repeat: int) -> float:
-    fn()  # warm-up
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
 
 
 def main(argv=None) -> None:

@@ -12,23 +12,12 @@ Run: ``.venv/bin/python bench/certify.py [--threads 2] [--repeat 5]``.
 from __future__ import annotations
 
 import argparse
-import statistics
-import time
 
 import torch
 
+from _timing import median_seconds
 from signnet import MLP
 from signnet.theory.certificate import certify
-
-
-def median_seconds(fn, repeat: int) -> float:
-    fn()  # warm-up
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
 
 
 def main(argv=None) -> None:
