@@ -107,13 +107,7 @@ def _staircase(pos: np.ndarray, ones: np.ndarray, zeros: np.ndarray) -> np.ndarr
     point is no dearer). Returns the 0/1 label of every point.
     """
     size = int(pos.max()) + 1
-    levels = []
-    s = size
-    while True:
-        s = (s >> 6) + 1
-        levels.append([0] * s)
-        if s == 1:
-            break
+    levels = _bit_tree(size)
     jit = jit_kernels()
     if jit is not None:  # the compiled loops (numba), when installed
         return jit.staircase(pos.astype(np.int64), ones.astype(np.int64), zeros.astype(np.int64))
@@ -134,6 +128,16 @@ def _staircase(pos: np.ndarray, ones: np.ndarray, zeros: np.ndarray) -> np.ndarr
     raised = np.where(jump, pos + 1, 1)  # threshold from each point leftwards (suffix max, exclusive)
     t_at = np.r_[np.maximum.accumulate(raised[::-1])[::-1][1:], 1]
     return ((pos >= t_at) & ~jump).astype(np.int8)
+
+
+def _bit_tree(size: int) -> list[list[int]]:
+    """Empty levels of a 64-ary bit tree over positions ``0 .. size - 1``: level 0 first, one word at the top."""
+    levels, s = [], size
+    while True:
+        s = (s >> 6) + 1
+        levels.append([0] * s)
+        if s == 1:
+            return levels
 
 
 def _climb(levels: list, nlev: int, at: int) -> int:
@@ -274,13 +278,7 @@ def _staircase_legacy(pos: np.ndarray, ones: np.ndarray, zeros: np.ndarray) -> n
     point is no dearer). Returns the 0/1 label of every point.
     """
     size = int(pos.max()) + 1
-    levels = []
-    s = size
-    while True:
-        s = (s >> 6) + 1
-        levels.append([0] * s)
-        if s == 1:
-            break
+    levels = _bit_tree(size)
     low, nlev = levels[0], len(levels)
     count = [0] * size
     pos_l, ones_l, zeros_l = pos.tolist(), ones.tolist(), zeros.tolist()

@@ -37,10 +37,10 @@ from tqdm.auto import tqdm
 from signnet.errors import SignnetError, choice_error
 from signnet.nn.networks import MLP
 from signnet.train.checks import integer, non_negative_number, positive_int, positive_number
-from signnet.train.fit import split_rows, torch_threads
+from signnet.train.fit import check_validation_options, split_rows, torch_threads
 from signnet.train.loop import OPTIMIZERS, check_finite
 from signnet.train.stacked import Optimizer, Stack, compiled_step, make_step
-from signnet.validation import as_features, as_targets, check_device, check_fraction
+from signnet.validation import as_features, as_targets, check_device
 
 __all__ = ["BatchedHistory", "fit_batched"]
 
@@ -164,13 +164,7 @@ def fit_batched(models, X, y, *, epochs: int = 300, lr: float = 0.01, optimizer:
     patience = positive_int(patience, "patience", "pass None to never stop early", allow_none=True)
     tol = non_negative_number(tol, "tol", "pass e.g. tol=1e-5")
     seed = integer(seed, "seed", "pass e.g. seed=0")
-    if validation is not None and validation_fraction is not None:
-        raise SignnetError("Pass either `validation` (held-out data) or `validation_fraction` (a share of X to "
-                           f"hold out), not both; got validation_fraction={validation_fraction!r} as well.")
-    if validation_fraction is not None:
-        validation_fraction = check_fraction(validation_fraction, "validation_fraction", inclusive=False)
-    if not isinstance(restore_best, bool):
-        raise SignnetError(f"restore_best must be True or False, got {restore_best!r}.")
+    validation_fraction = check_validation_options(validation, validation_fraction, restore_best)
     dev = check_device(device)
     cfg = models[0].config
     head = models[0].head

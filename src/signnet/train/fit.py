@@ -58,6 +58,18 @@ def accuracy(model: nn.Module, X, y) -> float:
     return int((model.predict(Xt) == yt).sum()) / len(yt)
 
 
+def check_validation_options(validation, validation_fraction, restore_best) -> float | None:
+    """The checks of ``fit``'s and ``fit_batched``'s validation options; returns ``validation_fraction`` as a float (or None)."""
+    if validation is not None and validation_fraction is not None:
+        raise SignnetError("Pass either `validation` (held-out data) or `validation_fraction` (a share of X to "
+                           f"hold out), not both; got validation_fraction={validation_fraction!r} as well.")
+    if validation_fraction is not None:
+        validation_fraction = check_fraction(validation_fraction, "validation_fraction", inclusive=False)
+    if not isinstance(restore_best, bool):
+        raise SignnetError(f"restore_best must be True or False, got {restore_best!r}.")
+    return validation_fraction
+
+
 def fit(model: nn.Module, X, y, *, epochs: int = 500, lr: float = 1e-2, optimizer: str = "adam",
         batch_size: int | None = None, weight_decay: float = 0.0, patience: int | None = 50,
         tol: float = 1e-5, seed: int = 0, progress: bool = True, callback=None,
@@ -122,13 +134,7 @@ def fit(model: nn.Module, X, y, *, epochs: int = 500, lr: float = 1e-2, optimize
         threads = 1 if small else None
     elif threads is not None:
         threads = positive_int(threads, "threads", "pass e.g. threads=1, 'auto', or None to keep torch's setting")
-    if validation is not None and validation_fraction is not None:
-        raise SignnetError("Pass either `validation` (held-out data) or `validation_fraction` (a share of X to "
-                           f"hold out), not both; got validation_fraction={validation_fraction!r} as well.")
-    if validation_fraction is not None:
-        validation_fraction = check_fraction(validation_fraction, "validation_fraction", inclusive=False)
-    if not isinstance(restore_best, bool):
-        raise SignnetError(f"restore_best must be True or False, got {restore_best!r}.")
+    validation_fraction = check_validation_options(validation, validation_fraction, restore_best)
     device = check_device(device)
     head = getattr(model, "head", "binary")
     config = getattr(model, "config", None)
