@@ -36,8 +36,8 @@ import numpy as np
 
 import signnet.theory._ceiling_flow as ceiling_flow
 import signnet.theory._ceiling_sweep as ceiling_sweep
+from signnet.csvfile import _read_csv_rows, read_csv
 from signnet.theory.ceiling import monotone_ceiling
-from signnet.validation import _read_csv_rows, read_csv
 
 DENSE_MAX = 5000
 

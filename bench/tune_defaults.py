@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 import time
 
 import numpy as np
@@ -116,13 +115,17 @@ def summarise(path: str) -> None:
     print("chosen:", labels[order[0]])
 
 
-if __name__ == "__main__":
+def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--datasets", default=",".join(TABULAR_DATASETS))
     parser.add_argument("--summarise", metavar="ROWS_JSONL")
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     if args.summarise:
         summarise(args.summarise)
-        sys.exit(0)
+        return
     with threadpool_limits(1):
         run(args.datasets.split(","))
+
+
+if __name__ == "__main__":
+    main()
