@@ -33,18 +33,14 @@ from signnet.experiments.benchmark.protocol import MODEL_STREAM, derived_seed, s
 from signnet.experiments.benchmark.run import _rows
 
 SEED, SPLITS, ADULT_ROWS = 0, 3, 5000
-CANDIDATES = {
-    "A lr.01 32x32 p20 (current)": {},
-    "B lr.01 32x32 p50": {"n_iter_no_change": 50},
-    "C lr.01 64x64 p20": {"hidden_layer_sizes": (64, 64)},
-    "D lr.01 64x64 p50": {"hidden_layer_sizes": (64, 64), "n_iter_no_change": 50},
-    "E lr.003 32x32 p20": {"learning_rate_init": 3e-3},
-    "F lr.003 32x32 p50": {"learning_rate_init": 3e-3, "n_iter_no_change": 50},
-    "G lr.003 64x64 p20": {"learning_rate_init": 3e-3, "hidden_layer_sizes": (64, 64)},
-    "H lr.003 64x64 p50": {"learning_rate_init": 3e-3, "hidden_layer_sizes": (64, 64), "n_iter_no_change": 50},
-    "I lr.01 32x32 p20 alternating": {"architecture": "alternating"},
-    "J lr.01 32x32 p20 alpha1e-4": {"alpha": 1e-4},
-}
+MODEL_SEEDS = (0, 1, 2)  # model seed k of split s: derived_seed(SEED + k, MODEL_STREAM, s); k = 0 is the benchmark's
+CANDIDATES = {"n1 lr.01 vf.1 (current)": {}}
+CANDIDATES.update({
+    f"n{n} lr{str(lr).lstrip('0')} vf{str(vf).lstrip('0')}": {"n_networks": n, "learning_rate_init": lr,
+                                                              "validation_fraction": vf}
+    for n in (1, 3, 5, 8) for lr in (0.01, 0.003) for vf in (0.1, 0.2)
+    if (n, lr, vf) != (1, 0.01, 0.1)
+})
 
 
 def rows_of(name: str) -> tuple[np.ndarray, np.ndarray, np.ndarray, str]:
@@ -65,26 +61,29 @@ def carve(name: str, y: np.ndarray, task: str, split: int) -> tuple[np.ndarray, 
     return fit, val
 
 
-def run(datasets) -> None:
+def run(datasets, model_seeds=MODEL_SEEDS) -> None:
     for name in datasets:
         X, y, cst, task = rows_of(name)
         for s in range(SPLITS):
             fit, val = carve(name, y, task, s)
             scaler = StandardScaler().fit(X[fit])
             X_fit, X_val = scaler.transform(X[fit]), scaler.transform(X[val])
-            for label, params in CANDIDATES.items():
-                cls = MonotoneClassifier if task == "binary" else MonotoneRegressor
-                est = cls(monotonic_cst=[int(c) for c in cst], random_state=derived_seed(SEED, MODEL_STREAM, s), **params)
-                start = time.perf_counter()
-                est.fit(X_fit, y[fit])
-                seconds = time.perf_counter() - start
-                row = {"data": name, "split": s, "setting": label, "seconds": round(seconds, 2), "epochs": est.n_iter_}
-                if task == "binary":
-                    row["accuracy"] = float(accuracy_score(y[val], est.predict(X_val)))
-                    row["log_loss"] = float(log_loss(y[val], est.predict_proba(X_val)[:, 1], labels=est.classes_))
-                else:
-                    row["rmse"] = float(np.sqrt(np.mean((est.predict(X_val) - y[val]) ** 2)))
-                print(json.dumps(row), flush=True)
+            for k in model_seeds:
+                for label, params in CANDIDATES.items():
+                    cls = MonotoneClassifier if task == "binary" else MonotoneRegressor
+                    est = cls(monotonic_cst=[int(c) for c in cst], random_state=derived_seed(SEED + k, MODEL_STREAM, s),
+                              **params)
+                    start = time.perf_counter()
+                    est.fit(X_fit, y[fit])
+                    seconds = time.perf_counter() - start
+                    row = {"data": name, "split": s, "model_seed": k, "setting": label, "seconds": round(seconds, 2),
+                           "epochs": est.n_iter_}
+                    if task == "binary":
+                        row["accuracy"] = float(accuracy_score(y[val], est.predict(X_val)))
+                        row["log_loss"] = float(log_loss(y[val], est.predict_proba(X_val)[:, 1], labels=est.classes_))
+                    else:
+                        row["rmse"] = float(np.sqrt(np.mean((est.predict(X_val) - y[val]) ** 2)))
+                    print(json.dumps(row), flush=True)
 
 
 def summarise(path: str) -> None:
@@ -118,13 +117,14 @@ def summarise(path: str) -> None:
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--datasets", default=",".join(TABULAR_DATASETS))
+    parser.add_argument("--model-seeds", default=",".join(map(str, MODEL_SEEDS)))
     parser.add_argument("--summarise", metavar="ROWS_JSONL")
     args = parser.parse_args(argv)
     if args.summarise:
         summarise(args.summarise)
         return
     with threadpool_limits(1):
-        run(args.datasets.split(","))
+        run(args.datasets.split(","), [int(k) for k in args.model_seeds.split(",")])
 
 
 if __name__ == "__main__":

@@ -8,12 +8,12 @@ network (:func:`make_network`) or the trainer (:func:`train_members`) does.
 * :func:`train_members` trains ``R`` such networks at once, each on its own rows with early
   stopping on its own validation rows, restoring the weights of its epoch of lowest validation
   loss, as ``sklearn.neural_network.MLPRegressor(early_stopping=True)`` keeps its best
-  coefficients. The ``R`` networks are put side by side in one block-diagonal network
-  (:func:`signnet.nn.merge.stack_networks`) whose gradients off the blocks are masked to 0;
-  the objective is the *sum* of the members' mean losses over their own training rows of each
-  minibatch, so each member gets the gradient it would get alone on those rows, and Adam acts
-  element-wise, so each member follows its own trajectory. A member that has stopped keeps its
-  restored weights; the run ends when every member has stopped.
+  coefficients. The ``R`` networks are trained as one module with batched layers
+  (:class:`~signnet.estimators._stacked.Stacked`); the objective is the *sum* of the members'
+  mean losses over their own training rows of each minibatch, so each member gets the gradient
+  it would get alone on those rows, and Adam acts element-wise, so each member follows its own
+  trajectory (the minibatch order is shared). A member that has stopped keeps its restored
+  weights; the run ends when every member has stopped.
 """
 
 from __future__ import annotations
@@ -25,8 +25,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from signnet.estimators._stacked import Stacked
 from signnet.nn import MONOTONE_ARCHITECTURES, MonotoneMLP
-from signnet.nn.merge import copy_member_, stack_masks, stack_networks
 from signnet.train import make_optimizer, torch_threads, train_loop
 from signnet.train.fit import AUTO_SINGLE_THREAD_BELOW
 
@@ -40,9 +40,10 @@ def make_network(monotonic_cst: np.ndarray, hidden: tuple[int, ...], *, architec
 
     The initial weights are drawn under ``torch.random.fork_rng`` from ``seed`` (``MonotoneMLP``
     takes no generator): torch's global RNG is restored on exit, so the caller's random state is
-    left as it was.
+    left as it was. It is built on one thread (:func:`signnet.torch_threads`, restored on exit): the
+    initialisation's probe statistics of a small network run many times faster so on a busy machine.
     """
-    with torch.random.fork_rng(devices=[]):
+    with torch.random.fork_rng(devices=[]), torch_threads(1):
         torch.manual_seed(seed)
         return MonotoneMLP([int(c) for c in monotonic_cst], hidden, architecture=architecture,
                            activation=activation, head=head)
@@ -94,9 +95,7 @@ def train_members(nets: list[MonotoneMLP], X: torch.Tensor, y: torch.Tensor, *, 
     into ``nets[r]``. The nets end on the CPU in eval mode.
     """
     n = len(nets)
-    wide = stack_networks(nets).to(device)
-    masks = [m.to(device) for m in stack_masks(nets)]
-    layers = wide.linear_layers
+    wide = Stacked(nets).to(device)
     X, y = X.to(device), y.to(device)
     target = y.float().reshape(-1, 1)
     packed = torch.cat([target, train_mask.to(device=device, dtype=target.dtype)], dim=1)  # (N, 1 + R)
@@ -115,9 +114,8 @@ def train_members(nets: list[MonotoneMLP], X: torch.Tensor, y: torch.Tensor, *, 
         counts.add_(rows.double())
         return (per / rows.clamp_min(1.0)).sum()
 
-    def on_grad(step) -> None:
-        for layer, mask in zip(layers[1:], masks[1:]):
-            layer.weight.grad.mul_(mask)  # nothing crosses between members: the zeros off the blocks stay 0
+    def on_step(step) -> None:
+        wide.project_()  # method="project": the Euclidean projection onto the signs after every step
 
     def on_epoch(epoch: int, model, history) -> bool:
         train_losses = (sums / counts.clamp_min(1.0)).tolist()
@@ -145,9 +143,9 @@ def train_members(nets: list[MonotoneMLP], X: torch.Tensor, y: torch.Tensor, *, 
                 if monitored < best_val[r]:
                     best_val[r], fit.best_epoch = monitored, epoch
                     fit.best_validation_score = fit.validation_scores[-1]
-                    copy_member_(model, nets[r], r, n)
+                    wide.copy_member_(r, nets[r])
             else:
-                copy_member_(model, nets[r], r, n)
+                wide.copy_member_(r, nets[r])
             if monitored < best[r] - tol:
                 best[r], stale[r] = monitored, 0
             else:
@@ -162,7 +160,7 @@ def train_members(nets: list[MonotoneMLP], X: torch.Tensor, y: torch.Tensor, *, 
 
     def run() -> None:
         train_loop(wide, X, packed, epochs=epochs, optimizer=optimizer, loss=loss, batch_size=batch_size,
-                   generator=seed, on_grad=on_grad, on_epoch=on_epoch, progress=verbose, name="ensemble")
+                   generator=seed, on_step=on_step, on_epoch=on_epoch, progress=verbose, name="ensemble")
 
     if small:
         with torch_threads(1):

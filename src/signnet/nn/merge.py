@@ -31,10 +31,9 @@ import torch
 
 from signnet.errors import SignnetError
 from signnet.nn.activations import mixed_counts
-from signnet.nn.layers import SignedLinear
 from signnet.nn.monotone import MonotoneMLP
 
-__all__ = ["average_networks", "copy_member_", "stack_masks", "stack_networks"]
+__all__ = ["average_networks", "stack_networks"]
 
 
 def _members(nets: Sequence[MonotoneMLP]) -> tuple[list[MonotoneMLP], dict]:
@@ -63,7 +62,7 @@ def _counts(config: dict) -> list[tuple[int, ...]]:
     splits = split if split and isinstance(split[0], (list, tuple)) else [split] * len(hidden)
     if config["architecture"] != "mixed":
         return [(h,) for h in hidden]
-    return [mixed_counts(h, s) for h, s in zip(hidden, splits)]
+    return [mixed_counts(h, s) for h, s in zip(hidden, splits, strict=True)]
 
 
 def _positions(config: dict, n: int, outputs: str) -> list[list[torch.Tensor]]:
@@ -95,18 +94,20 @@ def _build(config: dict, n: int, outputs: str, like: torch.Tensor) -> MonotoneML
     """The empty merged network (weights overwritten next), built without touching torch's global RNG."""
     counts = _counts(config)
     hidden = [n * sum(c) for c in counts]
-    if config["architecture"] == "mixed":
+    if config["architecture"] == "mixed" and counts:
         triples = [tuple(n * k for k in c) for c in counts]
         split = list(triples[0]) if len(set(triples)) == 1 else [list(t) for t in triples]
     else:
         split = config["split"]
     head, out = (config["head"], config["out_features"]) if outputs == "average" else ("regression",
                                                                                        n * config["out_features"])
-    with torch.random.fork_rng(devices=[]):
+    with torch.random.fork_rng(devices=[]):  # init="abs": the cheapest initialisation, overwritten by _fill
         merged = MonotoneMLP(config["monotonic_cst"], hidden, architecture=config["architecture"],
                              activation=config["activation"], head=head, out_features=out, split=split,
-                             init=config["init"], method="project", transform=config["transform"], dtype=like.dtype)
-    for act, c in zip((m for m in merged if hasattr(m, "counts")), counts):
+                             init="abs", method="project", transform=config["transform"], dtype=like.dtype)
+    merged.config["init"] = config["init"]  # what from_config / signnet.load rebuild: the members' initialisation
+    acts = [m for m in merged if hasattr(m, "counts")]  # the MixedActivations ("mixed" only)
+    for act, c in zip(acts, counts if acts else [], strict=True):
         if act.counts != tuple(n * k for k in c):  # mixed_counts reproduces exact multiples; a guard, not a rounding
             raise SignnetError(f"internal: merged MixedActivation counts {act.counts} != {n} x {c}.")
     return merged.to(like.device)
@@ -125,7 +126,7 @@ def _fill(merged: MonotoneMLP, nets: list[MonotoneMLP], pos, average: bool) -> M
             rows, cols = pos[i + 1][r], pos[i][r]
             w, b = src.weight.detach().to(weight), src.bias.detach().to(bias)
             if average and i == last:
-                weight[:, cols] = w / n
+                weight[:, cols] += w / n  # disjoint columns, except without hidden layers (all inputs)
                 bias += b / n
             else:
                 weight[rows[:, None], cols[None, :]] = w
@@ -139,9 +140,8 @@ def stack_networks(nets: Sequence[MonotoneMLP]) -> MonotoneMLP:
     """The ``R`` members side by side: ``(N, d) -> (N, R * out)``, member ``r``'s outputs in columns ``r*out..``.
 
     A ``MonotoneMLP`` with a ``"regression"`` head and block-diagonal later layers (module docstring);
-    column block ``r`` of its output equals ``nets[r](x)`` exactly (up to float rounding of the sums
-    with zeros, i.e. exactly). Training it with the gradients off the blocks masked
-    (:func:`stack_masks`) trains the members independently in one computation.
+    column block ``r`` of its output is ``nets[r](x)`` (the zeros off the blocks add nothing), so the
+    members' predictions can be read, and certified, together.
     """
     nets, config = _members(nets)
     merged = _build(config, len(nets), "stack", nets[0].linear_layers[0].weight)
@@ -169,37 +169,3 @@ def average_networks(nets: Sequence[MonotoneMLP]) -> MonotoneMLP:
     nets, config = _members(nets)
     merged = _build(config, len(nets), "average", nets[0].linear_layers[0].weight)
     return _fill(merged, nets, _positions(config, len(nets), "average"), average=True)
-
-
-def stack_masks(nets: Sequence[MonotoneMLP]) -> list[torch.Tensor]:
-    """Per linear layer of :func:`stack_networks` ``(nets)``, a 0/1 mask of its weight: 1 inside the blocks.
-
-    The first layer's mask is all ones (every member reads every input). Multiplying the gradients
-    by these masks keeps the zeros off the blocks at exactly 0 under Adam with L2 weight decay
-    (a zero gradient and a zero weight give a zero update).
-    """
-    nets, config = _members(nets)
-    pos = _positions(config, len(nets), "stack")
-    masks = []
-    for i, layer in enumerate(nets[0].linear_layers):
-        rows, cols = sum(len(p) for p in pos[i + 1]), (sum(len(p) for p in pos[i]) if i else config["in_features"])
-        mask = torch.zeros(rows, cols, dtype=layer.weight.dtype, device=layer.weight.device)
-        for r in range(len(nets)):
-            mask[pos[i + 1][r][:, None], pos[i][r][None, :]] = 1.0
-        masks.append(mask)
-    return masks
-
-
-@torch.no_grad()
-def copy_member_(stacked: MonotoneMLP, net: MonotoneMLP, r: int, n: int) -> MonotoneMLP:
-    """Copy member ``r``'s block of ``stacked`` (:func:`stack_networks` of ``n`` networks like ``net``) into ``net``."""
-    pos = _positions(net.config, n, "stack")
-    for i, (big, small) in enumerate(zip(stacked.linear_layers, net.linear_layers)):
-        rows, cols = pos[i + 1][r], pos[i][r]
-        small_w = big.weight.detach()[rows[:, None], cols[None, :]]
-        if small.method == "reparam":
-            small.weight = small_w.to(small.weight)
-        else:
-            small.weight.copy_(small_w)
-        small.bias.copy_(big.bias.detach()[rows])
-    return net
