@@ -7,6 +7,7 @@ import torch
 
 from signnet import MonotoneClassifier, MonotoneMLP, MonotoneRegressor, SignnetError, certify, dominance_violations
 from signnet.estimators._train import NetworkFit, make_network, train_members
+from signnet.experiments.benchmark.models import parameter_count
 
 pytestmark = pytest.mark.usefixtures("single_thread")
 
@@ -28,6 +29,7 @@ def test_ensemble_is_one_certified_monotone_network(Estimator):
     assert isinstance(net, MonotoneMLP) and [layer.weight.shape[0] for layer in net.linear_layers] == [24, 24, 1]
     assert [name for name, _ in model.module_.named_children()][:2] == ["standardise", "network"]
     assert certify(model).satisfies_monotonic_cst is True
+    assert parameter_count(model) == 3 * (3 * 8 + 8 + 8 * 8 + 8 + 8 + 1)  # the trained numbers, not the zeros between
     assert dominance_violations(model, X).violations == 0
     assert len(model.fits_) == 3 and all(isinstance(f, NetworkFit) for f in model.fits_)
     assert model.n_iter_ == max(f.n_iter for f in model.fits_)

@@ -37,12 +37,11 @@ class Stacked(nn.Module):
         self.register_buffer("s0", torch.cat([layer.sign_mask for layer in first]).clone())
         self.weights = nn.ParameterList()
         self.biases = nn.ParameterList()
-        self.signs: list[torch.Tensor] = []
         for i in range(1, len(per_member[0])):
             self.weights.append(nn.Parameter(torch.stack([layers[i].weight.detach() for layers in per_member]).clone()))
             self.biases.append(nn.Parameter(torch.stack([layers[i].bias.detach() for layers in per_member])[:, None, :]
                                             .clone()))
-            self.signs.append(torch.stack([layers[i].sign_mask for layers in per_member]))
+            self.register_buffer(f"s{i}", torch.stack([layers[i].sign_mask for layers in per_member]).clone())
         self.acts = nn.ModuleList([m for m in nets[0] if not isinstance(m, SignedLinear)])
         self.width = first[0].weight.shape[0]
 
@@ -56,9 +55,9 @@ class Stacked(nn.Module):
     @torch.no_grad()
     def project_(self) -> None:
         """Zero every weight on the wrong side of its sign (free entries, mask 0, are left as they are)."""
-        self.w0.masked_fill_(self.s0.to(self.w0.device) * self.w0 < 0, 0.0)
-        for w, s in zip(self.weights, self.signs, strict=True):
-            w.masked_fill_(s.to(w.device) * w < 0, 0.0)
+        self.w0.masked_fill_(self.s0 * self.w0 < 0, 0.0)
+        for i, w in enumerate(self.weights, start=1):
+            w.masked_fill_(getattr(self, f"s{i}") * w < 0, 0.0)
 
     @torch.no_grad()
     def copy_member_(self, r: int, net: MonotoneMLP) -> None:
