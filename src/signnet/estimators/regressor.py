@@ -41,9 +41,9 @@ class MonotoneRegressor(RegressorMixin, MonotoneBase):
             its own ``ceil(validation_fraction * n)`` rows for early stopping: disjoint sets
             when ``n_networks * ceil(validation_fraction * n) <= n`` (so together they train on
             every row), otherwise an independent random draw each. They train together in one
-            batched computation (:mod:`signnet.estimators._train`; on all of COMPAS, 8 networks
-            took 3.7 s and one 1.8 s on the shared 2-core machine); ``module_.network`` has widths
-            ``n_networks * hidden_layer_sizes``.
+            batched computation (:mod:`signnet.estimators._train`; ``bench/estimators.py``: the
+            default fit on all of COMPAS took 4.1 s wall on the shared 2-core machine at load
+            average 1.5); ``module_.network`` has widths ``n_networks * hidden_layer_sizes``.
         architecture: one of :data:`signnet.MONOTONE_ARCHITECTURES`: ``"mixed"`` (default; Runje &
             Shankaranarayana, ICML 2023, universal for monotone functions), ``"alternating"``
             (Sartor et al., ICML 2025, also universal) or ``"dnn+"`` (the paper's DNN+; with ReLU
