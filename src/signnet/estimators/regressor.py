@@ -54,7 +54,9 @@ class MonotoneRegressor(RegressorMixin, MonotoneBase):
         alpha: L2 penalty (Adam's weight decay), default 1e-4, chosen with the other defaults on
             validation rows of the bundled tabular sets (``bench/tune_defaults.py``).
         batch_size: ``"auto"``: about ten minibatches per epoch of 64 to 1,024 rows
-            (``clip(ceil(n_train / 10), 64, 1024)``, full batches below 64 rows), or an integer.
+            (``clip(ceil(n_train / 10), 64, 1024)`` with ``n_train`` one network's training rows;
+            full batches when that covers every row), or an integer. Minibatches are drawn from
+            all the rows; each network learns from its own training rows of each.
         learning_rate_init: Adam's learning rate, default 0.01.
         max_iter: the most epochs, default 500.
         early_stopping: hold out ``validation_fraction`` of the rows and stop after
