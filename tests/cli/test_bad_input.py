@@ -302,3 +302,16 @@ def test_a_real_process_exits_2_with_one_line(argv, pattern, paths, workdir, tmp
     assert len(proc.stderr.splitlines()) == 1
     assert re.search(pattern, proc.stderr.strip()), proc.stderr
     assert snapshot(tmp_path) == before
+
+
+def test_python_dash_m_signnet_is_the_same_command_line(tmp_path):
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(SRC), os.environ.get("PYTHONPATH", "")])}
+    ok = subprocess.run([sys.executable, "-m", "signnet", "--version"], capture_output=True, text=True, env=env,
+                        timeout=300, cwd=tmp_path)
+    assert ok.returncode == 0, ok.stderr
+    assert re.fullmatch(r"signnet \d+\.\d+\.\d+\S*", ok.stdout.strip()), ok.stdout
+    bad = subprocess.run([sys.executable, "-m", "signnet", "train", "--n", "3"], capture_output=True, text=True,
+                         env=env, timeout=300, cwd=tmp_path)
+    assert bad.returncode == 2
+    assert re.search(r"^signnet train: error: The 3 points drawn for xor", bad.stderr), bad.stderr
+    assert list(tmp_path.iterdir()) == []
