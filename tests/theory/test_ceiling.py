@@ -12,6 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import signnet.theory._ceiling_flow as ceiling_flow
+import signnet.theory._ceiling_maxflow as ceiling_maxflow
 import signnet.theory._ceiling_sweep as ceiling_sweep
 import signnet.theory.ceiling as ceiling_module
 from signnet.errors import SignnetError
@@ -76,6 +77,8 @@ def run_all(X, y, directions=None):
                 out.append(monotone_ceiling(X, y, directions, method="sweep"))
             except SignnetError as exc:
                 assert "sweep" in str(exc)
+    with mock.patch.object(ceiling_maxflow, "ortools_max_flow", lambda: None):  # scipy's Dinic where OR-Tools is installed
+        out.append(monotone_ceiling(X, y, directions, method="flow"))
     return out
 
 

@@ -59,6 +59,7 @@ def source_side(tails: np.ndarray, heads: np.ndarray, caps: np.ndarray, n_nodes:
             raise RuntimeError(f"OR-Tools' SimpleMaxFlow ended with status {status} on the ceiling's flow network.")
         reached = np.zeros(n_nodes, bool)
         reached[np.asarray(solver.get_source_side_min_cut(), np.int64)] = True
+        reached[0] = True  # OR-Tools lists no node when there is no arc
         return reached
     graph = sparse.csr_array((caps.astype(np.int32), (tails, heads)), shape=(n_nodes, n_nodes))
     flow = csgraph.maximum_flow(graph, 0, 1, method="dinic").flow
