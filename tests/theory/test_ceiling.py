@@ -12,7 +12,6 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import signnet.theory._ceiling_flow as ceiling_flow
-import signnet.theory._ceiling_maxflow as ceiling_maxflow
 import signnet.theory._ceiling_sweep as ceiling_sweep
 import signnet.theory.ceiling as ceiling_module
 from signnet.errors import SignnetError
@@ -71,13 +70,14 @@ def run_all(X, y, directions=None):
                 except SignnetError as exc:
                     assert method.startswith("sweep") and "sweep" in str(exc)
     with mock.patch.object(ceiling_sweep, "jit_kernels", lambda: None):  # the interpreted code (no numba)
-        with mock.patch.object(ceiling_flow, "jit_plane", lambda: None), mock.patch.object(ceiling_flow, "jit_graph", lambda: None):
+        with mock.patch.object(ceiling_flow, "jit_plane", lambda: None), mock.patch.object(ceiling_flow, "jit_graph", lambda: None), \
+                mock.patch.object(ceiling_flow, "jit_flow", lambda: None):
             out.append(monotone_ceiling(X, y, directions, method="flow"))
             try:
                 out.append(monotone_ceiling(X, y, directions, method="sweep"))
             except SignnetError as exc:
                 assert "sweep" in str(exc)
-    with mock.patch.object(ceiling_maxflow, "ortools_max_flow", lambda: None):  # scipy's Dinic where OR-Tools is installed
+    with mock.patch.object(ceiling_flow, "jit_flow", lambda: None):  # compiled DAG, scipy's Dinic
         out.append(monotone_ceiling(X, y, directions, method="flow"))
     return out
 

@@ -10,9 +10,13 @@ violation ``i -> j``; Dilworth's theorem in König's form, see
   (the "rendezvous graph" of Stout 2015, "Isotonic regression for multiple
   independent variables") builds a sparse DAG with Steiner vertices in which the
   left copy of ``i`` reaches the right copy of ``j`` iff ``i -> j``; small
-  sub-problems are compared directly. Maximum flow (scipy, Dinic) from the left
-  copies to the right copies is ``M``; the source side of the minimal minimum
-  cut gives the relabelling (binary: a point is labelled 1 iff its copy is on
+  sub-problems are compared directly. The points are first renumbered along a
+  Morton curve (:func:`locality_order`: only the speed depends on it). Maximum
+  flow from the left copies to the right copies is ``M``: augmenting paths with
+  dead-node marking, compiled
+  (:func:`signnet.theory._ceiling_jit_flow.source_side`), where numba is
+  installed, else scipy's Dinic. The source side of the minimal minimum cut (the
+  same set for every maximum flow) gives the relabelling (binary: a point is labelled 1 iff its copy is on
   the source side, which is an up-set; multi-class: the antichain of points
   whose left copy is on the source side and right copy is not, each point then
   labelled by the largest kept label below it: for at most two +-1 features and
@@ -35,8 +39,6 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import sparse
 from scipy.sparse import csgraph
-
-from signnet.theory._ceiling_maxflow import source_side
 
 __all__ = ["dense_labels", "flow_labels"]
 
@@ -153,12 +155,35 @@ def _propagate_max(dag: _Dag, values: np.ndarray, n: int) -> np.ndarray:
 
 
 @functools.cache
+def jit_flow():
+    """:mod:`signnet.theory._ceiling_jit_flow` (numba-compiled maximum flow), or ``None`` without numba."""
+    try:
+        return importlib.import_module("signnet.theory._ceiling_jit_flow")
+    except ImportError:
+        return None
+
+
+@functools.cache
 def jit_plane():
     """:mod:`signnet.theory._ceiling_jit` (numba-compiled sweeps), or ``None`` where numba is not installed."""
     try:
         return importlib.import_module("signnet.theory._ceiling_jit")
     except ImportError:
         return None
+
+
+def _dinic_source_side(tails: np.ndarray, heads: np.ndarray, caps: np.ndarray, n_nodes: int) -> np.ndarray:
+    """bool (n_nodes,): the nodes reachable from node 0 in the residual network of a maximum flow from
+    node 0 to node 1 (scipy's ``maximum_flow(method="dinic")``, Dinic 1970, then a breadth-first search);
+    ``tails``, ``heads``, ``caps``: (m,) int arcs and capacities. The minimal minimum cut's source side."""
+    graph = sparse.csr_array((caps.astype(np.int32), (tails, heads)), shape=(n_nodes, n_nodes))
+    flow = csgraph.maximum_flow(graph, 0, 1, method="dinic").flow
+    residual = (graph - flow).tocsr()
+    residual.data[residual.data < 0] = 0
+    residual.eliminate_zeros()
+    reached = np.zeros(n_nodes, bool)
+    reached[csgraph.breadth_first_order(residual, 0, directed=True, return_predecessors=False)] = True
+    return reached
 
 
 def locality_order(P: np.ndarray) -> np.ndarray:
@@ -204,20 +229,27 @@ def _flow_labels(P: np.ndarray, g: np.ndarray, n_groups: int, codes: np.ndarray,
     items = np.arange(n)
     dag = _rendezvous(Q, strict, items, items)
     n_st = dag.start.size
-    # nodes: 0 source, 1 sink, 2 + i left copy, 2 + n + i right copy, 2 + 2n + s Steiner
-    L, R, S = 2, 2 + n, 2 + 2 * n
-    rows = [np.zeros(n, np.int64), R + items, L + dag.src, L + dag.a_item, S + dag.b_node]
-    cols = [L + items, np.ones(n, np.int64), R + dag.dst, S + dag.a_node, R + dag.b_item]
     chain = np.flatnonzero(~dag.start[1:])  # s -> s + 1 inside a chain
-    rows.append(S + chain)
-    cols.append(S + chain + 1)
-    r, c = np.concatenate(rows), np.concatenate(cols)
-    cap = np.full(r.size, n + 1, np.int64)
-    cap[: 2 * n] = 1
-    reached = source_side(r, c, cap, S + n_st)
+    flow = jit_flow()
+    if flow is not None:  # augmenting paths, compiled (numba); nodes: i left copy, n + i right copy, 2n + s Steiner
+        S = 2 * n
+        tails = np.concatenate([dag.src, dag.a_item, S + dag.b_node, S + chain])
+        heads = np.concatenate([n + dag.dst, S + dag.a_node, n + dag.b_item, S + chain + 1])
+        order = np.argsort(-P[:, 0], kind="stable") if P.shape[1] else items  # the time depends on it, not the cut
+        reached = flow.source_side(tails.astype(np.int64), heads.astype(np.int64), n, S + n_st, order.astype(np.int64))
+        left, right = reached[:n], reached[n:S]
+    else:  # nodes: 0 source, 1 sink, 2 + i left copy, 2 + n + i right copy, 2 + 2n + s Steiner
+        L, R, S = 2, 2 + n, 2 + 2 * n
+        rows = [np.zeros(n, np.int64), R + items, L + dag.src, L + dag.a_item, S + dag.b_node, S + chain]
+        cols = [L + items, np.ones(n, np.int64), R + dag.dst, S + dag.a_node, R + dag.b_item, S + chain + 1]
+        r, c = np.concatenate(rows), np.concatenate(cols)
+        cap = np.full(r.size, n + 1, np.int64)
+        cap[: 2 * n] = 1
+        reached = _dinic_source_side(r, c, cap, S + n_st)
+        left, right = reached[L:R], reached[R:S]
     if k == 2:  # the source side is an up-set: label 1 there
-        return np.where(codes == 1, reached[L + items], reached[R + items]).astype(np.int64)
-    keep = reached[L + items] & ~reached[R + items]
+        return np.where(codes == 1, left, right).astype(np.int64)
+    keep = left & ~right
     values = np.where(keep, codes, -1)
     plane = jit_plane()
     if plane is not None and n_groups == 1 and 1 <= P.shape[1] <= 2:  # a sweep with a Fenwick tree (numba)
