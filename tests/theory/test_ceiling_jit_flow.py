@@ -34,8 +34,10 @@ def network(n, tails, heads, n_nodes):
 
 def kernel_side(n, tails, heads, n_nodes, order=None):
     order = np.arange(n) if order is None else order
-    return kernel.source_side(np.asarray(tails, np.int64), np.asarray(heads, np.int64), n, n_nodes,
-                              np.asarray(order, np.int64))
+    reached, done = kernel.source_side(np.asarray(tails, np.int64), np.asarray(heads, np.int64), n, n_nodes,
+                                       np.asarray(order, np.int64), 2**62)
+    assert done
+    return reached
 
 
 def test_two_sources_one_shared_sink():
@@ -44,8 +46,14 @@ def test_two_sources_one_shared_sink():
     for order in ([0, 1], [1, 0]):
         reached = kernel_side(2, tails, heads, 5, order)
         np.testing.assert_array_equal(reached, [False] * 5)  # both matched, nothing free left: cut at the source
-    reached = kernel_side(2, [0, 1], [2, 2], 4)  # both lefts want right 0 only: one stays free
-    np.testing.assert_array_equal(reached, [True, True, True, False])
+        reached = kernel_side(2, [0, 1], [2, 2], 4, order)  # both lefts want right 0 only: one stays free
+        np.testing.assert_array_equal(reached, [True, True, True, False])
+
+
+def test_the_kernel_gives_up_past_its_budget():
+    args = (np.array([0, 1], np.int64), np.array([2, 2], np.int64), 2, 4, np.arange(2))
+    assert kernel.source_side(*args, 2)[1]  # two searches, one arc each
+    assert not kernel.source_side(*args, 0)[1]
 
 
 @settings(max_examples=80, deadline=None)
@@ -53,7 +61,7 @@ def test_two_sources_one_shared_sink():
 def test_source_side_is_the_minimal_minimum_cut(data):
     """Against every cut of small random networks (cycles allowed), and against scipy's Dinic."""
     rng = np.random.default_rng(data.draw(st.integers(0, 2**31)))
-    n = data.draw(st.integers(1, 4))
+    n = data.draw(st.integers(1, 5))
     n_nodes = 2 * n + data.draw(st.integers(0, 3))
     m = data.draw(st.integers(0, 20))
     tails, heads = rng.integers(0, n_nodes, m), rng.integers(0, n_nodes, m)
@@ -89,10 +97,12 @@ def test_same_labels_as_dinic_in_three_to_ten_features(data):
     y = rng.integers(0, k, n)
     directions = data.draw(st.none() | st.lists(st.sampled_from([-1, 0, 1, 1]), min_size=d, max_size=d))
     ref = monotone_ceiling(X, y, directions, method="dense")
-    new = monotone_ceiling(X, y, directions, method="flow")
     old = with_dinic(monotone_ceiling, X, y, directions, method="flow")
-    assert new.relabeled == old.relabeled == ref.relabeled
-    np.testing.assert_array_equal(new.labels, old.labels)
+    assert old.relabeled == ref.relabeled
+    for budget in (ceiling_flow._SEARCH_BUDGET, 0):  # the compiled searches; out of budget: Dinic
+        with mock.patch.object(ceiling_flow, "_SEARCH_BUDGET", budget):
+            new = monotone_ceiling(X, y, directions, method="flow")
+        np.testing.assert_array_equal(new.labels, old.labels)
 
 
 @settings(max_examples=40, deadline=None)
@@ -127,10 +137,12 @@ def test_a_larger_problem_matches_dinic():
     X = rng.random((3000, 3))
     X[:500] = np.round(X[:500], 1)
     y = (X[:, 0] + X[:, 1] - 0.5 * X[:, 2] + 0.3 * rng.standard_normal(3000) > 0.75).astype(int)
-    new = monotone_ceiling(X, y)
     old = with_dinic(monotone_ceiling, X, y)
-    assert new.method == "flow" and new.relabeled == old.relabeled > 100
-    np.testing.assert_array_equal(new.labels, old.labels)
+    for budget in (ceiling_flow._SEARCH_BUDGET, 0):
+        with mock.patch.object(ceiling_flow, "_SEARCH_BUDGET", budget):
+            new = monotone_ceiling(X, y)
+        assert new.method == "flow" and new.relabeled == old.relabeled > 100
+        np.testing.assert_array_equal(new.labels, old.labels)
 
 
 def test_without_numba_dinic_runs():

@@ -44,6 +44,7 @@ __all__ = ["dense_labels", "flow_labels"]
 
 _LEAF = 64  # sub-problems with |A| * |B| <= _LEAF * 2**(coordinates left) are compared directly
 _LEAF_CAP = 1 << 16
+_SEARCH_BUDGET = 20  # the compiled searches scan at most this many arcs per arc and node, else scipy's Dinic runs
 
 
 @dataclass
@@ -231,14 +232,17 @@ def _flow_labels(P: np.ndarray, g: np.ndarray, n_groups: int, codes: np.ndarray,
     n_st = dag.start.size
     chain = np.flatnonzero(~dag.start[1:])  # s -> s + 1 inside a chain
     flow = jit_flow()
+    done = False
     if flow is not None:  # augmenting paths, compiled (numba); nodes: i left copy, n + i right copy, 2n + s Steiner
         S = 2 * n
         tails = np.concatenate([dag.src, dag.a_item, S + dag.b_node, S + chain])
         heads = np.concatenate([n + dag.dst, S + dag.a_node, n + dag.b_item, S + chain + 1])
         order = np.argsort(-P[:, 0], kind="stable") if P.shape[1] else items  # the time depends on it, not the cut
-        reached = flow.source_side(tails.astype(np.int64), heads.astype(np.int64), n, S + n_st, order.astype(np.int64))
+        budget = int(_SEARCH_BUDGET * (tails.size + S + n_st))
+        reached, done = flow.source_side(tails.astype(np.int64), heads.astype(np.int64), n, S + n_st,
+                                         order.astype(np.int64), budget)
         left, right = reached[:n], reached[n:S]
-    else:  # nodes: 0 source, 1 sink, 2 + i left copy, 2 + n + i right copy, 2 + 2n + s Steiner
+    if not done:  # scipy's Dinic; nodes: 0 source, 1 sink, 2 + i left copy, 2 + n + i right copy, 2 + 2n + s Steiner
         L, R, S = 2, 2 + n, 2 + 2 * n
         rows = [np.zeros(n, np.int64), R + items, L + dag.src, L + dag.a_item, S + dag.b_node, S + chain]
         cols = [L + items, np.ones(n, np.int64), R + dag.dst, S + dag.a_node, R + dag.b_item, S + chain + 1]

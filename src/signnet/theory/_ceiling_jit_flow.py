@@ -45,8 +45,28 @@ def _csr(keys, n_nodes):
     return ptr, ids
 
 
+@_njit(inline="always")
+def _add_flow(e, delta, flow, heads, first, nxt, prv):
+    """Add ``delta`` (+-1) to arc ``e``; keep each node's list of entering arcs that carry flow."""
+    flow[e] += delta
+    h = heads[e]
+    if delta > 0 and flow[e] == 1:  # joins the list of h
+        nxt[e] = first[h]
+        prv[e] = -1
+        if first[h] >= 0:
+            prv[first[h]] = e
+        first[h] = e
+    elif delta < 0 and flow[e] == 0:  # leaves it
+        if prv[e] >= 0:
+            nxt[prv[e]] = nxt[e]
+        else:
+            first[h] = nxt[e]
+        if nxt[e] >= 0:
+            prv[nxt[e]] = prv[e]
+
+
 @_njit()
-def source_side(tails, heads, n, n_nodes, order):
+def source_side(tails, heads, n, n_nodes, order, budget):
     """Nodes on the source side of the minimal minimum cut of the ceiling's flow network.
 
     Args:
@@ -55,19 +75,28 @@ def source_side(tails, heads, n, n_nodes, order):
         n_nodes: number of nodes (>= 2n).
         order: int64 permutation of ``0..n-1``, the order in which left copies are searched
             from (it changes the time, never the result).
+        budget: how many arcs the searches may scan in all before the kernel gives up.
 
     Returns:
-        bool (n_nodes,): True for the nodes reachable from the source in the residual
-        network of a maximum flow (the source and the sink themselves are not nodes here).
+        ``(reached, done)``: ``reached`` bool (n_nodes,), True for the nodes reachable from
+        the source in the residual network of a maximum flow (the source and the sink
+        themselves are not nodes here); ``done`` False where the budget ran out first
+        (``reached`` is then meaningless).
     """
     out_ptr, out_id = _csr(tails, n_nodes)
     in_ptr, in_id = _csr(heads, n_nodes)
     flow = np.zeros(tails.size, np.int32)
+    first = np.full(n_nodes, -1, np.int64)  # first arc entering the node that carries flow
+    nxt = np.full(tails.size, -1, np.int64)  # next / previous such arc of the same head
+    prv = np.full(tails.size, -1, np.int64)
     used = np.zeros(n, np.bool_)  # right copy j carries a unit to the sink
     state = np.zeros(n_nodes, np.int8)  # 0 unseen, 1 seen by the current search, 2 dead
     parent = np.empty(n_nodes, np.int64)  # arc that reached the node; forward if >= 0, backward as ~arc
     queue = np.empty(n_nodes, np.int64)
+    work = 0
     for src in order:
+        if work > budget:
+            return state == 2, False
         if state[src] == 2:
             continue
         queue[0] = src
@@ -78,6 +107,7 @@ def source_side(tails, heads, n, n_nodes, order):
             u = queue[head_]
             head_ += 1
             for p in range(out_ptr[u], out_ptr[u + 1]):  # forward arcs: unbounded capacity
+                work += 1
                 e = out_id[p]
                 w = heads[e]
                 if state[w] == 0:
@@ -90,14 +120,16 @@ def source_side(tails, heads, n, n_nodes, order):
                         break
             if found >= 0:
                 break
-            for p in range(in_ptr[u], in_ptr[u + 1]):  # backward along arcs that carry flow
-                e = in_id[p]
+            e = first[u]
+            while e >= 0:  # backward along arcs that carry flow
+                work += 1
                 w = tails[e]
-                if flow[e] > 0 and state[w] == 0:
+                if state[w] == 0:
                     state[w] = 1
                     parent[w] = ~e
                     queue[tail_] = w
                     tail_ += 1
+                e = nxt[e]
         if found < 0:  # nothing free is reachable from what this search saw: all of it is dead
             for t in range(tail_):
                 state[queue[t]] = 2
@@ -107,11 +139,11 @@ def source_side(tails, heads, n, n_nodes, order):
         while w != src:
             e = parent[w]
             if e >= 0:
-                flow[e] += 1
+                _add_flow(e, 1, flow, heads, first, nxt, prv)
                 w = tails[e]
             else:
-                flow[~e] -= 1
+                _add_flow(~e, -1, flow, heads, first, nxt, prv)
                 w = heads[~e]
         for t in range(tail_):
             state[queue[t]] = 0
-    return state == 2
+    return state == 2, True
