@@ -15,7 +15,8 @@ violation ``i -> j``; Dilworth's theorem in König's form, see
   flow from the left copies to the right copies is ``M``: augmenting paths with
   dead-node marking, compiled
   (:func:`signnet.theory._ceiling_jit_flow.source_side`), where numba is
-  installed, else scipy's Dinic. The source side of the minimal minimum cut (the
+  installed and the searches stay within ``_SEARCH_BUDGET`` arc scans per arc
+  and node; else scipy's Dinic. The source side of the minimal minimum cut (the
   same set for every maximum flow) gives the relabelling (binary: a point is labelled 1 iff its copy is on
   the source side, which is an up-set; multi-class: the antichain of points
   whose left copy is on the source side and right copy is not, each point then

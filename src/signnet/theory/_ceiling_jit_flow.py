@@ -17,7 +17,13 @@ reachable from the source in the residual network are then exactly the dead
 ones (every free left copy is dead, and a dead node's residual arcs lead only
 to dead nodes). Each node dies once, so failed searches cost O(arcs) in all;
 a successful search costs the part of the network it saw before its first
-free right copy (breadth-first: the nearest one).
+free right copy (breadth-first: the nearest one). A backward step looks only at
+the arcs that carry flow into the node (kept in a list per node).
+
+Successful searches have no useful bound (on uniformly random labels they grow
+to a large part of the network), so the kernel takes a budget of arc scans and
+reports when it ran out; the caller then solves the network with scipy's
+Dinic instead.
 """
 
 from __future__ import annotations

@@ -37,8 +37,8 @@ Three solvers, all exact:
   left copy of ``i`` reaches the right copy of ``j`` iff ``i -> j``; small
   sub-problems are compared directly. Maximum flow from the left copies to the
   right copies is ``M`` (augmenting paths, one breadth-first search per left
-  copy, nodes that reach nothing free marked dead; compiled with numba, else
-  scipy's Dinic); the source side of the minimal minimum cut
+  copy, nodes that reach nothing free marked dead; compiled with numba; scipy's
+  Dinic without numba or where those searches grow past a budget); the source side of the minimal minimum cut
   gives the relabelling (binary: a point is labelled 1 iff its copy is on the
   source side, which is an up-set; multi-class: the antichain of points whose
   left copy is on the source side and right copy is not, extended as above).
