@@ -16,11 +16,12 @@ violation ``i -> j``; Dilworth's theorem in König's form, see
   dead-node marking, compiled
   (:func:`signnet.theory._ceiling_jit_flow.source_side`), where numba is
   installed and the searches stay within ``_SEARCH_BUDGET`` arc scans per arc
-  and node; else scipy's Dinic. The source side of the minimal minimum cut (the
-  same set for every maximum flow) gives the relabelling (binary: a point is labelled 1 iff its copy is on
-  the source side, which is an up-set; multi-class: the antichain of points
-  whose left copy is on the source side and right copy is not, each point then
-  labelled by the largest kept label below it: for at most two +-1 features and
+  and node; else scipy's Dinic. The source side of the minimal minimum cut
+  (the same set for every maximum flow) gives the relabelling (binary: a point
+  is labelled 1 iff its copy is on the source side, which is an up-set;
+  multi-class: the antichain of points whose left copy is on the source side
+  and right copy is not, each point then labelled by the largest kept label
+  below it: for at most two +-1 features and
   no 0-features by a compiled sweep with a Fenwick tree of prefix maxima,
   :func:`signnet.theory._ceiling_jit.plane_max_below`, where numba is installed;
   otherwise on a second rendezvous DAG). Features with direction 0 enter
@@ -188,6 +189,23 @@ def _dinic_source_side(tails: np.ndarray, heads: np.ndarray, caps: np.ndarray, n
     return reached
 
 
+def _compiled_source_side(dag: _Dag, chain: np.ndarray, P: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+    """Left and right copies (bool (n,) each) on the source side of the minimal minimum cut, by the compiled
+    augmenting paths of :mod:`signnet.theory._ceiling_jit_flow`; ``None`` without numba or past the budget."""
+    flow = jit_flow()
+    if flow is None:
+        return None
+    n = P.shape[0]
+    S = 2 * n  # nodes: i left copy, n + i right copy, 2n + s Steiner vertex s
+    tails = np.concatenate([dag.src, dag.a_item, S + dag.b_node, S + chain]).astype(np.int64)
+    heads = np.concatenate([n + dag.dst, S + dag.a_node, n + dag.b_item, S + chain + 1]).astype(np.int64)
+    n_nodes = S + dag.start.size
+    order = np.argsort(-P[:, 0], kind="stable") if P.shape[1] else np.arange(n)  # the time depends on it, not the cut
+    reached, done = flow.source_side(tails, heads, n, n_nodes, order.astype(np.int64),
+                                     int(_SEARCH_BUDGET * (tails.size + n_nodes)))
+    return (reached[:n], reached[n:S]) if done else None
+
+
 def locality_order(P: np.ndarray) -> np.ndarray:
     """A permutation (n,) of the points along a Morton (Z-order) curve of their first <= 3 coordinates.
 
@@ -232,18 +250,8 @@ def _flow_labels(P: np.ndarray, g: np.ndarray, n_groups: int, codes: np.ndarray,
     dag = _rendezvous(Q, strict, items, items)
     n_st = dag.start.size
     chain = np.flatnonzero(~dag.start[1:])  # s -> s + 1 inside a chain
-    flow = jit_flow()
-    done = False
-    if flow is not None:  # augmenting paths, compiled (numba); nodes: i left copy, n + i right copy, 2n + s Steiner
-        S = 2 * n
-        tails = np.concatenate([dag.src, dag.a_item, S + dag.b_node, S + chain])
-        heads = np.concatenate([n + dag.dst, S + dag.a_node, n + dag.b_item, S + chain + 1])
-        order = np.argsort(-P[:, 0], kind="stable") if P.shape[1] else items  # the time depends on it, not the cut
-        budget = int(_SEARCH_BUDGET * (tails.size + S + n_st))
-        reached, done = flow.source_side(tails.astype(np.int64), heads.astype(np.int64), n, S + n_st,
-                                         order.astype(np.int64), budget)
-        left, right = reached[:n], reached[n:S]
-    if not done:  # scipy's Dinic; nodes: 0 source, 1 sink, 2 + i left copy, 2 + n + i right copy, 2 + 2n + s Steiner
+    sides = _compiled_source_side(dag, chain, P)
+    if sides is None:  # scipy's Dinic; nodes: 0 source, 1 sink, 2 + i left copy, 2 + n + i right copy, 2 + 2n + s Steiner
         L, R, S = 2, 2 + n, 2 + 2 * n
         rows = [np.zeros(n, np.int64), R + items, L + dag.src, L + dag.a_item, S + dag.b_node, S + chain]
         cols = [L + items, np.ones(n, np.int64), R + dag.dst, S + dag.a_node, R + dag.b_item, S + chain + 1]
@@ -251,7 +259,8 @@ def _flow_labels(P: np.ndarray, g: np.ndarray, n_groups: int, codes: np.ndarray,
         cap = np.full(r.size, n + 1, np.int64)
         cap[: 2 * n] = 1
         reached = _dinic_source_side(r, c, cap, S + n_st)
-        left, right = reached[L:R], reached[R:S]
+        sides = reached[L:R], reached[R:S]
+    left, right = sides
     if k == 2:  # the source side is an up-set: label 1 there
         return np.where(codes == 1, left, right).astype(np.int64)
     keep = left & ~right
