@@ -60,7 +60,8 @@ def main(argv=None) -> None:
         print(f"  {name:<36} fit {wall:6.2f} s wall, {cpu:6.2f} s CPU | ours / this: wall {ours[0] / wall:6.2f}, "
               f"CPU {ours[1] / cpu:6.2f} | test accuracy {accuracy:.4f}")
     fitted = models["MonotoneClassifier()"]().fit(X, y)
-    print(f"  MonotoneClassifier: {fitted.n_iter_} epochs, best epoch {fitted.best_epoch_}, "
+    print(f"  MonotoneClassifier: {fitted.n_networks} network(s), {fitted.n_iter_} epochs at most, best epochs "
+          f"{[f.best_epoch for f in fitted.fits_]}, "
           f"constrained features {np.flatnonzero(fitted.monotonic_cst_).tolist()}")
 
 

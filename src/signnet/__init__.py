@@ -42,6 +42,7 @@ from signnet.nn import (
                         sign_penalty,
                         sign_violation,
 )
+from signnet.nn.merge import average_networks, stack_networks
 from signnet.sweep import load_spec, parse_spec, read_table, run_sweep, train_group
 from signnet.theory import (
                         CeilingResult,
@@ -76,3 +77,4 @@ __all__ = [
 ]
 __all__ += ["BatchedHistory"]
 __all__ += ["TABULAR_DATASETS", "TabularData", "load_tabular"]
+__all__ += ["average_networks", "stack_networks"]

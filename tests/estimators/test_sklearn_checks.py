@@ -1,6 +1,6 @@
 """scikit-learn's estimator checks (``parametrize_with_checks``) on both estimators.
 
-The instances train for at most 30 epochs so that the whole set runs in seconds; the checks
+The instances (one network, and an average of three) train for at most 30 epochs so that the whole set runs in seconds; the checks
 test the API (cloning, parameters, fitted attributes, input validation, pickling, dtypes,
 feature names, idempotence), not accuracy at the defaults.
 """
@@ -10,8 +10,10 @@ from sklearn.utils.estimator_checks import parametrize_with_checks
 from signnet.estimators import MonotoneClassifier, MonotoneRegressor
 
 ESTIMATORS = [
-    MonotoneRegressor(hidden_layer_sizes=(16,), max_iter=30, random_state=0),
-    MonotoneClassifier(hidden_layer_sizes=(16,), max_iter=30, random_state=0),
+    MonotoneRegressor(hidden_layer_sizes=(16,), n_networks=1, max_iter=30, random_state=0),
+    MonotoneClassifier(hidden_layer_sizes=(16,), n_networks=1, max_iter=30, random_state=0),
+    MonotoneRegressor(hidden_layer_sizes=(8,), n_networks=3, max_iter=30, random_state=0),
+    MonotoneClassifier(hidden_layer_sizes=(8,), n_networks=3, max_iter=30, random_state=0),
 ]
 
 

@@ -59,35 +59,43 @@ def test_predictions_are_monotone_on_random_pairs(Estimator):
 
 def test_early_stopping_restores_the_best_validation_epoch():
     X, y = _data(n=120, noise=1.0)
-    params = dict(hidden_layer_sizes=(64, 64), learning_rate_init=0.03, random_state=3, validation_fraction=0.3)
+    params = dict(hidden_layer_sizes=(64, 64), learning_rate_init=0.03, random_state=3, validation_fraction=0.3,
+                  n_networks=1)
     long = MonotoneRegressor(max_iter=80, n_iter_no_change=1000, **params).fit(X, y)
-    assert long.n_iter_ == 80 == len(long.loss_curve_) == len(long.validation_loss_curve_) == len(long.validation_scores_)
-    best = long.best_epoch_
-    assert best == int(np.argmin(long.validation_loss_curve_))
+    (fit,) = long.fits_
+    assert long.n_iter_ == fit.n_iter == 80 == len(fit.loss_curve) == len(fit.validation_loss_curve) \
+        == len(fit.validation_scores)
+    best = fit.best_epoch
+    assert best == int(np.argmin(fit.validation_loss_curve))
     assert best < 79  # the precondition of this test: the validation loss rose after its minimum
-    assert long.best_validation_score_ == long.validation_scores_[best]
+    assert fit.best_validation_score == fit.validation_scores[best]
     # the same run cut right after the best epoch ends with the weights the long run restored
     short = MonotoneRegressor(max_iter=best + 1, n_iter_no_change=1000, **params).fit(X, y)
-    assert short.best_epoch_ == best
+    assert short.fits_[0].best_epoch == best
     np.testing.assert_array_equal(short.predict(X), long.predict(X))
     # patience: the run stops n_iter_no_change epochs after the last improvement larger than tol
     patient = MonotoneRegressor(max_iter=80, n_iter_no_change=5, tol=0.0, **params).fit(X, y)
-    assert patient.n_iter_ == patient.best_epoch_ + 1 + 5
+    assert patient.n_iter_ == patient.fits_[0].best_epoch + 1 + 5
 
 
 def test_validation_scores_are_r2_and_accuracy():
     X, y = _data()
-    reg = MonotoneRegressor(max_iter=30, random_state=0).fit(X, y)
-    assert reg.validation_scores_[-1] <= 1.0 and reg.best_validation_score_ > 0.8
-    clf = MonotoneClassifier(max_iter=30, random_state=0).fit(X, y > 50)
+    reg = MonotoneRegressor(max_iter=30, n_networks=2, random_state=0).fit(X, y)
+    for fit in reg.fits_:
+        assert fit.validation_scores[-1] <= 1.0 and fit.best_validation_score > 0.8
+    clf = MonotoneClassifier(max_iter=30, n_networks=2, random_state=0).fit(X, y > 50)
     n_val = int(np.ceil(0.1 * len(X)))
-    assert all(round(s * n_val) == pytest.approx(s * n_val, abs=1e-4) for s in clf.validation_scores_)  # k / n_val
+    for fit in clf.fits_:
+        assert all(round(s * n_val) == pytest.approx(s * n_val, abs=1e-4) for s in fit.validation_scores)  # k / n_val
 
 
 def test_without_early_stopping_there_is_no_validation_record():
     X, y = _data()
-    model = MonotoneRegressor(early_stopping=False, max_iter=15, random_state=0).fit(X, y)
-    assert model.validation_scores_ is None and model.best_epoch_ is None and model.n_iter_ == 15
+    model = MonotoneRegressor(early_stopping=False, max_iter=15, n_networks=2, random_state=0).fit(X, y)
+    assert model.n_iter_ == 15 and len(model.fits_) == 2
+    for fit in model.fits_:
+        assert fit.validation_rows is None and fit.best_epoch is None and fit.best_validation_score is None
+        assert fit.validation_scores == fit.validation_loss_curve == [] and len(fit.loss_curve) == 15
 
 
 def test_same_random_state_same_predictions_and_global_rng_untouched():

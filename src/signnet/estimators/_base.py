@@ -1,5 +1,5 @@
 """What :class:`MonotoneRegressor` and :class:`MonotoneClassifier` share: parameters, validation,
-standardisation, the validation split, training and the fitted ``module_``.
+standardisation, the validation splits, training and the fitted ``module_``.
 
 The fitted model is one plain ``nn.Sequential`` from raw float32 ``X`` ``(n, d)`` to the raw
 output ``(n, 1)`` (a prediction in ``y``'s units, or the binary logit), so that
@@ -7,9 +7,12 @@ output ``(n, 1)`` (a prediction in ``y``'s units, or the binary logit), so that
 
     module_ = Sequential(
         standardise: Linear(d, d)   weight diag(1 / s_j) with s_j > 0, bias -m_j / s_j
-        network:     a signnet.MonotoneMLP on standardised inputs (signnet.estimators._train)
+        network:     one signnet.MonotoneMLP on standardised inputs: the exact average of the
+                     n_networks trained networks (signnet.nn.merge.average_networks)
         output:      Linear(1, 1)   weight y_std > 0, bias y_mean          (regression only)
     )
+
+The means and scales are those of all the rows given to ``fit``, shared by every network.
 
 Every scale is positive, so each map keeps the direction of every input: the chain is monotone
 in exactly the directions in which the network is (Lemma 1.1 of Wang et al.: a composition of
@@ -34,8 +37,9 @@ from torch import nn
 
 from signnet.errors import SignnetError
 from signnet.estimators._cst import check_monotonic_cst
-from signnet.estimators._train import ARCHITECTURES, make_network, train
+from signnet.estimators._train import ARCHITECTURES, NetworkFit, make_network, train_members
 from signnet.nn import ACTIVATIONS
+from signnet.nn.merge import average_networks
 from signnet.validation import check_sizes
 
 MONOTONE_ACTIVATIONS = tuple(name for name, info in ACTIVATIONS.items() if info.monotone)
@@ -56,6 +60,7 @@ class MonotoneBase(BaseEstimator):
     _parameter_constraints: dict = {
         "monotonic_cst": ["array-like", dict, None],
         "hidden_layer_sizes": ["array-like", Interval(Integral, 1, None, closed="left")],
+        "n_networks": [Interval(Integral, 1, None, closed="left")],
         "architecture": [StrOptions(set(ARCHITECTURES))],
         "activation": [StrOptions(set(MONOTONE_ACTIVATIONS))],
         "alpha": [Interval(Real, 0, None, closed="left")],
@@ -71,12 +76,13 @@ class MonotoneBase(BaseEstimator):
         "verbose": ["verbose"],
     }
 
-    def __init__(self, *, monotonic_cst=None, hidden_layer_sizes=(32, 32), architecture="mixed", activation="relu",
-                 alpha=1e-4, batch_size="auto", learning_rate_init=1e-2, max_iter=500, early_stopping=True,
-                 validation_fraction=0.1, n_iter_no_change=20, tol=1e-4, random_state=None, device="cpu",
-                 verbose=False):
+    def __init__(self, *, monotonic_cst=None, hidden_layer_sizes=(32, 32), n_networks=8, architecture="mixed",
+                 activation="relu", alpha=1e-4, batch_size="auto", learning_rate_init=1e-2, max_iter=500,
+                 early_stopping=True, validation_fraction=0.1, n_iter_no_change=20, tol=1e-4, random_state=None,
+                 device="cpu", verbose=False):
         self.monotonic_cst = monotonic_cst
         self.hidden_layer_sizes = hidden_layer_sizes
+        self.n_networks = n_networks
         self.architecture = architecture
         self.activation = activation
         self.alpha = alpha
@@ -104,47 +110,44 @@ class MonotoneBase(BaseEstimator):
         self.monotonic_cst_ = check_monotonic_cst(self, self.monotonic_cst)
         hidden = self._hidden()
         device = self._device()
+        n_networks = int(self.n_networks)
         rng = check_random_state(self.random_state)
-        split_seed, init_seed, order_seed = (int(s) for s in rng.randint(0, 2**31 - 1, size=3))
+        split_seed, order_seed, *init_seeds = (int(s) for s in rng.randint(0, 2**31 - 1, size=2 + n_networks))
 
-        train_idx, val_idx = self._split(target, split_seed)
-        X_tr = X[train_idx].astype(np.float64)
-        mean = X_tr.mean(axis=0)
-        scale = X_tr.std(axis=0)
+        n = X.shape[0]
+        val_rows = self._validation_rows(target, n_networks, split_seed)
+        X64 = X.astype(np.float64)
+        mean = X64.mean(axis=0)
+        scale = X64.std(axis=0)
         scale[scale < _TINY_SCALE] = 1.0
         y_mean, y_scale = 0.0, 1.0
         if self._head == "regression":
-            y_mean, y_scale = float(target[train_idx].mean()), float(target[train_idx].std())
+            y_mean, y_scale = float(target.mean()), float(target.std())
             if y_scale < _TINY_SCALE:
                 y_scale = 1.0
-
-        def tensors(idx):
-            Xs = torch.as_tensor((X[idx] - mean) / scale, dtype=torch.float32)
-            if self._head == "regression":
-                return Xs, torch.as_tensor((target[idx] - y_mean) / y_scale, dtype=torch.float32).reshape(-1, 1)
-            return Xs, torch.as_tensor(target[idx], dtype=torch.int64)
-
-        X_fit, y_fit = tensors(train_idx)
-        validation = tensors(val_idx) if val_idx is not None else None
-        net = make_network(self.monotonic_cst_, hidden, architecture=self.architecture, activation=self.activation,
-                           head=self._head, seed=init_seed)
-        run = train(net, X_fit, y_fit, head=self._head, validation=validation,
-                    score=self._validation_score(validation), epochs=self.max_iter,
-                    lr=float(self.learning_rate_init), weight_decay=float(self.alpha),
-                    batch_size=self._batch_size(len(train_idx)), patience=self.n_iter_no_change, tol=float(self.tol),
-                    seed=order_seed, device=device, verbose=bool(self.verbose))
-
-        self.module_ = _chain(net, mean, scale, (y_mean, y_scale) if self._head == "regression" else None)
-        self.n_iter_ = run.n_iter
-        self.loss_curve_ = run.loss_curve
-        if validation is not None:
-            self.validation_scores_ = run.validation_scores
-            self.validation_loss_curve_ = run.validation_loss
-            self.best_epoch_ = run.best_epoch
-            self.best_validation_score_ = run.validation_scores[run.best_epoch]
+            y_t = torch.as_tensor((target - y_mean) / y_scale, dtype=torch.float32).reshape(-1, 1)
         else:
-            self.validation_scores_ = self.validation_loss_curve_ = None
-            self.best_epoch_ = self.best_validation_score_ = None
+            y_t = torch.as_tensor(target, dtype=torch.int64)
+        X_t = torch.as_tensor((X64 - mean) / scale, dtype=torch.float32)
+        train_mask = torch.ones(n, n_networks)
+        for r, rows in enumerate(val_rows or ()):
+            train_mask[rows, r] = 0.0
+        nets = [make_network(self.monotonic_cst_, hidden, architecture=self.architecture, activation=self.activation,
+                             head=self._head, seed=s) for s in init_seeds]
+        fits = [NetworkFit(seed=s, validation_rows=None if val_rows is None else val_rows[r])
+                for r, s in enumerate(init_seeds)]
+        n_train = int(train_mask[:, 0].sum())
+        train_members(nets, X_t, y_t, head=self._head, train_mask=train_mask,
+                      validation_rows=None if val_rows is None else [torch.as_tensor(v) for v in val_rows],
+                      score=self._validation_score(), fits=fits, epochs=self.max_iter,
+                      lr=float(self.learning_rate_init), weight_decay=float(self.alpha),
+                      batch_size=self._batch_size(n, n_train), patience=self.n_iter_no_change, tol=float(self.tol),
+                      seed=order_seed, device=device, verbose=bool(self.verbose))
+
+        self.module_ = _chain(average_networks(nets), mean, scale,
+                              (y_mean, y_scale) if self._head == "regression" else None)
+        self.fits_ = fits
+        self.n_iter_ = max(f.n_iter for f in fits)
         return self
 
     def _check_params(self) -> None:
@@ -168,48 +171,62 @@ class MonotoneBase(BaseEstimator):
             raise SignnetError(f"device={self.device!r} but torch sees no CUDA device; pass device='cpu' or 'auto'.")
         return device
 
-    def _batch_size(self, n_train: int) -> int | None:
+    def _batch_size(self, n: int, n_train: int) -> int | None:
+        """Minibatch size over all ``n`` rows (each network uses its ``n_train`` training rows of each); None: full."""
         size = self.batch_size
         if size == "auto":
             size = min(AUTO_BATCH_MAX, max(AUTO_BATCH_MIN, math.ceil(n_train / AUTO_STEPS)))
-        return None if size >= n_train else int(size)
+        return None if size >= n else int(size)
 
-    def _split(self, target: np.ndarray, seed: int) -> tuple[np.ndarray, np.ndarray | None]:
-        """Training and validation row indices; ``None`` for the latter without early stopping."""
+    def _validation_rows(self, target: np.ndarray, n_networks: int, seed: int) -> list[np.ndarray] | None:
+        """Each network's validation rows (sorted indices), ``None`` without early stopping.
+
+        Each network holds out ``ceil(validation_fraction * n)`` rows, stratified by class for a
+        binary target when both classes allow it. When ``n_networks`` such sets fit in the rows
+        (``n_networks * ceil(validation_fraction * n) <= n``) they are disjoint, drawn one after the
+        other from the rows not yet held out; otherwise each is an independent random draw.
+        """
         n = target.shape[0]
-        rows = np.arange(n)
         if not self.early_stopping:
-            return rows, None
+            return None
         n_val = math.ceil(self.validation_fraction * n)
         if n - n_val < 1:
             raise SignnetError(f"X has {n} sample{'s' if n != 1 else ''}, too few to hold out "
                                f"validation_fraction={self.validation_fraction!r} for early stopping and train on the "
                                f"rest: pass more samples or early_stopping=False.")
-        stratify = None
-        if self._head == "binary":
-            counts = np.bincount(target.astype(np.int64), minlength=2)
-            if counts.min() >= 2 and n_val >= 2 and n - n_val >= 2:
-                stratify = target
-        train_idx, val_idx = train_test_split(rows, test_size=n_val, random_state=seed, stratify=stratify)
-        return np.sort(train_idx), np.sort(val_idx)
+        disjoint = n_networks * n_val <= n
+        seeds = np.random.RandomState(seed).randint(0, 2**31 - 1, size=n_networks)
+        pool, held = np.arange(n), []
+        for r in range(n_networks):
+            rows = pool if disjoint else np.arange(n)
+            if n_val == rows.size:
+                val = rows
+            else:
+                stratify = None
+                if self._head == "binary":
+                    counts = np.bincount(target[rows].astype(np.int64), minlength=2)
+                    if counts.min() >= 2 and n_val >= 2 and rows.size - n_val >= 2:
+                        stratify = target[rows]
+                _, val = train_test_split(rows, test_size=n_val, random_state=int(seeds[r]), stratify=stratify)
+            held.append(np.sort(val))
+            if disjoint:
+                pool = np.setdiff1d(pool, val)
+        return held
 
-    def _validation_score(self, validation):
-        """``score(output on X_val)``: R^2 (regression) or accuracy (binary), as ``MLPRegressor``/``MLPClassifier``."""
-        if validation is None:
-            return None
-        y_val = validation[1]
+    def _validation_score(self):
+        """``score(output (m,), y_val)``: R^2 (regression) or accuracy (binary), as ``MLPRegressor``/``MLPClassifier``."""
         if self._head == "regression":
-            total = float(((y_val - y_val.mean()) ** 2).sum())
-
-            def r2(out: torch.Tensor) -> float:
+            def r2(out: torch.Tensor, y_val: torch.Tensor) -> float:
+                y_val = y_val[:, 0]
+                total = float(((y_val - y_val.mean()) ** 2).sum())
                 residual = float(((out - y_val) ** 2).sum())
                 if total == 0.0:  # a constant validation target: sklearn's r2_score(force_finite=True)
                     return 1.0 if residual == 0.0 else 0.0
                 return 1.0 - residual / total
             return r2
 
-        def accuracy(out: torch.Tensor) -> float:
-            return float(((out[:, 0] > 0).long() == y_val).float().mean())
+        def accuracy(out: torch.Tensor, y_val: torch.Tensor) -> float:
+            return float(((out > 0).long() == y_val).float().mean())
         return accuracy
 
     # ------------------------------------------------------------------ prediction

@@ -1,13 +1,19 @@
-"""The two moving parts under the estimators: which network is built, and how it is trained.
+"""The two moving parts under the estimators: which networks are built, and how they are trained.
 
 Both sit behind one private function each so that the estimators do not change when the
-network (:func:`make_network`) or the trainer (:func:`train`) does.
+network (:func:`make_network`) or the trainer (:func:`train_members`) does.
 
 * :func:`make_network` builds a network that is monotone in the constrained inputs by
   construction (Theorem 1.1 of Wang et al. with a signed first layer, Lemma 1.1).
-* :func:`train` runs :func:`signnet.fit` (Adam) with early stopping on a held-out validation set
-  and restores the weights of the epoch with the lowest validation loss, as
-  ``sklearn.neural_network.MLPRegressor(early_stopping=True)`` keeps its best coefficients.
+* :func:`train_members` trains ``R`` such networks at once, each on its own rows with early
+  stopping on its own validation rows, restoring the weights of its epoch of lowest validation
+  loss, as ``sklearn.neural_network.MLPRegressor(early_stopping=True)`` keeps its best
+  coefficients. The ``R`` networks are trained as one module with batched layers
+  (:class:`~signnet.estimators._stacked.Stacked`); the objective is the *sum* of the members'
+  mean losses over their own training rows of each minibatch, so each member gets the gradient
+  it would get alone on those rows, and Adam acts element-wise, so each member follows its own
+  trajectory (the minibatch order is shared). A member that has stopped keeps its restored
+  weights; the run ends when every member has stopped.
 """
 
 from __future__ import annotations
@@ -17,66 +23,149 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import torch
-from torch import nn
+import torch.nn.functional as F
 
+from signnet.estimators._stacked import Stacked
 from signnet.nn import MONOTONE_ARCHITECTURES, MonotoneMLP
-from signnet.train import fit
+from signnet.train import make_optimizer, torch_threads, train_loop
+from signnet.train.fit import AUTO_SINGLE_THREAD_BELOW
 
 ARCHITECTURES = MONOTONE_ARCHITECTURES  # what make_network builds
 
 
 def make_network(monotonic_cst: np.ndarray, hidden: tuple[int, ...], *, architecture: str, activation: str,
-                 head: str, seed: int) -> nn.Module:
+                 head: str, seed: int) -> MonotoneMLP:
     """A :class:`signnet.MonotoneMLP` ``(N, d) -> (N, 1)``: for every value of the free (0) inputs, the
     output is non-decreasing in the +1 inputs and non-increasing in the -1 inputs.
 
     The initial weights are drawn under ``torch.random.fork_rng`` from ``seed`` (``MonotoneMLP``
     takes no generator): torch's global RNG is restored on exit, so the caller's random state is
-    left as it was.
+    left as it was. It is built on one thread (:func:`signnet.torch_threads`, restored on exit): the
+    initialisation's probe statistics of a small network run many times faster so on a busy machine.
     """
-    with torch.random.fork_rng(devices=[]):
+    with torch.random.fork_rng(devices=[]), torch_threads(1):
         torch.manual_seed(seed)
         return MonotoneMLP([int(c) for c in monotonic_cst], hidden, architecture=architecture,
                            activation=activation, head=head)
 
 
 @dataclass
-class TrainResult:
-    """What one training run recorded, per epoch (index 0 = the first epoch)."""
+class NetworkFit:
+    """What the training of one network of the ensemble recorded, per epoch (index 0 = the first epoch).
 
-    loss_curve: list[float] = field(default_factory=list)  # training loss (standardised units for regression)
-    validation_loss: list[float] = field(default_factory=list)  # loss on the validation set (empty without one)
-    validation_scores: list[float] = field(default_factory=list)  # score(validation output) per epoch
-    best_epoch: int | None = None  # epoch whose weights were restored (None without validation)
-    n_iter: int = 0  # epochs run
-
-
-def train(net: nn.Module, X: torch.Tensor, y: torch.Tensor, *, head: str,
-          validation: tuple[torch.Tensor, torch.Tensor] | None,
-          score: Callable[[torch.Tensor], float] | None, epochs: int, lr: float, weight_decay: float,
-          batch_size: int | None, patience: int, tol: float, seed: int, device: torch.device,
-          verbose: bool) -> TrainResult:
-    """Train ``net`` in place on ``(X, y)`` (float32 tensors ``(n, d)``; targets ``(n, 1)`` or labels ``(n,)``).
-
-    :func:`signnet.fit` with Adam, ``threads="auto"`` (one thread for small networks) and, with
-    ``validation = (X_val, y_val)``: training stops after ``patience`` epochs without a
-    validation-loss improvement larger than ``tol`` and the weights of the epoch of lowest
-    validation loss are restored; ``score(output on X_val)`` (on the CPU) is recorded each epoch.
-    Without it, ``patience`` applies to the training loss and the last weights are kept.
-    The net ends on the CPU, in eval mode.
+    ``validation_rows`` are indices into the rows given to ``fit`` (``None`` without early stopping);
+    the network trained on every other row.
     """
-    scores: list[float] = []
-    callback = None
-    if validation is not None:
-        X_val = validation[0].to(device)
 
-        def callback(epoch: int, model: nn.Module, history) -> None:
+    seed: int  # the seed of its initial weights
+    validation_rows: np.ndarray | None = None
+    loss_curve: list[float] = field(default_factory=list)  # training loss (standardised units for regression)
+    validation_loss_curve: list[float] = field(default_factory=list)  # loss on its validation rows (the criterion)
+    validation_scores: list[float] = field(default_factory=list)  # R^2 (regression) or accuracy on them
+    best_epoch: int | None = None  # epoch whose weights were restored (None without validation)
+    best_validation_score: float | None = None  # validation_scores[best_epoch]
+    n_iter: int = 0  # epochs it ran before its own stopping rule ended it
+
+
+def _member_losses(out: torch.Tensor, target: torch.Tensor, head: str) -> torch.Tensor:
+    """Per-row, per-member loss ``(B, R)`` of outputs ``(B, R)`` against targets ``(B, 1)``."""
+    if head == "binary":
+        return F.binary_cross_entropy_with_logits(out, target.expand_as(out), reduction="none")
+    return (out - target) ** 2
+
+
+def train_members(nets: list[MonotoneMLP], X: torch.Tensor, y: torch.Tensor, *, head: str, train_mask: torch.Tensor,
+                  validation_rows: list[torch.Tensor] | None, score: Callable[[torch.Tensor, torch.Tensor], float],
+                  fits: list[NetworkFit], epochs: int, lr: float, weight_decay: float, batch_size: int | None,
+                  patience: int, tol: float, seed: int, device: torch.device, verbose: bool) -> None:
+    """Train ``nets`` (``R`` networks of one configuration) in place, recording each in ``fits[r]``.
+
+    Args:
+        X: float32 ``(N, d)``; y: float32 ``(N, 1)`` targets (regression) or 0/1 labels ``(N,)``.
+        train_mask: ``(N, R)`` float 0/1, row ``i`` is a training row of member ``r``.
+        validation_rows: per member, the int64 indices of its validation rows (``None``: no early
+            stopping; then ``patience`` applies to each member's training loss and its last weights
+            are kept).
+        score: ``score(output (m,), y (m, 1) or (m,)) -> float``, recorded per epoch on the validation rows.
+        Others: as :func:`signnet.fit` (Adam; ``seed`` draws the minibatch order).
+
+    Each epoch every member's training loss and (with validation rows) validation loss and score
+    are recorded; its patience counts epochs without an improvement larger than ``tol``; its best
+    weights (lowest validation loss, or the last while it runs without validation) are copied back
+    into ``nets[r]``. The nets end on the CPU in eval mode.
+    """
+    n = len(nets)
+    wide = Stacked(nets).to(device)
+    X, y = X.to(device), y.to(device)
+    target = y.float().reshape(-1, 1)
+    packed = torch.cat([target, train_mask.to(device=device, dtype=target.dtype)], dim=1)  # (N, 1 + R)
+    sums, counts = torch.zeros(n, device=device, dtype=torch.float64), torch.zeros(n, device=device, dtype=torch.float64)
+    best = [float("inf")] * n
+    best_val = [float("inf")] * n
+    stale = [0] * n
+    active = [True] * n
+    val = None if validation_rows is None else [rows.to(device) for rows in validation_rows]
+
+    def loss(out: torch.Tensor, yb: torch.Tensor) -> torch.Tensor:
+        tgt, member = yb[:, :1], yb[:, 1:]
+        per = (_member_losses(out, tgt, head) * member).sum(dim=0)  # (R,) summed over each member's rows
+        rows = member.sum(dim=0)
+        sums.add_(per.detach().double())
+        counts.add_(rows.double())
+        return (per / rows.clamp_min(1.0)).sum()
+
+    def on_step(step) -> None:
+        wide.project_()  # method="project": the Euclidean projection onto the signs after every step
+
+    def on_epoch(epoch: int, model, history) -> bool:
+        train_losses = (sums / counts.clamp_min(1.0)).tolist()
+        sums.zero_()
+        counts.zero_()
+        out = None
+        if val is not None:
             with torch.no_grad():
-                scores.append(score(model(X_val).cpu()))
+                model.eval()
+                out = model(X)
+                model.train()
+        for r in range(n):
+            if not active[r]:
+                continue
+            fit = fits[r]
+            fit.loss_curve.append(train_losses[r])
+            fit.n_iter = epoch + 1
+            monitored = train_losses[r]
+            if out is not None:
+                rows = val[r]
+                o = out[rows, r:r + 1]
+                monitored = float(_member_losses(o, target[rows], head).mean())
+                fit.validation_loss_curve.append(monitored)
+                fit.validation_scores.append(score(o[:, 0].cpu(), y[rows].cpu()))
+                if monitored < best_val[r]:
+                    best_val[r], fit.best_epoch = monitored, epoch
+                    fit.best_validation_score = fit.validation_scores[-1]
+                    wide.copy_member_(r, nets[r])
+            else:
+                wide.copy_member_(r, nets[r])
+            if monitored < best[r] - tol:
+                best[r], stale[r] = monitored, 0
+            else:
+                stale[r] += 1
+                active[r] = stale[r] < patience
+        return not any(active)
 
-    history = fit(net, X, y, epochs=epochs, lr=lr, optimizer="adam", batch_size=batch_size, weight_decay=weight_decay,
-                  patience=patience, tol=tol, seed=seed, progress=verbose, callback=callback, threads="auto",
-                  validation=validation, restore_best=True, device=device)
-    net.cpu().eval()
-    return TrainResult(loss_curve=list(history.loss), validation_loss=list(history.val_loss), validation_scores=scores,
-                       best_epoch=history.best_epoch, n_iter=history.epochs)
+    for net in nets:
+        net.to(device)
+    optimizer = make_optimizer("adam", wide.parameters(), lr=lr, weight_decay=weight_decay)
+    small = sum(p.numel() for p in wide.parameters()) < AUTO_SINGLE_THREAD_BELOW
+
+    def run() -> None:
+        train_loop(wide, X, packed, epochs=epochs, optimizer=optimizer, loss=loss, batch_size=batch_size,
+                   generator=seed, on_step=on_step, on_epoch=on_epoch, progress=verbose, name="ensemble")
+
+    if small:
+        with torch_threads(1):
+            run()
+    else:
+        run()
+    for net in nets:
+        net.cpu().eval()

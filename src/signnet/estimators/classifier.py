@@ -25,17 +25,18 @@ class MonotoneClassifier(ClassifierMixin, MonotoneBase):
     covered"). For an ordered target, fit one classifier per threshold, on ``y > k``.
 
     Training minimises the binary cross-entropy with Adam, with early stopping on a stratified
-    held-out split and the best validation epoch's weights restored. Parameters are those of
-    :class:`~signnet.estimators.MonotoneRegressor`; ``validation_scores_`` holds the validation
-    accuracy per epoch, as ``MLPClassifier``'s does, and ``loss_curve_`` the training
-    cross-entropy.
+    held-out split per network and the best validation epoch's weights restored. Parameters are
+    those of :class:`~signnet.estimators.MonotoneRegressor`; with ``n_networks > 1`` the logit is
+    the mean of the networks' logits (one merged network, :func:`signnet.average_networks`), each
+    network's validation rows stratified by class. In ``fits_``, ``validation_scores`` hold each
+    network's validation accuracy per epoch, as ``MLPClassifier``'s ``validation_scores_`` does,
+    and ``loss_curve`` its training cross-entropy.
 
     Attributes:
         classes_: the two labels, sorted; ``classes_[1]`` is the positive class.
         module_: ``nn.Sequential`` from raw float32 ``X`` ``(n, d)`` to the logit ``(n, 1)``:
             ``standardise`` (diagonal ``Linear``, positive scales) and ``network``.
-        monotonic_cst_, n_features_in_, feature_names_in_, n_iter_, loss_curve_,
-        validation_scores_, validation_loss_curve_, best_epoch_, best_validation_score_:
+        monotonic_cst_, n_features_in_, feature_names_in_, n_iter_, fits_:
             as in :class:`~signnet.estimators.MonotoneRegressor`.
 
     Examples:

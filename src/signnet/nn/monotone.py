@@ -84,6 +84,33 @@ def check_monotonic_cst(monotonic_cst, name: str = "monotonic_cst") -> tuple[int
     return tuple(int(v) for v in values)
 
 
+def _per_layer(split) -> bool:
+    """Whether ``split`` is a sequence of triples (one per hidden layer) rather than one triple."""
+    return (not isinstance(split, (str, bytes)) and hasattr(split, "__len__") and len(split) > 0
+            and all(hasattr(s, "__len__") and not isinstance(s, (str, bytes)) for s in split))
+
+
+def _layer_splits(split, n_hidden: int) -> list:
+    """One ``split`` triple per hidden layer, each validated by :func:`mixed_counts`, else SignnetError."""
+    if not _per_layer(split):
+        mixed_counts(1, split)
+        return [split] * n_hidden
+    splits = list(split)
+    if len(splits) != n_hidden:
+        raise SignnetError(f"`split` must be one triple or one triple per hidden layer ({n_hidden}), got {len(splits)} "
+                           f"triples: pass e.g. (2, 2, 1).")
+    for s in splits:
+        mixed_counts(1, s)
+    return splits
+
+
+def _split_config(split, splits: list) -> list:
+    """``split`` as stored in ``config``: a list of floats, or a list of such lists (one per hidden layer)."""
+    if _per_layer(split):
+        return [[float(w) for w in s] for s in splits]
+    return [float(w) for w in split]
+
+
 class MonotoneMLP(nn.Sequential):
     """A fully connected network, monotone by construction in the features of ``monotonic_cst``.
 
@@ -106,7 +133,9 @@ class MonotoneMLP(nn.Sequential):
             make monotone.
         out_features: number of outputs (1 for ``"binary"``).
         split: for ``"mixed"``, the ratio of convex : concave : saturated units in
-            each hidden layer (:func:`~signnet.nn.activations.mixed_counts`).
+            each hidden layer (:func:`~signnet.nn.activations.mixed_counts`), or one such
+            triple per hidden layer (as :func:`signnet.nn.merge.average_networks` builds
+            when the layers' exact counts differ in ratio).
         init: ``"sign"`` (default): :func:`signnet.nn.init.sign_init_network_`;
             ``"abs"``: each layer's default magnitudes given their signs, then the
             probe standardisation of the module docstring. Both keep every sign.
@@ -156,7 +185,7 @@ class MonotoneMLP(nn.Sequential):
         if init not in INITS:
             raise choice_error("init", init, INITS)
         check_method(method, transform)
-        mixed_counts(1, split)  # validates `split` for every architecture, since config stores it
+        splits = _layer_splits(split, len(hidden))  # validated for every architecture, since config stores it
         later = "nonpos" if architecture == "alternating" else "nonneg"
         parity = (-1) ** len(hidden) if architecture == "alternating" else 1
         widths = (len(cst), *hidden, int(out_features))
@@ -166,7 +195,7 @@ class MonotoneMLP(nn.Sequential):
             layers.append(SignedLinear(widths[i], widths[i + 1], sign=sign, method=method, transform=transform,
                                        device=device, dtype=dtype))
             if i < len(widths) - 2:
-                layers.append(MixedActivation(activation, widths[i + 1], split, device=device, dtype=dtype)
+                layers.append(MixedActivation(activation, widths[i + 1], splits[i], device=device, dtype=dtype)
                               if architecture == "mixed"
                               else make_activation(activation))
         super().__init__(*layers)
@@ -175,7 +204,7 @@ class MonotoneMLP(nn.Sequential):
         self.config = {
             "in_features": len(cst), "out_features": int(out_features), "hidden": list(hidden),
             "architecture": architecture, "activation": activation, "monotonic_cst": list(cst), "head": head,
-            "split": [float(s) for s in split], "init": init, "method": method, "transform": transform,
+            "split": _split_config(split, splits), "init": init, "method": method, "transform": transform,
         }
         if init == "sign":
             sign_init_network_(self)

@@ -101,7 +101,12 @@ def _signnet_fit(est, X_fit, y_fit, X_val, y_val, max_epochs):
 def _signnet_note(est) -> str:
     if _signnet_takes_validation(est):
         return "early stopping on the validation rows, best weights restored"
-    fraction = est.get_params().get("validation_fraction")
+    params = est.get_params()
+    fraction, networks = params.get("validation_fraction"), params.get("n_networks", 1)
+    if networks > 1:
+        return (f"fit(X, y) on the whole training split (fitting + validation rows); the average of {networks} "
+                f"networks, each holding out its own validation_fraction={fraction} of them for early stopping and "
+                f"restoring its best weights")
     return (f"fit(X, y) on the whole training split (fitting + validation rows); its own early stopping holds out "
             f"validation_fraction={fraction} of them and restores the best weights")
 
@@ -198,10 +203,17 @@ def parameter_count(est) -> int | None:
     """Trainable numbers of a fitted model: network weights and biases, or tree nodes for gradient boosting.
 
     For gradient boosting the count is the nodes of all trees (each holds a split or a leaf value);
+    for signnet's average of ``n_networks`` networks, ``n_networks`` times one network's weights and
+    biases (the zeros between the networks in the merged ``module_`` are not trained);
     ``None`` when the model exposes neither.
     """
     module = getattr(est, "module_", None)
     if module is not None:
+        networks = int(getattr(est, "n_networks", 1) or 1)
+        config = getattr(getattr(module, "network", None), "config", None)
+        if networks > 1 and config is not None:
+            widths = [config["in_features"], *(h // networks for h in config["hidden"]), config["out_features"]]
+            return networks * sum(a * b + b for a, b in zip(widths[:-1], widths[1:], strict=True))
         return int(sum(p.numel() for p in module.parameters() if p.requires_grad))  # not frozen scalers
     if hasattr(est, "coefs_"):
         return int(sum(w.size for w in est.coefs_) + sum(b.size for b in est.intercepts_))
