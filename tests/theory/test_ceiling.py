@@ -70,12 +70,15 @@ def run_all(X, y, directions=None):
                 except SignnetError as exc:
                     assert method.startswith("sweep") and "sweep" in str(exc)
     with mock.patch.object(ceiling_sweep, "jit_kernels", lambda: None):  # the interpreted code (no numba)
-        with mock.patch.object(ceiling_flow, "jit_plane", lambda: None), mock.patch.object(ceiling_flow, "jit_graph", lambda: None):
+        with mock.patch.object(ceiling_flow, "jit_plane", lambda: None), mock.patch.object(ceiling_flow, "jit_graph", lambda: None), \
+                mock.patch.object(ceiling_flow, "jit_flow", lambda: None):
             out.append(monotone_ceiling(X, y, directions, method="flow"))
             try:
                 out.append(monotone_ceiling(X, y, directions, method="sweep"))
             except SignnetError as exc:
                 assert "sweep" in str(exc)
+    with mock.patch.object(ceiling_flow, "jit_flow", lambda: None):  # compiled DAG, scipy's Dinic
+        out.append(monotone_ceiling(X, y, directions, method="flow"))
     return out
 
 

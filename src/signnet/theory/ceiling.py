@@ -35,8 +35,10 @@ Three solvers, all exact:
   (the "rendezvous graph" of Stout 2015, "Isotonic regression for multiple
   independent variables") builds a sparse DAG with Steiner vertices in which the
   left copy of ``i`` reaches the right copy of ``j`` iff ``i -> j``; small
-  sub-problems are compared directly. Maximum flow (scipy, Dinic) from the left
-  copies to the right copies is ``M``; the source side of the minimal minimum cut
+  sub-problems are compared directly. Maximum flow from the left copies to the
+  right copies is ``M`` (augmenting paths, one breadth-first search per left
+  copy, nodes that reach nothing free marked dead; compiled with numba; scipy's
+  Dinic without numba or where those searches grow past a budget); the source side of the minimal minimum cut
   gives the relabelling (binary: a point is labelled 1 iff its copy is on the
   source side, which is an up-set; multi-class: the antichain of points whose
   left copy is on the source side and right copy is not, extended as above).
@@ -51,7 +53,7 @@ anti-diagonal, the flow solver adds the coordinates ``g`` and ``-g``).
 The solvers live in private modules: the sweep in :mod:`signnet._ceiling_sweep`,
 the flow solver and the dense reference in :mod:`signnet._ceiling_flow`, their
 numba-compiled loops (optional: the interpreted code runs without numba) in
-:mod:`signnet._ceiling_jit`.
+:mod:`signnet._ceiling_jit`, ``_ceiling_jit_graph`` and ``_ceiling_jit_flow``.
 """
 
 from __future__ import annotations
