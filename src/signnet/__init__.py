@@ -20,7 +20,7 @@ __version__ = "0.1.0"
 from signnet.data import CONTROL_PROBLEMS, DATASETS, HARD_PROBLEMS, PROBLEMS, load_dataset, make_problem
 from signnet.data.tabular import TABULAR_DATASETS, TabularData, load_tabular
 from signnet.errors import SignnetError
-from signnet.estimators import MonotoneClassifier, MonotoneRegressor
+from signnet.estimators import MonotoneClassifier, MonotoneOrdinalClassifier, MonotoneRegressor
 from signnet.nn import (
                         ACTIVATIONS,
                         METHODS,
@@ -78,3 +78,4 @@ __all__ = [
 __all__ += ["BatchedHistory"]
 __all__ += ["TABULAR_DATASETS", "TabularData", "load_tabular"]
 __all__ += ["average_networks", "stack_networks"]
+__all__ += ["MonotoneOrdinalClassifier"]

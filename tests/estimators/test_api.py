@@ -79,7 +79,8 @@ def test_more_than_two_classes_explains_why_softmax_is_not_monotone():
     with pytest.raises(SignnetError, match=r"^Only binary classification is supported\. MonotoneClassifier got 3 classes "
                                            r"\[0, 1, 2\], and a softmax over K >= 3 logits depends only on the logits' "
                                            r"differences, so sign constraints on the weights make no class's decision "
-                                           r"monotone; for ordered classes fit one MonotoneClassifier per threshold"):
+                                           r"monotone; for ordered classes use signnet.MonotoneOrdinalClassifier, whose "
+                                           r"predicted class is monotone\.$"):
         MonotoneClassifier().fit(X, y)
 
 

@@ -1,6 +1,7 @@
 """scikit-learn estimators whose predictions are monotone in chosen features by construction.
 
-:class:`MonotoneRegressor` and :class:`MonotoneClassifier` (binary) take ``monotonic_cst`` as
+:class:`MonotoneRegressor`, :class:`MonotoneClassifier` (binary) and
+:class:`MonotoneOrdinalClassifier` (ordered classes, cumulative-link model) take ``monotonic_cst`` as
 scikit-learn's ``HistGradientBoosting*`` do and fit a signed network (Theorem 1.1 of Wang et
 al.) whose fitted ``module_`` :func:`signnet.certify` proves monotone::
 
@@ -8,6 +9,8 @@ al.) whose fitted ``module_`` :func:`signnet.certify` proves monotone::
 """
 
 from signnet.estimators.classifier import MonotoneClassifier
+from signnet.estimators.ordinal import MonotoneOrdinalClassifier
 from signnet.estimators.regressor import MonotoneRegressor
 
 __all__ = ["MonotoneClassifier", "MonotoneRegressor"]
+__all__ += ["MonotoneOrdinalClassifier"]

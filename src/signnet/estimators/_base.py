@@ -1,15 +1,16 @@
-"""What :class:`MonotoneRegressor` and :class:`MonotoneClassifier` share: parameters, validation,
+"""What :class:`MonotoneRegressor`, :class:`MonotoneClassifier` and :class:`MonotoneOrdinalClassifier` share: parameters, validation,
 standardisation, the validation splits, training and the fitted ``module_``.
 
 The fitted model is one plain ``nn.Sequential`` from raw float32 ``X`` ``(n, d)`` to the raw
-output ``(n, 1)`` (a prediction in ``y``'s units, or the binary logit), so that
+output ``(n, 1)`` (a prediction in ``y``'s units, the binary logit, or the ordinal latent score), so that
 :func:`signnet.certify` reads the whole chain::
 
     module_ = Sequential(
         standardise: Linear(d, d)   weight diag(1 / s_j) with s_j > 0, bias -m_j / s_j
         network:     one signnet.MonotoneMLP on standardised inputs: the exact average of the
                      n_networks trained networks (signnet.nn.merge.average_networks)
-        output:      Linear(1, 1)   weight y_std > 0, bias y_mean          (regression only)
+        output:      Linear(1, 1)   weight y_std > 0, bias y_mean          (regression)
+                     Linear(1, 1)   weight 1, bias -theta_1                (ordinal: thresholds_[0] = 0)
     )
 
 The means and scales are those of all the rows given to ``fit``, shared by every network.
@@ -55,7 +56,7 @@ _TINY_SCALE = 1e-12  # a column (or target) whose standard deviation is below th
 class MonotoneBase(BaseEstimator):
     """Shared parameters and fitting; see :class:`~signnet.estimators.MonotoneRegressor` for their meaning."""
 
-    _head: str  # "regression" or "binary": the network's head and its loss
+    _head: str  # "regression", "binary" or "ordinal": the loss (the network's head; "ordinal" uses a "regression" one)
 
     _parameter_constraints: dict = {
         "monotonic_cst": ["array-like", dict, None],
@@ -99,8 +100,16 @@ class MonotoneBase(BaseEstimator):
 
     # ------------------------------------------------------------------ hooks of the subclasses
     def _encode_targets(self, y: np.ndarray) -> np.ndarray:
-        """``y`` ``(n,)`` as the network's target: floats (regression) or 0/1 labels (binary)."""
+        """``y`` ``(n,)`` as the network's target: floats (regression) or labels ``0..K-1`` (classifiers)."""
         raise NotImplementedError
+
+    def _init_cut_points(self, target: np.ndarray, n_networks: int):
+        """The members' cut points trained beside the networks (ordinal only), else ``None``."""
+        return None
+
+    def _output_shift(self, cut_points) -> float | None:
+        """After training: the constant subtracted from the network's output in ``module_`` (ordinal only)."""
+        return None
 
     # ------------------------------------------------------------------ fitting
     def _fit(self, X, y):
@@ -132,8 +141,10 @@ class MonotoneBase(BaseEstimator):
         train_mask = torch.ones(n, n_networks)
         for r, rows in enumerate(val_rows or ()):
             train_mask[rows, r] = 0.0
+        network_head = "regression" if self._head == "ordinal" else self._head  # ordinal: one latent score f
         nets = [make_network(self.monotonic_cst_, hidden, architecture=self.architecture, activation=self.activation,
-                             head=self._head, seed=s) for s in init_seeds]
+                             head=network_head, seed=s) for s in init_seeds]
+        cut_points = self._init_cut_points(target, n_networks)
         fits = [NetworkFit(seed=s, validation_rows=None if val_rows is None else val_rows[r])
                 for r, s in enumerate(init_seeds)]
         n_train = int(train_mask[:, 0].sum())
@@ -142,10 +153,13 @@ class MonotoneBase(BaseEstimator):
                       score=self._validation_score(), fits=fits, epochs=self.max_iter,
                       lr=float(self.learning_rate_init), weight_decay=float(self.alpha),
                       batch_size=self._batch_size(n, n_train), patience=self.n_iter_no_change, tol=float(self.tol),
-                      seed=order_seed, device=device, verbose=bool(self.verbose))
+                      seed=order_seed, device=device, verbose=bool(self.verbose), cut_points=cut_points)
 
-        self.module_ = _chain(average_networks(nets), mean, scale,
-                              (y_mean, y_scale) if self._head == "regression" else None)
+        output = (y_mean, y_scale) if self._head == "regression" else None
+        shift = self._output_shift(cut_points)
+        if shift is not None:
+            output = (-shift, 1.0)
+        self.module_ = _chain(average_networks(nets), mean, scale, output)
         self.fits_ = fits
         self.n_iter_ = max(f.n_iter for f in fits)
         return self
@@ -182,7 +196,8 @@ class MonotoneBase(BaseEstimator):
         """Each network's validation rows (sorted indices), ``None`` without early stopping.
 
         Each network holds out ``ceil(validation_fraction * n)`` rows, stratified by class for a
-        binary target when both classes allow it. When ``n_networks`` such sets fit in the rows
+        classifier's target when every class has two rows and each side of the split room for every
+        class. When ``n_networks`` such sets fit in the rows
         (``n_networks * ceil(validation_fraction * n) <= n``) they are disjoint, drawn one after the
         other from the rows not yet held out; otherwise each is an independent random draw.
         """
@@ -203,9 +218,10 @@ class MonotoneBase(BaseEstimator):
                 val = rows
             else:
                 stratify = None
-                if self._head == "binary":
-                    counts = np.bincount(target[rows].astype(np.int64), minlength=2)
-                    if counts.min() >= 2 and n_val >= 2 and rows.size - n_val >= 2:
+                if self._head != "regression":
+                    n_classes = int(target.max()) + 1
+                    counts = np.bincount(target[rows].astype(np.int64), minlength=max(n_classes, 2))
+                    if counts.min() >= 2 and n_val >= counts.size and rows.size - n_val >= counts.size:
                         stratify = target[rows]
                 _, val = train_test_split(rows, test_size=n_val, random_state=int(seeds[r]), stratify=stratify)
             held.append(np.sort(val))
@@ -214,7 +230,10 @@ class MonotoneBase(BaseEstimator):
         return held
 
     def _validation_score(self):
-        """``score(output (m,), y_val)``: R^2 (regression) or accuracy (binary), as ``MLPRegressor``/``MLPClassifier``."""
+        """``score(output (m,), y_val)``: R^2 (regression) or accuracy (classifiers), as ``MLPRegressor``/``MLPClassifier``.
+
+        The ordinal trainer passes a member's predicted classes as ``output`` (:func:`train_members`).
+        """
         if self._head == "regression":
             def r2(out: torch.Tensor, y_val: torch.Tensor) -> float:
                 y_val = y_val[:, 0]
@@ -226,12 +245,13 @@ class MonotoneBase(BaseEstimator):
             return r2
 
         def accuracy(out: torch.Tensor, y_val: torch.Tensor) -> float:
-            return float(((out > 0).long() == y_val).float().mean())
+            labels = out if self._head == "ordinal" else (out > 0).long()
+            return float((labels == y_val).float().mean())
         return accuracy
 
     # ------------------------------------------------------------------ prediction
     def _raw_output(self, X) -> np.ndarray:
-        """``module_`` on ``X``: ``(n,)`` float64, the prediction (regression) or the logit (binary).
+        """``module_`` on ``X``: ``(n,)`` float64, the prediction (regression), logit (binary) or latent score (ordinal).
 
         ``module_``'s float32 weights are evaluated in float64 on the float32-rounded ``X``: the same
         function as ``module_``, computed more precisely, and independent of how the rows are batched

@@ -13,7 +13,9 @@ network (:func:`make_network`) or the trainer (:func:`train_members`) does.
   mean losses over their own training rows of each minibatch, so each member gets the gradient
   it would get alone on those rows, and Adam acts element-wise, so each member follows its own
   trajectory (the minibatch order is shared). A member that has stopped keeps its restored
-  weights; the run ends when every member has stopped.
+  weights; the run ends when every member has stopped. For the ordinal head each member also
+  has its own cut points (:class:`~signnet.estimators._cumulative.CutPoints`), trained by the same
+  Adam without weight decay and kept at the same best epoch as its weights.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from signnet.estimators._cumulative import CutPoints
 from signnet.estimators._stacked import Stacked
 from signnet.nn import MONOTONE_ARCHITECTURES, MonotoneMLP
 from signnet.train import make_optimizer, torch_threads, train_loop
@@ -67,8 +70,14 @@ class NetworkFit:
     n_iter: int = 0  # epochs it ran before its own stopping rule ended it
 
 
-def _member_losses(out: torch.Tensor, target: torch.Tensor, head: str) -> torch.Tensor:
-    """Per-row, per-member loss ``(B, R)`` of outputs ``(B, R)`` against targets ``(B, 1)``."""
+def _member_losses(out: torch.Tensor, target: torch.Tensor, head: str, cut_points: CutPoints | None = None,
+                   members: slice = slice(None)) -> torch.Tensor:
+    """Per-row, per-member loss ``(B, R)`` of outputs ``(B, R)`` against targets ``(B, 1)``.
+
+    ``"ordinal"``: the cumulative-link negative log-likelihood with the cut points of ``members``.
+    """
+    if head == "ordinal":
+        return cut_points.losses(out, target, members)
     if head == "binary":
         return F.binary_cross_entropy_with_logits(out, target.expand_as(out), reduction="none")
     return (out - target) ** 2
@@ -77,7 +86,8 @@ def _member_losses(out: torch.Tensor, target: torch.Tensor, head: str) -> torch.
 def train_members(nets: list[MonotoneMLP], X: torch.Tensor, y: torch.Tensor, *, head: str, train_mask: torch.Tensor,
                   validation_rows: list[torch.Tensor] | None, score: Callable[[torch.Tensor, torch.Tensor], float],
                   fits: list[NetworkFit], epochs: int, lr: float, weight_decay: float, batch_size: int | None,
-                  patience: int, tol: float, seed: int, device: torch.device, verbose: bool) -> None:
+                  patience: int, tol: float, seed: int, device: torch.device, verbose: bool,
+                  cut_points: CutPoints | None = None) -> None:
     """Train ``nets`` (``R`` networks of one configuration) in place, recording each in ``fits[r]``.
 
     Args:
@@ -86,7 +96,9 @@ def train_members(nets: list[MonotoneMLP], X: torch.Tensor, y: torch.Tensor, *, 
         validation_rows: per member, the int64 indices of its validation rows (``None``: no early
             stopping; then ``patience`` applies to each member's training loss and its last weights
             are kept).
-        score: ``score(output (m,), y (m, 1) or (m,)) -> float``, recorded per epoch on the validation rows.
+        score: ``score(output (m,), y (m, 1) or (m,)) -> float``, recorded per epoch on the validation rows;
+            for ``head="ordinal"`` it gets the member's predicted classes instead of its output.
+        cut_points: the members' cut points, for ``head="ordinal"`` only (labels ``0..K-1`` in ``y``).
         Others: as :func:`signnet.fit` (Adam; ``seed`` draws the minibatch order).
 
     Each epoch every member's training loss and (with validation rows) validation loss and score
@@ -108,7 +120,7 @@ def train_members(nets: list[MonotoneMLP], X: torch.Tensor, y: torch.Tensor, *, 
 
     def loss(out: torch.Tensor, yb: torch.Tensor) -> torch.Tensor:
         tgt, member = yb[:, :1], yb[:, 1:]
-        per = (_member_losses(out, tgt, head) * member).sum(dim=0)  # (R,) summed over each member's rows
+        per = (_member_losses(out, tgt, head, cut_points) * member).sum(dim=0)  # (R,) summed over each member's rows
         rows = member.sum(dim=0)
         sums.add_(per.detach().double())
         counts.add_(rows.double())
@@ -137,15 +149,17 @@ def train_members(nets: list[MonotoneMLP], X: torch.Tensor, y: torch.Tensor, *, 
             if out is not None:
                 rows = val[r]
                 o = out[rows, r:r + 1]
-                monitored = float(_member_losses(o, target[rows], head).mean())
+                with torch.no_grad():
+                    monitored = float(_member_losses(o, target[rows], head, cut_points, slice(r, r + 1)).mean())
+                scored = o[:, 0] if cut_points is None else cut_points.predict(o[:, 0], r)
                 fit.validation_loss_curve.append(monitored)
-                fit.validation_scores.append(score(o[:, 0].cpu(), y[rows].cpu()))
+                fit.validation_scores.append(score(scored.cpu(), y[rows].cpu()))
                 if monitored < best_val[r]:
                     best_val[r], fit.best_epoch = monitored, epoch
                     fit.best_validation_score = fit.validation_scores[-1]
-                    wide.copy_member_(r, nets[r])
+                    keep(r)
             else:
-                wide.copy_member_(r, nets[r])
+                keep(r)
             if monitored < best[r] - tol:
                 best[r], stale[r] = monitored, 0
             else:
@@ -153,9 +167,18 @@ def train_members(nets: list[MonotoneMLP], X: torch.Tensor, y: torch.Tensor, *, 
                 active[r] = stale[r] < patience
         return not any(active)
 
+    def keep(r: int) -> None:
+        wide.copy_member_(r, nets[r])
+        if cut_points is not None:
+            cut_points.keep_(r)
+
     for net in nets:
         net.to(device)
-    optimizer = make_optimizer("adam", wide.parameters(), lr=lr, weight_decay=weight_decay)
+    params = [{"params": list(wide.parameters())}]
+    if cut_points is not None:
+        cut_points.to(device)
+        params.append({"params": list(cut_points.parameters()), "weight_decay": 0.0})  # no pull of the cut points to 0
+    optimizer = make_optimizer("adam", params, lr=lr, weight_decay=weight_decay)
     small = sum(p.numel() for p in wide.parameters()) < AUTO_SINGLE_THREAD_BELOW
 
     def run() -> None:
@@ -169,3 +192,5 @@ def train_members(nets: list[MonotoneMLP], X: torch.Tensor, y: torch.Tensor, *, 
         run()
     for net in nets:
         net.cpu().eval()
+    if cut_points is not None:
+        cut_points.cpu()

@@ -22,7 +22,8 @@ class MonotoneClassifier(ClassifierMixin, MonotoneBase):
 
     Only two classes: a softmax over K >= 3 logits depends only on the logits' differences, so
     sign constraints on the weights make no class's decision monotone (README, "Softmax is not
-    covered"). For an ordered target, fit one classifier per threshold, on ``y > k``.
+    covered"). For ordered classes use :class:`~signnet.estimators.MonotoneOrdinalClassifier`
+    (a cumulative-link model whose predicted class is monotone).
 
     Training minimises the binary cross-entropy with Adam, with early stopping on a stratified
     held-out split per network and the best validation epoch's weights restored. Parameters are
@@ -78,7 +79,8 @@ class MonotoneClassifier(ClassifierMixin, MonotoneBase):
             raise SignnetError(f"Only binary classification is supported. {name} got {classes.size} classes "
                                f"{classes.tolist()[:10]}, and a softmax over K >= 3 logits depends only on the logits' "
                                f"differences, so sign constraints on the weights make no class's decision monotone; "
-                               f"for ordered classes fit one {name} per threshold on (y > k).")
+                               f"for ordered classes use signnet.MonotoneOrdinalClassifier, whose predicted class "
+                               f"is monotone.")
         self.classes_ = classes
         return encoded.astype(np.int64)
 
