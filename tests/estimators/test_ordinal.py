@@ -6,6 +6,8 @@ reference the fit is compared with.
 """
 
 import pickle
+import re
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -161,7 +163,7 @@ def test_two_classes_agree_with_the_binary_classifier():
 def test_string_labels_are_ordered_as_sorted():
     X, y, _ = _data(300, seed=5)
     names = np.array(["a_low", "b_mid", "c_high", "d_top"])[y]
-    clf = MonotoneOrdinalClassifier(monotonic_cst=CST, **FAST).fit(X, names)
+    clf = MonotoneOrdinalClassifier(monotonic_cst=CST, hidden_layer_sizes=(8,), n_networks=2, max_iter=10).fit(X, names)
     assert clf.classes_.tolist() == ["a_low", "b_mid", "c_high", "d_top"]
     assert set(clf.predict(X)) <= set(clf.classes_)
 
@@ -236,3 +238,15 @@ def test_pickle_clone_and_same_seed(fitted):
 def test_reexported():
     assert signnet.MonotoneOrdinalClassifier is signnet.estimators.MonotoneOrdinalClassifier is MonotoneOrdinalClassifier
     assert "MonotoneOrdinalClassifier" in signnet.__all__
+
+
+def test_readme_example_runs_and_its_comments_hold():
+    text = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    block = re.search(r"```python\n(import numpy as np\n.*?MonotoneOrdinalClassifier.*?)```", text, re.S).group(1)
+    namespace: dict = {"signnet": signnet}
+    exec(compile(block, "README.md", "exec"), namespace)
+    ordinal, cars = namespace["ordinal"], namespace["cars"]
+    assert ordinal.classes_.tolist() == [0, 1, 2]
+    assert ordinal.predict_proba(cars.X[:2]).shape == (2, 3)
+    assert signnet.certify(ordinal).satisfies_monotonic_cst is True
+    assert signnet.certify(ordinal).monotone[0][2:4] == [-1, -1]  # horsepower, weight
