@@ -104,6 +104,22 @@ def test_thresholds_strictly_increase_and_start_at_zero(fitted):
     assert len(clf.fits_) == 3 and clf.n_iter_ < 150
 
 
+
+def test_the_fitted_cut_points_are_the_mean_of_the_networks_own(fitted):
+    _, _, clf = fitted
+    own = np.array([fit.thresholds for fit in clf.fits_])  # (3, K-1)
+    assert (np.diff(own, axis=1) > 0).all()
+    assert np.ptp(own[:, 0]) > 1e-3  # the networks differ, so the mean is not any one of them
+    np.testing.assert_allclose(clf.thresholds_, own.mean(axis=0) - own.mean(axis=0)[0], atol=1e-6)
+
+
+def test_each_network_validates_on_every_class(fitted):
+    _, y, clf = fitted
+    for fit in clf.fits_:
+        shares = np.bincount(y[fit.validation_rows], minlength=4) / len(fit.validation_rows)
+        np.testing.assert_allclose(shares, np.bincount(y) / len(y), atol=0.02)  # stratified
+
+
 def test_training_predictions_are_a_monotone_labelling_under_the_ceiling():
     """Theorem: the predicted labels are monotone, so training accuracy <= the exact monotone ceiling."""
     X, y, _ = _data(500, seed=2, discrete_free=True)

@@ -107,7 +107,7 @@ class MonotoneBase(BaseEstimator):
         """The members' cut points trained beside the networks (ordinal only), else ``None``."""
         return None
 
-    def _output_shift(self, cut_points) -> float | None:
+    def _output_shift(self, cut_points, fits: list[NetworkFit]) -> float | None:
         """After training: the constant subtracted from the network's output in ``module_`` (ordinal only)."""
         return None
 
@@ -156,7 +156,7 @@ class MonotoneBase(BaseEstimator):
                       seed=order_seed, device=device, verbose=bool(self.verbose), cut_points=cut_points)
 
         output = (y_mean, y_scale) if self._head == "regression" else None
-        shift = self._output_shift(cut_points)
+        shift = self._output_shift(cut_points, fits)
         if shift is not None:
             output = (-shift, 1.0)
         self.module_ = _chain(average_networks(nets), mean, scale, output)

@@ -68,6 +68,7 @@ class NetworkFit:
     best_epoch: int | None = None  # epoch whose weights were restored (None without validation)
     best_validation_score: float | None = None  # validation_scores[best_epoch]
     n_iter: int = 0  # epochs it ran before its own stopping rule ended it
+    thresholds: np.ndarray | None = None  # ordinal only: its own cut points (K-1,), float64, in its own f_r's units
 
 
 def _member_losses(out: torch.Tensor, target: torch.Tensor, head: str, cut_points: CutPoints | None = None,
