@@ -164,6 +164,25 @@ def test_certify_and_the_audit_read_the_latent_score(fitted):
     assert signnet.find_violation(clf, (-3.0, 3.0)) is None
 
 
+class _Opaque:
+    """The fitted estimator seen only through decision_function, as a black box (e.g. inside a wrapper)."""
+
+    def __init__(self, clf):
+        self.clf, self.n_features_in_ = clf, clf.n_features_in_
+
+    def decision_function(self, X):
+        return self.clf.decision_function(X)
+
+
+def test_the_black_box_audit_also_reads_the_latent_score(fitted):
+    X, _, clf = fitted
+    report = signnet.dominance_violations(_Opaque(clf), X, n_pairs=500, monotonic_cst=CST)
+    assert report.outputs == ["out0"] and report.n_pairs > 0 and report.violations == 0
+    assert signnet.find_violation(_Opaque(clf), (-3.0, 3.0), monotonic_cst=CST, X=X) is None
+    flipped = signnet.dominance_violations(_Opaque(clf), X, n_pairs=500, monotonic_cst=[-1, 1, 0])
+    assert flipped.violations > 0  # the audit can fail: against the opposite directions it finds violations
+
+
 def test_two_classes_agree_with_the_binary_classifier():
     X, y, _ = _data(600, seed=4)
     y = (y >= 2).astype(int)
