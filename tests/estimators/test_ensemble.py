@@ -92,3 +92,57 @@ def test_joint_training_gives_each_network_its_solo_trajectory():
         np.testing.assert_allclose(fits[r].validation_loss_curve, fit.validation_loss_curve, rtol=1e-4)
         with torch.no_grad():
             np.testing.assert_allclose(together[r](Xt).numpy(), alone(Xt).numpy(), atol=1e-4)
+
+
+PATIENCE = 2
+
+
+def test_a_stopped_network_keeps_its_restored_weights_while_others_train():
+    """The networks stop at different epochs; at the end each one's slice of the joint module is its restored best
+    weights, although Adam's momentum and weight decay would have moved the first to stop in the later steps."""
+    X, y = _data(n=200)
+    Xt = torch.as_tensor((X - X.mean(0)) / X.std(0), dtype=torch.float32)
+    yt = torch.as_tensor((y - y.mean()) / y.std(), dtype=torch.float32).reshape(-1, 1)
+    val = [torch.arange(0, 200, 5), torch.arange(1, 200, 5)]
+    mask = torch.ones(200, 2)
+    for r, rows in enumerate(val):
+        mask[rows, r] = 0.0
+    nets = [make_network(np.array([1, -1, 0]), (8, 8), architecture="mixed", activation="relu", head="regression",
+                         seed=s) for s in (1, 2)]
+    fits = [NetworkFit(seed=s) for s in (1, 2)]
+    seen = {}
+    from signnet.estimators import _stacked
+    original = _stacked.Stacked.project_
+
+    def spy(self):
+        seen["wide"] = self
+        return original(self)
+
+    _stacked.Stacked.project_ = spy
+    try:
+        train_members(nets, Xt, yt, head="regression", train_mask=mask, validation_rows=val,
+                      score=lambda out, target: 0.0, fits=fits, epochs=80, lr=1e-2, weight_decay=1e-2, batch_size=32,
+                      patience=PATIENCE, tol=0.0, seed=0, device=torch.device("cpu"), verbose=False)
+    finally:
+        _stacked.Stacked.project_ = original
+    assert fits[0].n_iter != fits[1].n_iter, [f.n_iter for f in fits]  # one stopped while the other trained on
+    wide = seen["wide"]
+    for r in range(2):
+        rows = slice(8 * r, 8 * (r + 1))
+        assert torch.equal(wide.w0[rows], nets[r].linear_layers[0].weight)
+        assert torch.equal(wide.weights[0][r], nets[r].linear_layers[1].weight)
+
+
+def test_sklearn_style_curves_are_means_over_the_networks_still_training():
+    X, y = _data(n=200)
+    model = MonotoneRegressor(n_networks=3, max_iter=30, n_iter_no_change=3, random_state=0).fit(X, y)
+    curves = [f.loss_curve for f in model.fits_]
+    assert len(model.loss_curve_) == model.n_iter_ == max(map(len, curves))
+    last = model.n_iter_ - 1
+    assert model.loss_curve_[last] == pytest.approx(np.mean([c[last] for c in curves if len(c) > last]))
+    assert model.loss_curve_[0] == pytest.approx(np.mean([c[0] for c in curves]))
+    assert model.validation_scores_[0] == pytest.approx(np.mean([f.validation_scores[0] for f in model.fits_]))
+    assert model.best_validation_score_ == pytest.approx(np.mean([f.best_validation_score for f in model.fits_]))
+    no_val = MonotoneRegressor(n_networks=2, early_stopping=False, max_iter=5, random_state=0).fit(X, y)
+    assert no_val.validation_scores_ is None and no_val.best_validation_score_ is None
+    assert len(no_val.loss_curve_) == 5

@@ -135,3 +135,20 @@ def test_property_merged_equals_mean_and_stays_monotone(n, hidden, architecture,
         up[:, 0] += 1.0  # a +1 feature up
         up[:, 2] -= 1.0  # a -1 feature down
         assert bool((merged(up) >= merged(x) - 1e-9).all())
+
+
+def test_members_differing_only_in_init_or_an_equivalent_split_merge():
+    x = _x()
+    a = MonotoneMLP(CST, (5,), architecture="mixed", dtype=torch.float64)
+    b = MonotoneMLP(CST, (5,), architecture="mixed", split=(4, 4, 2), init="abs", dtype=torch.float64)
+    c = MonotoneMLP(CST, (5,), architecture="dnn+", split=(1, 1, 1), dtype=torch.float64)
+    d = MonotoneMLP(CST, (5,), architecture="dnn+", dtype=torch.float64)
+    with torch.no_grad():
+        np.testing.assert_allclose(average_networks([a, b])(x).numpy(), ((a(x) + b(x)) / 2).numpy(), atol=1e-12)
+        np.testing.assert_allclose(average_networks([c, d])(x).numpy(), ((c(x) + d(x)) / 2).numpy(), atol=1e-12)
+    e = MonotoneMLP(CST, (5,), architecture="mixed", split=(1, 1, 3), dtype=torch.float64)
+    with pytest.raises(SignnetError, match=r"nets\[1\] differs from nets\[0\] in split \(the counts of convex, "
+                                           r"concave and saturated units\)"):
+        average_networks([a, e])
+    with pytest.raises(SignnetError, match=r"`nets` must be a non-empty sequence of signnet.MonotoneMLP, got a int"):
+        average_networks(5)

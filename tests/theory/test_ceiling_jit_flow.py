@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+import warnings
 from unittest import mock
 
 import numpy as np
@@ -157,3 +158,13 @@ def test_without_numba_dinic_runs():
     finally:
         ceiling_flow.jit_flow.cache_clear()
     assert ceiling_flow.jit_flow() is kernel
+
+
+def test_coordinates_near_the_float_limit_give_no_warning_and_the_dense_labels():
+    X = np.array([[1e308, 0, 0], [-1e308, 1, 0], [0, 2, 1], [5, -1, 1]])
+    y, dirs = [1, 0, 1, 0], [1, 1, -1]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        flow = monotone_ceiling(X, y, dirs, method="flow")
+    dense = monotone_ceiling(X, y, dirs, method="dense")
+    assert flow.relabeled == dense.relabeled

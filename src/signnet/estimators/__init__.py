@@ -8,9 +8,10 @@ al.) whose fitted ``module_`` :func:`signnet.certify` proves monotone::
     MonotoneRegressor(monotonic_cst={"age": 1, "priors": -1}).fit(X, y).predict(X)
 """
 
+from signnet.estimators._train import NetworkFit
 from signnet.estimators.classifier import MonotoneClassifier
 from signnet.estimators.ordinal import MonotoneOrdinalClassifier
 from signnet.estimators.regressor import MonotoneRegressor
 
-__all__ = ["MonotoneClassifier", "MonotoneRegressor"]
+__all__ = ["MonotoneClassifier", "MonotoneRegressor", "NetworkFit"]
 __all__ += ["MonotoneOrdinalClassifier"]

@@ -162,6 +162,12 @@ class MonotoneBase(BaseEstimator):
         self.module_ = _chain(average_networks(nets), mean, scale, output)
         self.fits_ = fits
         self.n_iter_ = max(f.n_iter for f in fits)
+        self.loss_curve_ = _mean_curve([f.loss_curve for f in fits])
+        if val_rows is None:
+            self.validation_scores_ = self.best_validation_score_ = None
+        else:
+            self.validation_scores_ = _mean_curve([f.validation_scores for f in fits])
+            self.best_validation_score_ = float(np.mean([f.best_validation_score for f in fits]))
         return self
 
     def _check_params(self) -> None:
@@ -264,6 +270,11 @@ class MonotoneBase(BaseEstimator):
         with torch.no_grad():
             out = module(torch.from_numpy(X))
         return out[:, 0].numpy()
+
+
+def _mean_curve(curves: list[list[float]]) -> list[float]:
+    """Per epoch, the mean of the curves that reach it (networks stop at different epochs)."""
+    return [float(np.mean([c[e] for c in curves if len(c) > e])) for e in range(max(map(len, curves)))]
 
 
 def _chain(net: nn.Module, mean: np.ndarray, scale: np.ndarray, target_scale: tuple[float, float] | None) -> nn.Sequential:

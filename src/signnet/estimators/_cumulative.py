@@ -94,7 +94,13 @@ class CutPoints(nn.Module):
 
     @torch.no_grad()
     def keep_(self, r: int) -> None:
+        """Record member ``r``'s current cut points as its best."""
         self.best[r] = self.raw[r]
+
+    @torch.no_grad()
+    def restore_(self, r: int) -> None:
+        """Put member ``r``'s best cut points back (a stopped member stays at its best epoch)."""
+        self.raw[r] = self.best[r]
 
     def kept(self) -> np.ndarray:
         """The kept cut points ``(R, K-1)`` in float64, computed from the kept ``raw`` in float64."""

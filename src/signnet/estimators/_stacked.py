@@ -52,6 +52,14 @@ class Stacked(nn.Module):
             h = torch.baddbmm(b, act(h), w.transpose(1, 2))  # (R, B, h_next)
         return h.transpose(0, 1).reshape(x.shape[0], -1)  # (B, R * out)
 
+    def forward_members(self, xs: torch.Tensor) -> torch.Tensor:
+        """``(R, m, d) -> (R, m, out)``: member ``r`` on its own rows ``xs[r]`` (e.g. its validation rows)."""
+        w0 = self.w0.reshape(self.n, self.width, -1)
+        h = torch.baddbmm(self.b0.reshape(self.n, 1, self.width), xs, w0.transpose(1, 2))  # (R, m, h_1)
+        for act, w, b in zip(self.acts, self.weights, self.biases, strict=True):
+            h = torch.baddbmm(b, act(h), w.transpose(1, 2))
+        return h
+
     @torch.no_grad()
     def project_(self) -> None:
         """Zero every weight on the wrong side of its sign (free entries, mask 0, are left as they are)."""
@@ -69,3 +77,14 @@ class Stacked(nn.Module):
         for layer, w, b in zip(layers[1:], self.weights, self.biases, strict=True):
             layer.weight.copy_(w[r])
             layer.bias.copy_(b[r, 0])
+
+    @torch.no_grad()
+    def load_member_(self, r: int, net: MonotoneMLP) -> None:
+        """Write ``net``'s weights into member ``r`` (the inverse of :meth:`copy_member_`)."""
+        layers = net.linear_layers
+        rows = slice(r * self.width, (r + 1) * self.width)
+        self.w0[rows] = layers[0].weight
+        self.b0[rows] = layers[0].bias
+        for layer, w, b in zip(layers[1:], self.weights, self.biases, strict=True):
+            w[r] = layer.weight
+            b[r, 0] = layer.bias

@@ -12,10 +12,13 @@ network (:func:`make_network`) or the trainer (:func:`train_members`) does.
   (:class:`~signnet.estimators._stacked.Stacked`); the objective is the *sum* of the members'
   mean losses over their own training rows of each minibatch, so each member gets the gradient
   it would get alone on those rows, and Adam acts element-wise, so each member follows its own
-  trajectory (the minibatch order is shared). A member that has stopped keeps its restored
-  weights; the run ends when every member has stopped. For the ordinal head each member also
-  has its own cut points (:class:`~signnet.estimators._cumulative.CutPoints`), trained by the same
-  Adam without weight decay and kept at the same best epoch as its weights.
+  trajectory (the minibatch order is shared). A member that has stopped leaves the objective and
+  its restored weights are written back after every later step (Adam's momentum and weight decay
+  would otherwise keep moving them); the run ends when every member has stopped. A minibatch with
+  none of a member's training rows gives it a zero gradient, but Adam's momentum still moves it a
+  little, as it would not alone. For the ordinal head each member also has its own cut points
+  (:class:`~signnet.estimators._cumulative.CutPoints`), trained by the same Adam without weight
+  decay, kept at the same best epoch as its weights and restored with them when it stops.
 """
 
 from __future__ import annotations
@@ -117,7 +120,13 @@ def train_members(nets: list[MonotoneMLP], X: torch.Tensor, y: torch.Tensor, *, 
     best_val = [float("inf")] * n
     stale = [0] * n
     active = [True] * n
-    val = None if validation_rows is None else [rows.to(device) for rows in validation_rows]
+    running = torch.ones(n, dtype=torch.bool, device=device)  # members still training
+    val = val_x = None
+    if validation_rows is not None:  # each member's validation rows, padded to one length (R, m)
+        val = [rows.to(device) for rows in validation_rows]
+        m = max(rows.numel() for rows in val)
+        padded = torch.stack([torch.cat([rows, rows[:1].expand(m - rows.numel())]) for rows in val])
+        val_x = X[padded]  # (R, m, d): member r's own rows only, not all N rows for every member
 
     def loss(out: torch.Tensor, yb: torch.Tensor) -> torch.Tensor:
         tgt, member = yb[:, :1], yb[:, 1:]
@@ -125,10 +134,13 @@ def train_members(nets: list[MonotoneMLP], X: torch.Tensor, y: torch.Tensor, *, 
         rows = member.sum(dim=0)
         sums.add_(per.detach().double())
         counts.add_(rows.double())
-        return (per / rows.clamp_min(1.0)).sum()
+        return torch.where(running, per / rows.clamp_min(1.0), 0.0).sum()  # a stopped member leaves the objective
 
     def on_step(step) -> None:
         wide.project_()  # method="project": the Euclidean projection onto the signs after every step
+        for r in range(n):
+            if not active[r]:
+                restore(r)  # a stopped member keeps its restored weights (and cut points)
 
     def on_epoch(epoch: int, model, history) -> bool:
         train_losses = (sums / counts.clamp_min(1.0)).tolist()
@@ -138,7 +150,7 @@ def train_members(nets: list[MonotoneMLP], X: torch.Tensor, y: torch.Tensor, *, 
         if val is not None:
             with torch.no_grad():
                 model.eval()
-                out = model(X)
+                out = model.forward_members(val_x)  # (R, m, 1)
                 model.train()
         for r in range(n):
             if not active[r]:
@@ -149,7 +161,7 @@ def train_members(nets: list[MonotoneMLP], X: torch.Tensor, y: torch.Tensor, *, 
             monitored = train_losses[r]
             if out is not None:
                 rows = val[r]
-                o = out[rows, r:r + 1]
+                o = out[r, :rows.numel()]
                 with torch.no_grad():
                     monitored = float(_member_losses(o, target[rows], head, cut_points, slice(r, r + 1)).mean())
                 scored = o[:, 0] if cut_points is None else cut_points.predict(o[:, 0], r)
@@ -166,12 +178,20 @@ def train_members(nets: list[MonotoneMLP], X: torch.Tensor, y: torch.Tensor, *, 
             else:
                 stale[r] += 1
                 active[r] = stale[r] < patience
+            if not active[r]:
+                running[r] = False
+                restore(r)
         return not any(active)
 
     def keep(r: int) -> None:
         wide.copy_member_(r, nets[r])
         if cut_points is not None:
             cut_points.keep_(r)
+
+    def restore(r: int) -> None:
+        wide.load_member_(r, nets[r])
+        if cut_points is not None:
+            cut_points.restore_(r)
 
     for net in nets:
         net.to(device)

@@ -9,8 +9,9 @@ widths ``h_1..h_L``, architecture, activation, head, ``split``) are put side by 
   between members, so no unit reads another member's units;
 * :func:`stack_networks` keeps the ``R * out`` outputs side by side (member ``r``'s in
   rows ``r*out .. (r+1)*out - 1``); :func:`average_networks` puts the members' last layers
-  side by side divided by ``R``, with the mean of their biases, so the output is exactly
-  ``(1/R) sum_r f_r(x)`` (the mean of the predictions, or of the logits for a binary head).
+  side by side divided by ``R``, with the mean of their biases, so the output is
+  ``(1/R) sum_r f_r(x)``, the mean of the predictions, or of the logits for a binary head (exact
+  in real arithmetic; dividing by ``R`` rounds in floating point).
 
 The merged weights obey the same sign constraints: every member's entries keep their signs,
 and the zeros off the blocks satisfy every constraint (``>= 0`` and ``<= 0`` alike), so
@@ -36,16 +37,28 @@ from signnet.nn.monotone import MonotoneMLP
 __all__ = ["average_networks", "stack_networks"]
 
 
+_SHAPE_KEYS = ("in_features", "out_features", "hidden", "architecture", "activation", "monotonic_cst", "head",
+               "method", "transform")
+
+
 def _members(nets: Sequence[MonotoneMLP]) -> tuple[list[MonotoneMLP], dict]:
     """The members as a list and their shared config; SignnetError if they cannot be merged."""
-    nets = list(nets) if not isinstance(nets, MonotoneMLP) else [nets]
+    if isinstance(nets, MonotoneMLP):
+        nets = [nets]
+    elif isinstance(nets, (str, bytes)) or not hasattr(nets, "__iter__"):
+        raise SignnetError(f"`nets` must be a non-empty sequence of signnet.MonotoneMLP, got a {type(nets).__name__}: "
+                           "pass e.g. [net_a, net_b].")
+    nets = list(nets)
     if not nets or not all(isinstance(n, MonotoneMLP) for n in nets):
         raise SignnetError(f"`nets` must be a non-empty sequence of signnet.MonotoneMLP, got "
                            f"{[type(n).__name__ for n in nets] or 'an empty sequence'}: pass e.g. [net_a, net_b].")
     config = nets[0].config
     for i, net in enumerate(nets[1:], start=1):
-        if net.config != config:
-            diff = sorted(k for k in set(config) | set(net.config) if config.get(k) != net.config.get(k))
+        # what the function depends on; `init` (the starting weights) and an unused or equivalent `split` do not
+        diff = sorted(k for k in _SHAPE_KEYS if config.get(k) != net.config.get(k))
+        if not diff and _counts(config) != _counts(net.config):
+            diff = ["split (the counts of convex, concave and saturated units)"]
+        if diff:
             raise SignnetError(f"`nets` must share one configuration, but nets[{i}] differs from nets[0] in "
                                f"{', '.join(diff)}: build every member with the same MonotoneMLP arguments.")
     for i, net in enumerate(nets):

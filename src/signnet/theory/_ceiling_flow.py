@@ -222,9 +222,9 @@ def locality_order(P: np.ndarray) -> np.ndarray:
     m = min(m, 3)
     key = np.zeros(n, np.uint64)
     for j in range(m):
-        v = P[:, j]
+        v = P[:, j] / 2  # halved, so that max - min cannot overflow for any finite coordinates
         lo, span = v.min(), v.max() - v.min()
-        q = ((v - lo) * ((2**21 - 1) / span)).astype(np.uint64) if span > 0 else np.zeros(n, np.uint64)
+        q = (np.clip((v - lo) / span, 0.0, 1.0) * (2**21 - 1)).astype(np.uint64) if span > 0 else np.zeros(n, np.uint64)
         for b in range(21):
             key |= ((q >> np.uint64(b)) & np.uint64(1)) << np.uint64(m * b + j)
     return np.argsort(key, kind="stable")

@@ -1,0 +1,141 @@
+"""A scikit-learn classifier for ordered classes whose predicted class is monotone in chosen features.
+
+The cumulative-link (proportional-odds) model of McCullagh, "Regression models for ordinal data",
+JRSS-B 42 (1980), with the latent score a signed network (:mod:`signnet.estimators._cumulative`
+holds the likelihood and the cut points).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy.special import expit
+from sklearn.base import ClassifierMixin
+from sklearn.utils.multiclass import check_classification_targets
+
+from signnet.errors import SignnetError
+from signnet.estimators._base import MonotoneBase
+from signnet.estimators._cumulative import CutPoints
+
+
+class MonotoneOrdinalClassifier(ClassifierMixin, MonotoneBase):
+    """An ordinal neural network classifier whose predicted class is monotone in the features ``monotonic_cst`` names.
+
+    The model (McCullagh 1980, the cumulative-link or proportional-odds model): a latent score
+    ``f(x)`` (``decision_function``) and cut points ``theta_1 < ... < theta_{K-1}``
+    (``thresholds_``), with
+
+        P(y <= classes_[k] | x) = sigmoid(theta_{k+1} - f(x)),   k = 0 .. K-2.
+
+    ``f`` is a :class:`signnet.MonotoneMLP` on standardised inputs, as in
+    :class:`~signnet.estimators.MonotoneRegressor`: non-decreasing in every +1 feature and
+    non-increasing in every -1 feature for every value of the free ones (Theorem 1.1 and
+    Lemma 1.1 of Wang et al.); ``signnet.certify(clf)`` proves it from ``module_``, and
+    ``dominance_violations`` / ``find_violation`` audit ``f`` (they read ``module_``).
+
+    **The order of the classes** is ``classes_ = np.unique(y)``, sorted: integers 0 < 1 < 2 are
+    ordered as numbers, but strings sort alphabetically (``'high' < 'low' < 'mid'``). Encode ordered
+    labels as integers first, e.g. ``y.map({"low": 0, "mid": 1, "high": 2})`` or the ``codes`` of a
+    ``pd.Categorical(y, categories=["low", "mid", "high"], ordered=True)``.
+
+    **Why ``predict`` is monotone.** ``predict`` returns the median class of the fitted
+    distribution, the smallest ``k`` with ``P(y <= classes_[k] | x) >= 1/2``, i.e. the number of
+    cut points strictly below ``f(x)``: a non-decreasing step function of ``f``, so the predicted
+    class never decreases along a +1 feature and never increases along a -1 feature. The argmax of
+    ``predict_proba`` is not used: it is another decision (the probability of a middle class rises
+    and then falls as ``f`` grows, and a class between close cut points is never the argmax), and
+    the median is the one whose monotonicity follows from the cut points alone.
+    ``P(y > classes_[k] | x)`` is non-decreasing in ``f`` for every ``k`` (first-order stochastic
+    dominance). A softmax over ``K >= 3`` logits has no such property (README, "Softmax is not
+    covered"), which is why :class:`MonotoneClassifier` takes two classes only.
+
+    **Normalisation.** Adding one constant to ``f`` and to every cut point leaves the model
+    unchanged; the fitted one has ``thresholds_[0] == 0``, so ``decision_function(x)`` is the
+    log-odds that ``y`` is above ``classes_[0]``. With ``K = 2`` this is the logistic model of
+    :class:`MonotoneClassifier` (``predict`` is ``classes_[1]`` exactly where ``f(x) > 0``).
+
+    Training minimises the mean negative log-likelihood of the cumulative model with Adam (no weight
+    decay on the cut points, which are parametrised as ``theta_1 + cumsum(softplus(.))`` so their
+    order holds after every step), with early stopping on each network's own validation rows
+    (stratified by class when every class allows it), the weights and cut points of its epoch of
+    lowest validation loss restored. With ``n_networks = R > 1`` each network ``r`` has its own
+    ``f_r`` and ``theta_r``; the fitted model is ``f = (1/R) sum_r f_r`` (one merged network,
+    :func:`signnet.average_networks`) and ``theta = (1/R) sum_r theta_r`` (a mean of increasing
+    sequences is increasing), as :class:`MonotoneClassifier` averages logits. Parameters are those of
+    :class:`~signnet.estimators.MonotoneRegressor`.
+
+    Attributes:
+        classes_: the ``K >= 2`` labels, sorted: their order is the order of the classes.
+        thresholds_: ``(K-1,)`` float64, strictly increasing, ``thresholds_[0] == 0``.
+        module_: ``nn.Sequential`` from raw float32 ``X`` ``(n, d)`` to ``f(x)`` ``(n, 1)``:
+            ``standardise`` (diagonal ``Linear``, positive scales), ``network`` (the merged
+            ``MonotoneMLP``) and ``output`` (``Linear(1, 1)``, weight 1, bias the shift that sets
+            ``thresholds_[0]`` to 0).
+        monotonic_cst_, n_features_in_, feature_names_in_, n_iter_: as in
+            :class:`~signnet.estimators.MonotoneRegressor`.
+        fits_: as there, with ``loss_curve`` the training negative log-likelihood per row,
+            ``validation_scores`` the accuracy of the network's own median class, and ``thresholds``
+            its own cut points ``theta_r`` (before the shift: ``thresholds_`` is their mean minus
+            the mean's first entry).
+
+    Examples:
+        >>> from signnet import MonotoneOrdinalClassifier
+        >>> clf = MonotoneOrdinalClassifier(monotonic_cst=[1, -1, 0], random_state=0).fit(X, y)  # y in {0, 1, 2}
+        >>> clf.predict_proba(X[:2]).shape, clf.thresholds_.shape
+        ((2, 3), (2,))
+    """
+
+    _head = "ordinal"
+
+    def fit(self, X, y):
+        """Fit on ``X`` ``(n, d)`` and ordered labels ``y`` ``(n,)`` of ``K >= 2`` classes; returns ``self``."""
+        return self._fit(X, y)
+
+    def decision_function(self, X) -> np.ndarray:
+        """The latent score ``f(x)`` ``(n,)``: the log-odds that ``y`` is above ``classes_[0]``."""
+        return self._raw_output(X)
+
+    def predict_proba(self, X) -> np.ndarray:
+        """``P(y = classes_[k] | x)`` ``(n, K)`` of the cumulative model; rows sum to 1."""
+        f = self._raw_output(X)
+        cumulative = expit(self.thresholds_[None, :] - f[:, None])  # (n, K-1) P(y <= k), increasing in k
+        n = f.shape[0]
+        cumulative = np.hstack([np.zeros((n, 1)), cumulative, np.ones((n, 1))])  # (n, K+1)
+        return np.diff(cumulative, axis=1)
+
+    def predict(self, X) -> np.ndarray:
+        """The median class ``(n,)``: ``classes_[j]`` with ``j`` the number of ``thresholds_`` below ``f(x)``."""
+        f = self._raw_output(X)
+        return self.classes_[np.searchsorted(self.thresholds_, f, side="left")]
+
+    def _encode_targets(self, y: np.ndarray) -> np.ndarray:
+        check_classification_targets(y)
+        classes, encoded = np.unique(y, return_inverse=True)
+        if classes.size < 2:
+            raise SignnetError(f"{type(self).__name__} needs at least two classes in y, got one class only "
+                               f"({classes.tolist()[0]!r}): pass labels of at least two ordered classes.")
+        self.classes_ = classes
+        return encoded.astype(np.int64)
+
+    def _init_cut_points(self, target: np.ndarray, n_networks: int) -> CutPoints:
+        return CutPoints(target, self.classes_.size, n_networks)
+
+    def _output_shift(self, cut_points: CutPoints, fits: list) -> float:
+        """Sets ``thresholds_``; returns the float32 shift ``s ~ theta_1`` subtracted from ``f`` in ``module_``.
+
+        ``thresholds_ = mean_r theta_r - s`` with its first entry then set to exactly 0 (it differed
+        from 0 by the float32 rounding of ``s``, at most ``6e-8 |theta_1|``).
+        """
+        members = cut_points.kept()  # (R, K-1) float64, each row strictly increasing
+        for fit, own in zip(fits, members, strict=True):
+            fit.thresholds = own
+        theta = members.mean(axis=0)  # (K-1,), strictly increasing
+        shift = float(np.float32(theta[0]))  # exactly the bias module_ stores
+        thresholds = theta - shift
+        thresholds[0] = 0.0
+        self.thresholds_ = thresholds
+        return shift
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.classifier_tags.multi_class = True
+        return tags
