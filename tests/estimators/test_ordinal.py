@@ -223,6 +223,14 @@ def test_cut_points_stay_increasing_for_any_parameters():
     np.testing.assert_allclose(cuts.kept()[0], np.log([1 / 5, 3 / 3, 4 / 2]) + [0, 2e-3, 4e-3], atol=1e-6)
     raw = torch.tensor([[5.0, -30.0, 40.0], [-2.0, 0.0, -10.0], [900.0, -200.0, -200.0]])
     assert (torch.diff(CutPoints._thresholds(raw), dim=1) > 0).all()  # float32, far apart or pushed together
+    with torch.no_grad():
+        cuts.raw.add_(1.0)
+    cuts.keep_(1)
+    with torch.no_grad():
+        cuts.raw.add_(5.0)  # Adam's momentum moving a stopped network
+    cuts.restore_(1)
+    np.testing.assert_array_equal(cuts.kept()[1], CutPoints._thresholds(cuts.raw.detach().double())[1].numpy())
+    assert not torch.equal(cuts.raw[0], cuts.best[0])  # only network 1 was restored
 
 
 # ------------------------------------------------------------------ errors, state, persistence
