@@ -54,8 +54,8 @@ class MonotoneOrdinalClassifier(ClassifierMixin, MonotoneBase):
     :class:`MonotoneClassifier` (``predict`` is ``classes_[1]`` exactly where ``f(x) > 0``).
 
     Training minimises the mean negative log-likelihood of the cumulative model with Adam (no weight
-    decay on the cut points, which are parametrised as ``theta_1 + cumsum(softplus(.))`` so their
-    order holds after every step), with early stopping on each network's own validation rows
+    decay on the cut points, which are parametrised as ``theta_1 + cumsum(1e-3 + softplus(.))`` so
+    their order holds after every step, in float32 too), with early stopping on each network's own validation rows
     (stratified by class when every class allows it), the weights and cut points of its epoch of
     lowest validation loss restored. With ``n_networks = R > 1`` each network ``r`` has its own
     ``f_r`` and ``theta_r``; the fitted model is ``f = (1/R) sum_r f_r`` (one merged network,
@@ -70,8 +70,9 @@ class MonotoneOrdinalClassifier(ClassifierMixin, MonotoneBase):
             ``standardise`` (diagonal ``Linear``, positive scales), ``network`` (the merged
             ``MonotoneMLP``) and ``output`` (``Linear(1, 1)``, weight 1, bias the shift that sets
             ``thresholds_[0]`` to 0).
-        monotonic_cst_, n_features_in_, feature_names_in_, n_iter_: as in
-            :class:`~signnet.estimators.MonotoneRegressor`.
+        monotonic_cst_, n_features_in_, feature_names_in_, n_iter_, loss_curve_, validation_scores_,
+            best_validation_score_: as in :class:`~signnet.estimators.MonotoneRegressor` (the loss is the
+            negative log-likelihood, the score the accuracy of the median class).
         fits_: as there, with ``loss_curve`` the training negative log-likelihood per row,
             ``validation_scores`` the accuracy of the network's own median class, and ``thresholds``
             its own cut points ``theta_r`` (before the shift: ``thresholds_`` is their mean minus
