@@ -141,6 +141,8 @@ def test_predictions_never_decrease_along_the_constraints(fitted, base, step):
     y = x + np.array([[step[0], -step[1], 0.0]])  # x0 up (+1), x1 down (-1), free x2 fixed
     assert clf.predict(y)[0] >= clf.predict(x)[0]
     assert clf.decision_function(y)[0] >= clf.decision_function(x)[0]
+    above_x, above_y = 1 - np.cumsum(clf.predict_proba(x)[0]), 1 - np.cumsum(clf.predict_proba(y)[0])
+    assert (above_y >= above_x - 1e-12).all()  # P(label > k) never decreases: stochastic dominance
 
 
 def test_predictions_on_a_dense_grid_are_monotone(fitted):
@@ -193,6 +195,16 @@ def test_two_classes_agree_with_the_binary_classifier():
     assert np.corrcoef(a, b)[0, 1] > 0.95
     assert (ordinal.predict(X) == binary.predict(X)).mean() > 0.93
     np.testing.assert_allclose(ordinal.predict_proba(X)[:, 1], expit(a), rtol=1e-12)
+
+
+def test_a_class_with_one_row_is_fitted_without_stratification():
+    X, y, _ = _data(200, seed=6)
+    y = np.minimum(y, 2)
+    y[0] = 3  # one row of the top class: too few to stratify the validation rows
+    clf = MonotoneOrdinalClassifier(monotonic_cst=CST, hidden_layer_sizes=(8,), n_networks=2, max_iter=30,
+                                    random_state=0).fit(X, y)
+    assert clf.classes_.tolist() == [0, 1, 2, 3] and (np.diff(clf.thresholds_) > 0).all()
+    assert clf.predict_proba(X).shape == (200, 4)
 
 
 def test_string_labels_are_ordered_as_sorted():
