@@ -4,10 +4,18 @@
 many tiny networks; for those one thread is faster than two, and on a busy machine
 OpenMP's spinning worker threads can make two threads several times slower.
 Opt in per module with ``pytestmark = pytest.mark.usefixtures("single_thread")``.
+
+Hypothesis runs derandomized (the "signnet" profile below): every run draws the same examples.
 """
 
 import pytest
 import torch
+from hypothesis import settings
+
+# The same examples on every run and every machine: a property test that fails in CI fails locally too,
+# and a green run is not luck of the draw (no example database either, so local history changes nothing).
+settings.register_profile("signnet", derandomize=True, database=None)
+settings.load_profile("signnet")
 
 
 def pytest_collection_modifyitems(config, items):
