@@ -107,6 +107,28 @@ def test_mixed_activation_units_and_properties():
     assert mixed_counts(1, (1, 1, 1)) == (1, 0, 0)
 
 
+@pytest.mark.parametrize("activation", ["elu", "softplus", "leaky_relu", "identity"])
+def test_mixed_activation_one_call_equals_the_three_formulas_with_gradients(activation):
+    """The forward pass evaluates rho once per unit; values and gradients are those of the paper's three maps,
+    including rho'(1) at x = 0 on the saturated units (the branch x >= 0)."""
+    from signnet.nn.activations import CONVEX_FUNCTIONS
+
+    rho = CONVEX_FUNCTIONS[activation]
+    x = torch.cat([torch.linspace(-4, 4, 33, dtype=torch.float64), torch.zeros(1, dtype=torch.float64)])
+    n = x.numel()
+    inputs = x.repeat(3).requires_grad_(True)
+    out = MixedActivation(activation, 3 * n, split=(1, 1, 1), dtype=torch.float64)(inputs)
+    ref_in = x.repeat(3).requires_grad_(True)
+    a, b, s = ref_in[:n], ref_in[n:2 * n], ref_in[2 * n:]
+    one = rho(torch.tensor(1.0, dtype=torch.float64))
+    ref = torch.cat([rho(a), -rho(-b), torch.where(s < 0, rho(s + 1) - one, one - rho(1 - s))])
+    assert torch.allclose(out, ref, rtol=0, atol=1e-15)
+    out.sum().backward()
+    ref.sum().backward()
+    assert torch.allclose(inputs.grad, ref_in.grad, rtol=0, atol=1e-15)
+    assert inputs.grad[-1] > 0  # x = 0 on a saturated unit: rho'(1), not 0
+
+
 def test_errors_name_the_parameter():
     with pytest.raises(SignnetError, match=r"`monotonic_cst` must hold only -1, 0 and 1, one per feature, got \[1, 2\]"):
         MonotoneMLP([1, 2])
