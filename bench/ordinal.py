@@ -12,10 +12,11 @@ stratified 75/25 splits (seeds 0..n-1) it fits, in the same process:
 
 It prints the mean ± std of test accuracy, mean absolute error in classes and fit seconds.
 Run: ``.venv/bin/python bench/ordinal.py [--splits 5]``. Measured with ``--splits 5`` on the
-shared 2-core machine (load average 2.2): ordinal 0.871 ± 0.025 (MAE 0.129), per cut
-0.890 ± 0.028 (MAE 0.110), HGB 0.831 ± 0.029 (MAE 0.169), the same in three runs; mean fit 2.4-3.1 s
-and 1.6-2.3 s (two classifiers); HGB's mean fit was 1.4 s, 23.8 s and 54.5 s in the three runs (the
-machine is shared: these are not timings to compare; bench/estimators.py takes repeated medians). The per-cut
+shared 2-core machine (load average 3.6), with the estimators' defaults of session 5 (ELU,
+``alpha=1e-3``): ordinal 0.869 ± 0.034 (MAE 0.131), per cut 0.861 ± 0.038 (MAE 0.139), HGB
+0.831 ± 0.029 (MAE 0.169); mean fit 8.1 s and 3.9 s (two classifiers), HGB 53.9 s (the machine is
+shared: these are not timings to compare; bench/estimators.py takes repeated medians). With the
+previous defaults (ReLU, ``alpha=1e-4``): ordinal 0.871 ± 0.025, per cut 0.890 ± 0.028. The per-cut
 classifiers have one score per cut, so their probabilities ``P(y > k)`` need not decrease in ``k``;
 the ordinal model has one score and coherent probabilities.
 """

@@ -78,7 +78,7 @@ class MonotoneBase(BaseEstimator):
     }
 
     def __init__(self, *, monotonic_cst=None, hidden_layer_sizes=(32, 32), n_networks=8, architecture="mixed",
-                 activation="relu", alpha=1e-4, batch_size="auto", learning_rate_init=1e-2, max_iter=500,
+                 activation="elu", alpha=1e-3, batch_size="auto", learning_rate_init=1e-2, max_iter=500,
                  early_stopping=True, validation_fraction=0.1, n_iter_no_change=20, tol=1e-4, random_state=None,
                  device="cpu", verbose=False):
         self.monotonic_cst = monotonic_cst

@@ -42,17 +42,19 @@ class MonotoneRegressor(RegressorMixin, MonotoneBase):
             when ``n_networks * ceil(validation_fraction * n) <= n`` (so together they train on
             every row), otherwise an independent random draw each. They train together in one
             batched computation (:mod:`signnet.estimators._train`; ``bench/estimators.py``: the
-            default fit on all of COMPAS took 4.1 s wall on the shared 2-core machine at load
-            average 1.5); ``module_.network`` has widths ``n_networks * hidden_layer_sizes``.
+            default fit on all of COMPAS took 8.6 s wall on the shared 2-core machine at load
+            average 2.1); ``module_.network`` has widths ``n_networks * hidden_layer_sizes``.
         architecture: one of :data:`signnet.MONOTONE_ARCHITECTURES`: ``"mixed"`` (default; Runje &
             Shankaranarayana, ICML 2023, universal for monotone functions), ``"alternating"``
             (Sartor et al., ICML 2025, also universal) or ``"dnn+"`` (the paper's DNN+; with ReLU
             a convex function only). On the bundled tabular sets the three score within one
             standard deviation of each other (README, ``MonotoneMLP``).
-        activation: a non-decreasing activation of :data:`signnet.ACTIVATIONS` (default ``"relu"``;
-            ``"mixed"`` needs a convex one: relu, leaky_relu, elu, softplus, identity).
-        alpha: L2 penalty (Adam's weight decay), default 1e-4, chosen with the other defaults on
-            validation rows of the bundled tabular sets (``bench/tune_defaults.py``).
+        activation: a non-decreasing activation of :data:`signnet.ACTIVATIONS` (default ``"elu"``;
+            ``"mixed"`` needs a convex one: relu, leaky_relu, elu, softplus, identity). ELU and
+            ``alpha=1e-3`` were chosen together in ``bench/tune_defaults.py``'s third round on
+            validation rows (mean rank 3.08 of 6 against 4.75 for ReLU with ``alpha=1e-4``); the
+            round's first, widths (64, 64) with both, fitted COMPAS in 14 s, over issue 9's 10 s.
+        alpha: L2 penalty (Adam's weight decay), default 1e-3 (see ``activation``).
         batch_size: ``"auto"``: about ten minibatches per epoch of 64 to 1,024 rows
             (``clip(ceil(n_train / 10), 64, 1024)`` with ``n_train`` one network's training rows;
             full batches when that covers every row), or an integer. Minibatches are drawn from
