@@ -192,26 +192,27 @@ class MixedActivation(nn.Module):
         if self.activation == "relu":
             return torch.clamp(x, self.lower.to(x.dtype), self.upper.to(x.dtype))
         rho = CONVEX_FUNCTIONS[self.activation]
-        sign, offset, saturated = self._pattern(x.device, x.dtype)
+        sign, flipped, offset, shift = self._pattern(x.device, x.dtype)
         # every unit is k * (rho(offset + k x) - offset * rho(1)) with k = +-1: k = 1, offset 0 (convex);
         # k = -1, offset 0 (concave, -rho(-x)); offset 1 and k = 1 for x < 0, -1 for x >= 0 (saturated:
         # rho(x + 1) - rho(1), and rho(1) - rho(1 - x)). One call of rho instead of five; the values are
         # those of the three formulas (a product by +-1 and adding 0 are exact) and so is the gradient,
         # k^2 rho'(offset + k x) = rho'(offset + k x), with rho'(1) at x = 0 on the saturated units.
-        k = torch.where(saturated & (x >= 0), -sign, sign)
-        r1 = rho(x.new_ones(()))
-        return k * (rho(offset + k * x) - offset * r1)
+        k = torch.where(x >= 0, flipped, sign)
+        return (rho(torch.addcmul(offset, k, x)) - shift) * k
 
-    def _pattern(self, device, dtype) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        """Per-unit ``(sign, offset, saturated)`` from ``counts``: ``(H,)`` tensors, cached per device and dtype."""
-        key = (self.counts, device, dtype)
+    def _pattern(self, device, dtype) -> tuple[torch.Tensor, ...]:
+        """Per-unit ``(H,)`` tensors from ``activation`` and ``counts``, cached per device and dtype:
+        ``sign`` (k for x < 0), ``flipped`` (k for x >= 0), ``offset`` and ``shift = offset * rho(1)``."""
+        key = (self.activation, self.counts, device, dtype)
         cache = self.__dict__.setdefault("_patterns", {})
         if key not in cache:
             a, b, c = self.counts
             sign = torch.tensor([1.0] * a + [-1.0] * b + [1.0] * c, device=device, dtype=dtype)
+            flipped = torch.tensor([1.0] * a + [-1.0] * b + [-1.0] * c, device=device, dtype=dtype)
             offset = torch.tensor([0.0] * (a + b) + [1.0] * c, device=device, dtype=dtype)
-            saturated = torch.tensor([False] * (a + b) + [True] * c, device=device)
-            cache[key] = (sign, offset, saturated)
+            shift = offset * CONVEX_FUNCTIONS[self.activation](torch.ones((), device=device, dtype=dtype))
+            cache[key] = (sign, flipped, offset, shift)
         return cache[key]
 
     def properties(self) -> tuple[bool, bool, bool]:
