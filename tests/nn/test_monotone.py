@@ -129,6 +129,30 @@ def test_mixed_activation_one_call_equals_the_three_formulas_with_gradients(acti
     assert inputs.grad[-1] > 0  # x = 0 on a saturated unit: rho'(1), not 0
 
 
+def test_mixed_activation_keeps_no_state_outside_what_certify_checks():
+    """Zeroing every tensor held in the module's plain attributes after a forward pass changes nothing: the
+    forward pass depends only on ``activation``, ``counts`` and (ReLU) the checked bounds."""
+    act = MixedActivation("elu", 6, split=(1, 1, 1), dtype=torch.float64)
+    x = torch.linspace(-2, 2, 6, dtype=torch.float64)
+    before = act(x)
+
+    def tensors(value):
+        if isinstance(value, torch.Tensor):
+            yield value
+        elif isinstance(value, dict):
+            for v in value.values():
+                yield from tensors(v)
+        elif isinstance(value, (list, tuple)):
+            for v in value:
+                yield from tensors(v)
+
+    for name, value in vars(act).items():
+        if not name.startswith("_buffers") and not name.startswith("_parameters"):
+            for t in tensors(value):
+                t.zero_()
+    assert torch.equal(act(x), before)
+
+
 def test_errors_name_the_parameter():
     with pytest.raises(SignnetError, match=r"`monotonic_cst` must hold only -1, 0 and 1, one per feature, got \[1, 2\]"):
         MonotoneMLP([1, 2])

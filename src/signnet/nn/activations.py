@@ -202,18 +202,15 @@ class MixedActivation(nn.Module):
         return (rho(torch.addcmul(offset, k, x)) - shift) * k
 
     def _pattern(self, device, dtype) -> tuple[torch.Tensor, ...]:
-        """Per-unit ``(H,)`` tensors from ``activation`` and ``counts``, cached per device and dtype:
-        ``sign`` (k for x < 0), ``flipped`` (k for x >= 0), ``offset`` and ``shift = offset * rho(1)``."""
-        key = (self.activation, self.counts, device, dtype)
-        cache = self.__dict__.setdefault("_patterns", {})
-        if key not in cache:
-            a, b, c = self.counts
-            sign = torch.tensor([1.0] * a + [-1.0] * b + [1.0] * c, device=device, dtype=dtype)
-            flipped = torch.tensor([1.0] * a + [-1.0] * b + [-1.0] * c, device=device, dtype=dtype)
-            offset = torch.tensor([0.0] * (a + b) + [1.0] * c, device=device, dtype=dtype)
-            shift = offset * CONVEX_FUNCTIONS[self.activation](torch.ones((), device=device, dtype=dtype))
-            cache[key] = (sign, flipped, offset, shift)
-        return cache[key]
+        """Per-unit ``(H,)`` tensors built from ``activation`` and ``counts`` on every call (no cached state that
+        could be altered behind ``certify``'s back): ``sign`` (k for x < 0), ``flipped`` (k for x >= 0),
+        ``offset`` and ``shift = offset * rho(1)``."""
+        a, b, c = self.counts
+        sign = torch.tensor([1.0] * a + [-1.0] * b + [1.0] * c, device=device, dtype=dtype)
+        flipped = torch.tensor([1.0] * a + [-1.0] * b + [-1.0] * c, device=device, dtype=dtype)
+        offset = torch.tensor([0.0] * (a + b) + [1.0] * c, device=device, dtype=dtype)
+        shift = offset * CONVEX_FUNCTIONS[self.activation](torch.ones((), device=device, dtype=dtype))
+        return sign, flipped, offset, shift
 
     def properties(self) -> tuple[bool, bool, bool]:
         """``(monotone, convex, concave)`` of the whole map: convex (concave) only when every unit is.
