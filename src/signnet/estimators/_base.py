@@ -32,13 +32,13 @@ import torch
 from sklearn.base import BaseEstimator
 from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state
-from sklearn.utils._param_validation import Interval, InvalidParameterError, StrOptions
+from sklearn.utils._param_validation import Interval, InvalidParameterError, Options, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 from torch import nn
 
 from signnet.errors import SignnetError
 from signnet.estimators._cst import check_monotonic_cst
-from signnet.estimators._train import ARCHITECTURES, NetworkFit, make_network, train_members
+from signnet.estimators._train import ARCHITECTURES, NetworkFit, make_network, train_groups
 from signnet.nn import ACTIVATIONS
 from signnet.nn.merge import average_networks
 from signnet.validation import check_sizes
@@ -74,13 +74,14 @@ class MonotoneBase(BaseEstimator):
         "tol": [Interval(Real, 0, None, closed="left")],
         "random_state": ["random_state"],
         "device": [StrOptions(set(DEVICES)), torch.device],
+        "n_jobs": [Interval(Integral, 1, None, closed="left"), Options(Integral, {-1}), None],
         "verbose": ["verbose"],
     }
 
     def __init__(self, *, monotonic_cst=None, hidden_layer_sizes=(32, 32), n_networks=8, architecture="mixed",
                  activation="elu", alpha=1e-3, batch_size="auto", learning_rate_init=1e-2, max_iter=500,
                  early_stopping=True, validation_fraction=0.1, n_iter_no_change=20, tol=1e-4, random_state=None,
-                 device="cpu", verbose=False):
+                 device="cpu", n_jobs=None, verbose=False):
         self.monotonic_cst = monotonic_cst
         self.hidden_layer_sizes = hidden_layer_sizes
         self.n_networks = n_networks
@@ -96,6 +97,7 @@ class MonotoneBase(BaseEstimator):
         self.tol = tol
         self.random_state = random_state
         self.device = device
+        self.n_jobs = n_jobs
         self.verbose = verbose
 
     # ------------------------------------------------------------------ hooks of the subclasses
@@ -148,7 +150,7 @@ class MonotoneBase(BaseEstimator):
         fits = [NetworkFit(seed=s, validation_rows=None if val_rows is None else val_rows[r])
                 for r, s in enumerate(init_seeds)]
         n_train = int(train_mask[:, 0].sum())
-        train_members(nets, X_t, y_t, head=self._head, train_mask=train_mask,
+        train_groups(nets, X_t, y_t, n_jobs=self.n_jobs, head=self._head, train_mask=train_mask,
                       validation_rows=None if val_rows is None else [torch.as_tensor(v) for v in val_rows],
                       score=self._validation_score(), fits=fits, epochs=self.max_iter,
                       lr=float(self.learning_rate_init), weight_decay=float(self.alpha),

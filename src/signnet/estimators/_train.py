@@ -23,7 +23,10 @@ network (:func:`make_network`) or the trainer (:func:`train_members`) does.
 
 from __future__ import annotations
 
+import math
+import os
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -37,6 +40,7 @@ from signnet.train import make_optimizer, torch_threads, train_loop
 from signnet.train.fit import AUTO_SINGLE_THREAD_BELOW
 
 ARCHITECTURES = MONOTONE_ARCHITECTURES  # what make_network builds
+GROUP_SIZE = 4  # networks trained together by one train_members call (see train_groups)
 
 
 def make_network(monotonic_cst: np.ndarray, hidden: tuple[int, ...], *, architecture: str, activation: str,
@@ -215,3 +219,53 @@ def train_members(nets: list[MonotoneMLP], X: torch.Tensor, y: torch.Tensor, *, 
         net.cpu().eval()
     if cut_points is not None:
         cut_points.cpu()
+
+
+def member_groups(n: int) -> list[list[int]]:
+    """The members ``0..n-1`` split into ``ceil(n / GROUP_SIZE)`` consecutive groups of near-equal size.
+
+    The split depends on ``n`` only, never on the thread count, so a fit's numbers do not depend on
+    ``n_jobs``: a group's batched products round the same whether it trains alone or beside another.
+    """
+    return [g.tolist() for g in np.array_split(np.arange(n), max(1, math.ceil(n / GROUP_SIZE)))]
+
+
+def train_groups(nets: list[MonotoneMLP], X: torch.Tensor, y: torch.Tensor, *, n_jobs: int | None,
+                 train_mask: torch.Tensor, validation_rows: list[torch.Tensor] | None, fits: list[NetworkFit],
+                 device: torch.device, verbose: bool, cut_points: CutPoints | None = None, **options) -> None:
+    """:func:`train_members` on each group of :func:`member_groups`, up to ``n_jobs`` groups at once.
+
+    Each group is trained exactly as :func:`train_members` trains it alone (its members' objectives
+    are separate, and every group draws the same minibatch order from ``seed``), by a Python thread
+    that runs torch on one intra-op thread. A small network's step is many small operations: two
+    groups side by side keep two cores busy, where torch's own threads would split every small
+    operation and wait on each other. On 2 cores the default estimator's COMPAS fit runs about 1.3x
+    faster with two groups at once, one with widths (64, 64) about 1.8x (bench/estimators.py).
+
+    ``n_jobs``: ``None`` or ``-1`` runs as many groups at once as there are cores (at most the number
+    of groups); ``1`` one after the other. The ordinal head (``cut_points``, shared by all members) and CUDA
+    devices train every member in one call.
+    """
+    if cut_points is not None or device.type != "cpu":
+        train_members(nets, X, y, train_mask=train_mask, validation_rows=validation_rows, fits=fits, device=device,
+                      verbose=verbose, cut_points=cut_points, **options)
+        return
+    groups = member_groups(len(nets))
+    cores = os.cpu_count() or 1
+    jobs = min(len(groups), cores if n_jobs is None or n_jobs == -1 else n_jobs)
+
+    def train(j: int, group: list[int]) -> None:
+        train_members([nets[i] for i in group], X, y, train_mask=train_mask[:, group],
+                      validation_rows=None if validation_rows is None else [validation_rows[i] for i in group],
+                      fits=[fits[i] for i in group], device=device, verbose=verbose and j == 0, **options)
+
+    if jobs <= 1:
+        for j, group in enumerate(groups):
+            train(j, group)
+        return
+    # one intra-op thread for every group, set once around all of them (threads entering and leaving
+    # torch_threads side by side would restore each other's settings)
+    with torch_threads(1), ThreadPoolExecutor(jobs, thread_name_prefix="signnet-group") as pool:
+        futures = [pool.submit(train, j, group) for j, group in enumerate(groups)]
+        for future in futures:
+            future.result()  # re-raises a group's error (e.g. a non-finite loss) here

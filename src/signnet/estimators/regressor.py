@@ -75,6 +75,10 @@ class MonotoneRegressor(RegressorMixin, MonotoneBase):
             gives identical predictions.
         device: ``"cpu"`` (default), ``"cuda"``, ``"auto"`` (CUDA if available) or a
             ``torch.device`` to train on; ``module_`` is moved to the CPU afterwards.
+        n_jobs: how many groups of networks train at once on the CPU, one thread each: the
+            networks are split into groups of at most 4 (``signnet.estimators._train.member_groups``,
+            by ``n_networks`` alone); ``None`` (default) or ``-1``: as many as there are cores, ``1``:
+            one group after the other. The predictions do not depend on it.
         verbose: show a progress bar while training.
 
     Attributes:

@@ -1,0 +1,66 @@
+"""n_jobs: the networks train in groups fixed by n_networks alone, so the thread count changes the speed, not
+the numbers; torch's thread setting is restored and a group's error reaches the caller."""
+
+import numpy as np
+import pytest
+import torch
+
+from signnet import MonotoneClassifier, MonotoneRegressor, SignnetError
+from signnet.estimators._train import GROUP_SIZE, member_groups
+
+
+def _data(n=300, seed=0):
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(n, 3))
+    return X, X[:, 0] - np.tanh(2 * X[:, 1]) + 0.5 * X[:, 2] ** 2 + 0.3 * rng.normal(size=n)
+
+
+@pytest.mark.parametrize(("n", "sizes"), [(1, [1]), (3, [3]), (4, [4]), (5, [3, 2]), (8, [4, 4]), (9, [3, 3, 3]),
+                                          (16, [4, 4, 4, 4])])
+def test_member_groups_depend_on_the_count_only(n, sizes):
+    groups = member_groups(n)
+    assert [len(g) for g in groups] == sizes and max(sizes) <= GROUP_SIZE
+    assert [i for g in groups for i in g] == list(range(n))  # consecutive, every member once
+
+
+@pytest.mark.parametrize("Estimator", [MonotoneRegressor, MonotoneClassifier])
+def test_predictions_do_not_depend_on_n_jobs(Estimator):
+    X, y = _data()
+    if Estimator is MonotoneClassifier:
+        y = (y > 0).astype(int)
+    kw = dict(monotonic_cst=[1, -1, 0], n_networks=8, hidden_layer_sizes=(8, 8), max_iter=30, random_state=0)
+    before = torch.get_num_threads()
+    fitted = [Estimator(n_jobs=jobs, **kw).fit(X, y) for jobs in (1, 2, None)]
+    assert torch.get_num_threads() == before  # the one-thread setting around the groups is undone
+    outs = [m.predict(X) if Estimator is MonotoneRegressor else m.predict_proba(X) for m in fitted]
+    for out in outs[1:]:
+        np.testing.assert_array_equal(out, outs[0])  # bit for bit
+    for m in fitted[1:]:
+        assert [f.best_epoch for f in m.fits_] == [f.best_epoch for f in fitted[0].fits_]
+        assert m.loss_curve_ == fitted[0].loss_curve_
+
+
+def test_a_group_error_reaches_the_caller(monkeypatch):
+    from signnet.estimators import _train
+
+    real, calls = _train.train_members, []
+
+    def failing_second_group(nets, *args, **kwargs):
+        calls.append(len(nets))
+        if len(calls) == 2:
+            raise SignnetError("group 2 failed")
+        return real(nets, *args, **kwargs)
+
+    monkeypatch.setattr(_train, "train_members", failing_second_group)
+    X, y = _data()
+    before = torch.get_num_threads()
+    with pytest.raises(SignnetError, match="group 2 failed"):
+        MonotoneRegressor(monotonic_cst=[1, -1, 0], n_networks=8, hidden_layer_sizes=(4,), max_iter=5,
+                          n_jobs=2).fit(X, y)
+    assert calls == [4, 4] and torch.get_num_threads() == before
+
+
+def test_n_jobs_is_validated():
+    X, y = _data()
+    with pytest.raises(SignnetError, match="n_jobs"):
+        MonotoneRegressor(n_jobs=0).fit(X, y)
