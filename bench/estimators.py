@@ -1,7 +1,8 @@
 """Benchmark: fit time of the default :class:`signnet.MonotoneClassifier` on COMPAS (issue 9: under 10 s on 2 cores).
 
 Fits the default estimator (with the data set's ``monotonic_cst``) on all of COMPAS and on an
-80/20 split, and, in the same process, scikit-learn's ``MLPClassifier(early_stopping=True)`` and
+80/20 split, and, in the same process, the same with ``n_jobs=1`` (its groups of networks one after
+the other instead of side by side; the same predictions), scikit-learn's ``MLPClassifier(early_stopping=True)`` and
 ``HistGradientBoostingClassifier(monotonic_cst=...)`` as baselines; prints median wall and CPU
 seconds of ``fit``, their ratio to each baseline, and the test accuracy of each on the split.
 
@@ -46,6 +47,8 @@ def main(argv=None) -> None:
     X_train, X_test, y_train, y_test = train_test_split(X, y, test_size=0.2, random_state=0, stratify=y)
     models = {
         "MonotoneClassifier()": lambda: MonotoneClassifier(monotonic_cst=data.monotonic_cst, random_state=0),
+        "MonotoneClassifier(n_jobs=1)": lambda: MonotoneClassifier(monotonic_cst=data.monotonic_cst, random_state=0,
+                                                                   n_jobs=1),
         "MLPClassifier(early_stopping=True)": lambda: MLPClassifier(early_stopping=True, random_state=0),
         "HistGradientBoostingClassifier": lambda: HistGradientBoostingClassifier(monotonic_cst=data.monotonic_cst,
                                                                                  random_state=0),

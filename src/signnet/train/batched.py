@@ -29,7 +29,9 @@ modules.
 from __future__ import annotations
 
 import math
+import os
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import torch
 from tqdm.auto import tqdm
@@ -127,10 +129,13 @@ def fit_batched(models, X, y, *, epochs: int = 300, lr: float = 0.01, optimizer:
         progress: a tqdm bar (shown only if the run lasts over 2 s).
         threads: ``None`` keeps torch's thread count; an integer runs under
             :func:`~signnet.train.fit.torch_threads` (which restores the count);
-            ``"auto"`` (the default, unlike ``fit``): one thread on the CPU, whose
-            members are processed in chunks sized for one core's cache; on a shared
-            2-core machine two threads made those many small operations up to 10x
-            slower (bench/batched.py). On a GPU the count is left alone.
+            ``"auto"`` (the default, unlike ``fit``): on the CPU the members are
+            processed in chunks sized for one core's cache, the chunks spread over one
+            Python thread per core, each running torch on one intra-op thread; on a
+            shared 2-core machine torch's own two threads made those many small
+            operations up to 10x slower (bench/batched.py). Which thread runs a chunk
+            does not change its arithmetic: the results are the same bit for bit as
+            with ``threads=1``. On a GPU the count is left alone.
         validation: held-out ``(X_val, y_val)``; each member's loss on it is recorded after every epoch.
         validation_fraction: instead of ``validation``, a fraction in (0, 1) of
             ``(X, y)`` held out, the rows :func:`signnet.fit` holds out with the same
@@ -182,13 +187,15 @@ def fit_batched(models, X, y, *, epochs: int = 300, lr: float = 0.01, optimizer:
     else:
         Xv = yv = None
     dev = dev if dev is not None else next(models[0].parameters()).device
+    jobs = 1
     if threads == "auto":
         threads = 1 if dev.type == "cpu" else None
+        jobs = (os.cpu_count() or 1) if dev.type == "cpu" else 1
     elif threads is not None:
         threads = positive_int(threads, "threads", "pass e.g. threads=1, 'auto', or None to keep torch's setting")
     run = _Run(models, Xt, yt, Xv, yv, dev, epochs=epochs, lr=lr, optimizer=optimizer, batch_size=batch_size,
                weight_decay=weight_decay, patience=patience, tol=tol, seed=seed, restore_best=restore_best,
-               progress=progress, compile=_use_compile(compile, dev))
+               progress=progress, compile=_use_compile(compile, dev), jobs=jobs)
     if threads is None:
         return run()
     with torch_threads(threads):
@@ -207,12 +214,15 @@ class _Run:
         self.val = None if Xv is None else (Xv.t().contiguous().to(dev), _targets(yv, head, dev))
         self.method, self.strength = cfg["method"], float(cfg["strength"])
         self.compiled = opts.pop("compile")
+        jobs = opts.pop("jobs")
         self.spec = (self.stack.widths, cfg["activation"], head, self.method, self.strength, opts["optimizer"], opts["lr"],
                      opts["weight_decay"])
         self.R = len(models)
         # CPU: members per forward/backward pass, so that one layer's activations take about 1 MB (L2-sized)
         per_member = 4 * max(cfg["hidden"] or [1]) * min(Xt.shape[0], opts["batch_size"] or Xt.shape[0])
         self.chunk = self.R if dev.type != "cpu" else max(1, CHUNK_BYTES // per_member)
+        self.jobs = min(jobs, math.ceil(self.R / self.chunk))  # threads that take the chunks (1: the calling one)
+        self.pool = None
 
     def _project(self, P, lo, hi) -> None:
         if self.method == "project":
@@ -227,6 +237,8 @@ class _Run:
         hi = torch.where(S < 0, 0.0, math.inf)
         self._project(P, lo, hi)
         opt = Optimizer(o["optimizer"], P, o["lr"], o["weight_decay"])
+        if self.jobs > 1 and not self.compiled:
+            self.pool = ThreadPoolExecutor(self.jobs, thread_name_prefix="signnet-chunk")
         step = self._make_step(opt)
 
         def descend(XT, T):
@@ -289,6 +301,8 @@ class _Run:
                     break
         finally:
             bar.close()
+            if self.pool is not None:
+                self.pool.shutdown()
         if keep_best:
             P = best_P
         with torch.no_grad():
@@ -310,7 +324,8 @@ class _Run:
 
             return run
         self.stack.ws = {}
-        return make_step(self.stack, opt, self.method, self.strength, None if self.chunk >= self.R else self.chunk)
+        chunk = None if self.chunk >= self.R else self.chunk
+        return make_step(self.stack, opt, self.method, self.strength, chunk, self.pool if chunk else None, self.jobs)
 
     def _history(self, final, losses, val_losses, stop_at, stopped, seconds) -> BatchedHistory:
         stops = stop_at.cpu().tolist()

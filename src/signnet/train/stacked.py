@@ -35,6 +35,7 @@ from __future__ import annotations
 import functools
 import math
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 
 import torch
 import torch.nn.functional as F
@@ -279,11 +280,15 @@ class Optimizer:
             P.addcdiv_(m, denom, value=step_size)
 
 
-def make_step(stack: Stack, opt: Optimizer, method: str, strength: float, chunk: int | None = None):
+def make_step(stack: Stack, opt: Optimizer, method: str, strength: float, chunk: int | None = None,
+              pool: ThreadPoolExecutor | None = None, jobs: int = 1):
     """``step(P, m, v, XT, T, lo, hi, S, step_size, bc2_sqrt) -> losses (R,)``: forward, backward, update, projection.
 
     With ``chunk``, the forward and backward passes take ``chunk`` members at a time
-    (their activations then stay in the CPU's cache), and the update all at once.
+    (their activations then stay in the CPU's cache), and the update all at once. With a
+    ``pool`` of ``jobs = J`` threads as well, worker ``j`` takes chunks ``j, j + J, ...`` with a
+    workspace of its own: each chunk's arithmetic is the same whichever thread runs it, so
+    the result is the same bit for bit as without the pool.
     """
 
     def update(P, m, v, G, member_losses, S, lo, hi, step_size, bc2_sqrt):
@@ -300,14 +305,27 @@ def make_step(stack: Stack, opt: Optimizer, method: str, strength: float, chunk:
         G = stack.reverse_pass(P, XT, saved, grad)
         return update(P, m, v, G, member_losses, S, lo, hi, step_size, bc2_sqrt)
 
+    jobs = 1 if pool is None else jobs
+    workers = [stack] + [Stack(stack.widths, stack.act, stack.head) for _ in range(jobs - 1)]
+    for w in workers[1:]:
+        w.ws = {}
+
+    def chunks(j, P, XT, T, G, outs):
+        w = workers[j]
+        for r0 in range(j * chunk, P.shape[0], jobs * chunk):
+            Pc = P[r0:r0 + chunk]
+            out, saved = w.forward(Pc, XT, keep=True)
+            outs[r0:r0 + chunk] = out
+            w.reverse_pass(Pc, XT, saved, w.grad(out, T), G[r0:r0 + chunk])
+
     def chunked(P, m, v, XT, T, lo, hi, S, step_size, bc2_sqrt):
         G = stack.buffer("G", P.shape, P)
         outs = stack.buffer("out", (P.shape[0], stack.widths[-1], XT.shape[1]), P)
-        for r0 in range(0, P.shape[0], chunk):
-            Pc = P[r0:r0 + chunk]
-            out, saved = stack.forward(Pc, XT, keep=True)
-            outs[r0:r0 + chunk] = out
-            stack.reverse_pass(Pc, XT, saved, stack.grad(out, T), G[r0:r0 + chunk])
+        if pool is None:
+            chunks(0, P, XT, T, G, outs)
+        else:
+            for future in [pool.submit(chunks, j, P, XT, T, G, outs) for j in range(jobs)]:
+                future.result()
         return update(P, m, v, G, stack.losses(outs, T), S, lo, hi, step_size, bc2_sqrt)
 
     return step if chunk is None else chunked
