@@ -257,3 +257,32 @@ def test_compiled_cpu_step_matches_eager():
 def test_errors(call, message):
     with pytest.raises(SignnetError, match=message):
         call()
+
+
+@pytest.mark.parametrize("opts", [dict(), dict(batch_size=40, seed=2), dict(validation_fraction=0.2, patience=3)])
+def test_chunks_on_threads_match_one_thread_bit_for_bit(monkeypatch, opts):
+    import signnet.train.batched as batched
+
+    submitted = []
+
+    class Pool(batched.ThreadPoolExecutor):
+        def submit(self, fn, *args, **kwargs):
+            submitted.append(fn)
+            return super().submit(fn, *args, **kwargs)
+
+    X, y = panel_data("B", 200, seed=1)
+    rows = opts.get("batch_size", 160 if "validation_fraction" in opts else 200)  # rows per step
+    monkeypatch.setattr(batched, "CHUNK_BYTES", 4 * 4 * rows * 2)  # widest layer 4: 2 members per chunk, 4 chunks of 7
+    monkeypatch.setattr(batched.os, "cpu_count", lambda: 3)
+    monkeypatch.setattr(batched, "ThreadPoolExecutor", Pool)
+    pairs = _members(7, weights="nonneg")
+    one = fit_batched([a for a, _ in pairs], X, y, epochs=12, threads=1, **opts)
+    assert not submitted
+    before = torch.get_num_threads()
+    auto = fit_batched([b for _, b in pairs], X, y, epochs=12, threads="auto", **opts)
+    steps = max(auto.epochs) * (200 // rows if "batch_size" in opts else 1)
+    assert len(submitted) == 3 * steps and torch.get_num_threads() == before  # 3 threads take the 4 chunks
+    assert one.loss == auto.loss and one.val_loss == auto.val_loss and one.epochs == auto.epochs
+    for a, b in pairs:
+        for la, lb in zip(a.linear_layers, b.linear_layers, strict=True):
+            assert torch.equal(la.weight, lb.weight) and torch.equal(la.bias, lb.bias)
