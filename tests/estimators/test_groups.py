@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 import torch
 
-from signnet import MonotoneClassifier, MonotoneRegressor, SignnetError
+from signnet import MonotoneClassifier, MonotoneOrdinalClassifier, MonotoneRegressor, SignnetError
 from signnet.estimators._train import GROUP_SIZE, member_groups
 
 
@@ -23,21 +23,29 @@ def test_member_groups_depend_on_the_count_only(n, sizes):
     assert [i for g in groups for i in g] == list(range(n))  # consecutive, every member once
 
 
-@pytest.mark.parametrize("Estimator", [MonotoneRegressor, MonotoneClassifier])
+@pytest.mark.parametrize("Estimator", [MonotoneRegressor, MonotoneClassifier, MonotoneOrdinalClassifier])
 def test_predictions_do_not_depend_on_n_jobs(Estimator):
     X, y = _data()
     if Estimator is MonotoneClassifier:
         y = (y > 0).astype(int)
+    elif Estimator is MonotoneOrdinalClassifier:
+        y = np.digitize(y, [-0.5, 0.5])  # three ordered classes
     kw = dict(monotonic_cst=[1, -1, 0], n_networks=8, hidden_layer_sizes=(8, 8), max_iter=30, random_state=0)
     before = torch.get_num_threads()
     fitted = [Estimator(n_jobs=jobs, **kw).fit(X, y) for jobs in (1, 2, None)]
     assert torch.get_num_threads() == before  # the one-thread setting around the groups is undone
     outs = [m.predict(X) if Estimator is MonotoneRegressor else m.predict_proba(X) for m in fitted]
+    assert Estimator is MonotoneRegressor or outs[0].shape[1] == len(np.unique(y))
     for out in outs[1:]:
         np.testing.assert_array_equal(out, outs[0])  # bit for bit
     for m in fitted[1:]:
         assert [f.best_epoch for f in m.fits_] == [f.best_epoch for f in fitted[0].fits_]
         assert m.loss_curve_ == fitted[0].loss_curve_
+        if Estimator is MonotoneOrdinalClassifier:  # each group trained its members' own cut points
+            np.testing.assert_array_equal(m.thresholds_, fitted[0].thresholds_)
+            assert all(np.array_equal(f.thresholds, g.thresholds) for f, g in zip(m.fits_, fitted[0].fits_, strict=True))
+    if Estimator is MonotoneOrdinalClassifier:  # the members' cut points were trained, not left at their start
+        assert len({tuple(f.thresholds.round(6)) for f in fitted[0].fits_}) == len(fitted[0].fits_)
 
 
 def test_a_group_error_reaches_the_caller(monkeypatch):

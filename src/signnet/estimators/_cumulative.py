@@ -21,6 +21,8 @@ binds only for a class the fit gives almost no probability anywhere. Private to 
 
 from __future__ import annotations
 
+import copy
+
 import numpy as np
 import torch
 import torch.nn.functional as F
@@ -101,6 +103,19 @@ class CutPoints(nn.Module):
     def restore_(self, r: int) -> None:
         """Put member ``r``'s best cut points back (a stopped member stays at its best epoch)."""
         self.raw[r] = self.best[r]
+
+    def part(self, members: list[int]) -> CutPoints:
+        """A copy holding only ``members``' cut points (current and kept), to train a group of them alone."""
+        sub = copy.deepcopy(self)
+        sub.raw = nn.Parameter(self.raw.detach()[members].clone())
+        sub.best = self.best[members].clone()
+        return sub
+
+    @torch.no_grad()
+    def absorb_(self, members: list[int], part: CutPoints) -> None:
+        """Write back what :meth:`part` gave out for ``members``, after its group has trained."""
+        self.raw[members] = part.raw.to(self.raw.device)
+        self.best[members] = part.best.to(self.best.device)
 
     def kept(self) -> np.ndarray:
         """The kept cut points ``(R, K-1)`` in float64, computed from the kept ``raw`` in float64."""

@@ -243,10 +243,11 @@ def train_groups(nets: list[MonotoneMLP], X: torch.Tensor, y: torch.Tensor, *, n
     faster with two groups at once, one with widths (64, 64) about 1.8x (bench/estimators.py).
 
     ``n_jobs``: ``None`` or ``-1`` runs as many groups at once as there are cores (at most the number
-    of groups); ``1`` one after the other. The ordinal head (``cut_points``, shared by all members) and CUDA
-    devices train every member in one call.
+    of groups); ``1`` one after the other. For the ordinal head each group trains its members' own cut
+    points (:meth:`CutPoints.part`), written back when it ends. On a CUDA device every member trains
+    in one call.
     """
-    if cut_points is not None or device.type != "cpu":
+    if device.type != "cpu":
         train_members(nets, X, y, train_mask=train_mask, validation_rows=validation_rows, fits=fits, device=device,
                       verbose=verbose, cut_points=cut_points, **options)
         return
@@ -255,9 +256,13 @@ def train_groups(nets: list[MonotoneMLP], X: torch.Tensor, y: torch.Tensor, *, n
     jobs = min(len(groups), cores if n_jobs is None or n_jobs == -1 else n_jobs)
 
     def train(j: int, group: list[int]) -> None:
+        part = None if cut_points is None else cut_points.part(group)
         train_members([nets[i] for i in group], X, y, train_mask=train_mask[:, group],
                       validation_rows=None if validation_rows is None else [validation_rows[i] for i in group],
-                      fits=[fits[i] for i in group], device=device, verbose=verbose and j == 0, **options)
+                      fits=[fits[i] for i in group], device=device, verbose=verbose and j == 0, cut_points=part,
+                      **options)
+        if part is not None:
+            cut_points.absorb_(group, part)
 
     if jobs <= 1:
         for j, group in enumerate(groups):
