@@ -72,3 +72,26 @@ def test_n_jobs_is_validated():
     X, y = _data()
     with pytest.raises(SignnetError, match="n_jobs"):
         MonotoneRegressor(n_jobs=0).fit(X, y)
+
+
+def test_a_failing_group_stops_the_others_after_their_epoch(monkeypatch):
+    from signnet.estimators import _train
+
+    real, started, first_fits = _train.train_members, [], []
+
+    def second_group_fails_at_once(nets, *args, **kwargs):
+        started.append(len(nets))
+        if len(started) == 2:
+            raise SignnetError("group 2 failed")
+        first_fits.extend(kwargs["fits"])
+        return real(nets, *args, **kwargs)
+
+    monkeypatch.setattr(_train, "train_members", second_group_fails_at_once)
+    X, y = _data()
+    model = MonotoneRegressor(monotonic_cst=[1, -1, 0], n_networks=8, hidden_layer_sizes=(4,), max_iter=3000,
+                              n_iter_no_change=3000, early_stopping=False, n_jobs=2)
+    with pytest.raises(SignnetError, match="group 2 failed"):
+        model.fit(X, y)
+    assert started == [4, 4] and len(first_fits) == 4
+    # alone the first group would run all 3,000 epochs; told to stop, it ended at the end of an early one
+    assert all(1 <= f.n_iter < 3000 for f in first_fits), [f.n_iter for f in first_fits]

@@ -25,8 +25,9 @@ from __future__ import annotations
 
 import math
 import os
+import threading
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -95,7 +96,7 @@ def train_members(nets: list[MonotoneMLP], X: torch.Tensor, y: torch.Tensor, *, 
                   validation_rows: list[torch.Tensor] | None, score: Callable[[torch.Tensor, torch.Tensor], float],
                   fits: list[NetworkFit], epochs: int, lr: float, weight_decay: float, batch_size: int | None,
                   patience: int, tol: float, seed: int, device: torch.device, verbose: bool,
-                  cut_points: CutPoints | None = None) -> None:
+                  cut_points: CutPoints | None = None, cancelled: Callable[[], bool] | None = None) -> None:
     """Train ``nets`` (``R`` networks of one configuration) in place, recording each in ``fits[r]``.
 
     Args:
@@ -107,6 +108,8 @@ def train_members(nets: list[MonotoneMLP], X: torch.Tensor, y: torch.Tensor, *, 
         score: ``score(output (m,), y (m, 1) or (m,)) -> float``, recorded per epoch on the validation rows;
             for ``head="ordinal"`` it gets the member's predicted classes instead of its output.
         cut_points: the members' cut points, for ``head="ordinal"`` only (labels ``0..K-1`` in ``y``).
+        cancelled: asked after every epoch; ``True`` ends the run there (each member keeps its best
+            weights so far). :func:`train_groups` sets it when another group failed or was interrupted.
         Others: as :func:`signnet.fit` (Adam; ``seed`` draws the minibatch order).
 
     Each epoch every member's training loss and (with validation rows) validation loss and score
@@ -185,7 +188,7 @@ def train_members(nets: list[MonotoneMLP], X: torch.Tensor, y: torch.Tensor, *, 
             if not active[r]:
                 running[r] = False
                 restore(r)
-        return not any(active)
+        return not any(active) or (cancelled is not None and cancelled())
 
     def keep(r: int) -> None:
         wide.copy_member_(r, nets[r])
@@ -239,8 +242,11 @@ def train_groups(nets: list[MonotoneMLP], X: torch.Tensor, y: torch.Tensor, *, n
     are separate, and every group draws the same minibatch order from ``seed``), by a Python thread
     that runs torch on one intra-op thread. A small network's step is many small operations: two
     groups side by side keep two cores busy, where torch's own threads would split every small
-    operation and wait on each other. On 2 cores the default estimator's COMPAS fit runs about 1.3x
-    faster with two groups at once, one with widths (64, 64) about 1.8x (bench/estimators.py).
+    operation and wait on each other. On 2 cores the default estimator's COMPAS fit took 4.3 s with
+    its two groups at once and 5.5 s one after the other (bench/estimators.py, session 6).
+
+    When a group raises (a non-finite loss, an interrupt), the others stop at the end of their
+    current epoch and the error reaches the caller.
 
     ``n_jobs``: ``None`` or ``-1`` runs as many groups at once as there are cores (at most the number
     of groups); ``1`` one after the other. For the ordinal head each group trains its members' own cut
@@ -252,6 +258,7 @@ def train_groups(nets: list[MonotoneMLP], X: torch.Tensor, y: torch.Tensor, *, n
                       verbose=verbose, cut_points=cut_points, **options)
         return
     groups = member_groups(len(nets))
+    stop = threading.Event()
     cores = os.cpu_count() or 1
     jobs = min(len(groups), cores if n_jobs is None or n_jobs == -1 else n_jobs)
 
@@ -260,7 +267,7 @@ def train_groups(nets: list[MonotoneMLP], X: torch.Tensor, y: torch.Tensor, *, n
         train_members([nets[i] for i in group], X, y, train_mask=train_mask[:, group],
                       validation_rows=None if validation_rows is None else [validation_rows[i] for i in group],
                       fits=[fits[i] for i in group], device=device, verbose=verbose and j == 0, cut_points=part,
-                      **options)
+                      cancelled=stop.is_set, **options)
         if part is not None:
             cut_points.absorb_(group, part)
 
@@ -272,5 +279,10 @@ def train_groups(nets: list[MonotoneMLP], X: torch.Tensor, y: torch.Tensor, *, n
     # torch_threads side by side would restore each other's settings)
     with torch_threads(1), ThreadPoolExecutor(jobs, thread_name_prefix="signnet-group") as pool:
         futures = [pool.submit(train, j, group) for j, group in enumerate(groups)]
-        for future in futures:
-            future.result()  # re-raises a group's error (e.g. a non-finite loss) here
+        try:
+            done, _ = wait(futures, return_when=FIRST_EXCEPTION)  # all done, or the first error
+            for future in [*done, *futures]:
+                future.result()  # re-raises a group's error here
+        except BaseException:  # an error, or Ctrl-C while waiting: the other groups end after their epoch
+            stop.set()
+            raise
