@@ -31,10 +31,12 @@ CPU time, which moves less than wall time when other jobs load the machine.
 Measured (session 6, 2-core AMD EPYC with AVX-512, load average 1.3, ``--sizes 1,16,64,256 --budget 10``),
 networks per second, fit_batched (threads="auto") / fb 1 thread / baseline: R = 1 17.9 / 18.0 / 6.8
 (2.64x), R = 16 45.6 / 41.9 / 19.2 (2.38x), R = 64 55.5 / 40.9 / 22.2 (2.50x; the threads 1.36x),
-R = 256 53.6 / 42.2 / 22.3 (2.40x; 184 epochs run; the threads 1.27x). Issue 10's 3x is not reached:
-the step is many small operations whose dispatch holds Python's lock, so a second thread adds
-1.1-1.4x, not 2x; a hand-fused numba kernel (session 5) and ``compile=True`` on the CPU (0.7-1.2x of
-the baseline here) were slower. Session 5, on an AVX2 machine of the same size: 1.9-2.2x on one thread.
+R = 256 53.6 / 42.2 / 22.3 (2.40x; 184 epochs run; the threads 1.27x). Issue 10's 3x is not reached.
+A second thread adds 1.1-1.4x, not 2x; the step is many small operations, and smaller chunks make
+two threads slower than one, which suggests (not measured directly) that the time Python's lock is
+held while each operation is dispatched limits them. A hand-fused numba kernel (session 5) and
+``compile=True`` on the CPU (0.7-1.2x of the baseline here) were slower. Session 5, on an AVX2
+machine of the same size: 1.9-2.2x on one thread.
 Ratios of 4.3x quoted earlier came from runs where other jobs slowed the two-threaded baseline.
 """
 

@@ -6,7 +6,17 @@ import pytest
 import torch
 
 from signnet import MonotoneClassifier, MonotoneOrdinalClassifier, MonotoneRegressor, SignnetError
-from signnet.estimators._train import GROUP_SIZE, member_groups
+from signnet.estimators._train import GROUP_SIZE, group_jobs, member_groups
+
+
+@pytest.fixture(autouse=True)
+def three_torch_threads():
+    """Torch's thread count 3, whatever the machine: the groups then run side by side (n_jobs=None
+    follows it), and a test that the one-thread setting is undone can fail."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(3)
+    yield
+    torch.set_num_threads(before)
 
 
 def _data(n=300, seed=0):
@@ -31,9 +41,8 @@ def test_predictions_do_not_depend_on_n_jobs(Estimator):
     elif Estimator is MonotoneOrdinalClassifier:
         y = np.digitize(y, [-0.5, 0.5])  # three ordered classes
     kw = dict(monotonic_cst=[1, -1, 0], n_networks=8, hidden_layer_sizes=(8, 8), max_iter=30, random_state=0)
-    before = torch.get_num_threads()
     fitted = [Estimator(n_jobs=jobs, **kw).fit(X, y) for jobs in (1, 2, None)]
-    assert torch.get_num_threads() == before  # the one-thread setting around the groups is undone
+    assert torch.get_num_threads() == 3  # the one-thread setting around the groups is undone
     outs = [m.predict(X) if Estimator is MonotoneRegressor else m.predict_proba(X) for m in fitted]
     assert Estimator is MonotoneRegressor or outs[0].shape[1] == len(np.unique(y))
     for out in outs[1:]:
@@ -61,17 +70,69 @@ def test_a_group_error_reaches_the_caller(monkeypatch):
 
     monkeypatch.setattr(_train, "train_members", failing_second_group)
     X, y = _data()
-    before = torch.get_num_threads()
     with pytest.raises(SignnetError, match="group 2 failed"):
         MonotoneRegressor(monotonic_cst=[1, -1, 0], n_networks=8, hidden_layer_sizes=(4,), max_iter=5,
                           n_jobs=2).fit(X, y)
-    assert calls == [4, 4] and torch.get_num_threads() == before
+    assert calls == [4, 4] and torch.get_num_threads() == 3
 
 
 def test_n_jobs_is_validated():
     X, y = _data()
     with pytest.raises(SignnetError, match="n_jobs"):
         MonotoneRegressor(n_jobs=0).fit(X, y)
+
+
+@pytest.mark.parametrize(("n_jobs", "groups", "threads", "jobs"), [
+    (None, 2, 3, 2), (None, 4, 3, 3), (None, 4, 1, 1), (-1, 4, 3, 3), (-2, 4, 3, 2), (-5, 4, 3, 1), (1, 4, 3, 1),
+    (8, 2, 3, 2), (2, 1, 3, 1)])
+def test_group_jobs_counts_as_joblib_against_torch_threads(n_jobs, groups, threads, jobs):
+    assert group_jobs(n_jobs, groups, threads) == jobs
+
+
+def _pools(monkeypatch):
+    from signnet.estimators import _train
+
+    made = []
+
+    class Pool(_train.ThreadPoolExecutor):
+        def __init__(self, workers, **kwargs):
+            made.append(workers)
+            super().__init__(workers, **kwargs)
+
+    monkeypatch.setattr(_train, "ThreadPoolExecutor", Pool)
+    return made
+
+
+def test_small_groups_run_side_by_side_and_large_ones_in_turn(monkeypatch):
+    made = _pools(monkeypatch)
+    X, y = _data(n=120)
+    kw = dict(monotonic_cst=[1, -1, 0], n_networks=8, max_iter=2, random_state=0)
+    MonotoneRegressor(hidden_layer_sizes=(8, 8), **kw).fit(X, y)
+    assert made == [2]  # 2 groups of 4, torch's 3 threads allow both at once
+    made.clear()
+    MonotoneRegressor(hidden_layer_sizes=(8, 8), n_jobs=1, **kw).fit(X, y)
+    assert made == []
+    MonotoneRegressor(hidden_layer_sizes=(160, 160), **kw).fit(X, y)  # 4 x 26,401 parameters a group
+    assert made == []  # over 100,000: in turn, each on torch's threads
+
+
+def test_queued_groups_do_not_start_after_a_failure(monkeypatch):
+    from signnet.estimators import _train
+
+    real, started = _train.train_members, []
+
+    def second_fails(nets, *args, **kwargs):
+        started.append(len(nets))
+        if len(started) == 2:
+            raise SignnetError("group 2 failed")
+        return real(nets, *args, **kwargs)
+
+    monkeypatch.setattr(_train, "train_members", second_fails)
+    X, y = _data()
+    with pytest.raises(SignnetError, match="group 2 failed"):
+        MonotoneRegressor(monotonic_cst=[1, -1, 0], n_networks=16, hidden_layer_sizes=(4,), max_iter=3000,
+                          n_iter_no_change=3000, early_stopping=False, n_jobs=2).fit(X, y)
+    assert started == [4, 4]  # groups 3 and 4 were queued behind the two running ones and never trained
 
 
 def test_a_failing_group_stops_the_others_after_their_epoch(monkeypatch):

@@ -273,16 +273,24 @@ def test_chunks_on_threads_match_one_thread_bit_for_bit(monkeypatch, opts):
     X, y = panel_data("B", 200, seed=1)
     rows = opts.get("batch_size", 160 if "validation_fraction" in opts else 200)  # rows per step
     monkeypatch.setattr(batched, "CHUNK_BYTES", 4 * 4 * rows * 2)  # widest layer 4: 2 members per chunk, 4 chunks of 7
-    monkeypatch.setattr(batched.os, "cpu_count", lambda: 3)
     monkeypatch.setattr(batched, "ThreadPoolExecutor", Pool)
     pairs = _members(7, weights="nonneg")
     one = fit_batched([a for a, _ in pairs], X, y, epochs=12, threads=1, **opts)
     assert not submitted
     before = torch.get_num_threads()
-    auto = fit_batched([b for _, b in pairs], X, y, epochs=12, threads="auto", **opts)
+    torch.set_num_threads(3)  # threads="auto" uses torch's count: 3 threads take the 4 chunks
+    try:
+        auto = fit_batched([b for _, b in pairs], X, y, epochs=12, threads="auto", **opts)
+        assert torch.get_num_threads() == 3  # the one-thread setting inside is undone
+        with torch.inference_mode():  # the workers run in the caller's inference mode
+            inference = [copy.deepcopy(b) for b in _members(7, weights="nonneg")]
+            fit_batched([c for c, _ in inference], X, y, epochs=12, threads="auto", **opts)
+    finally:
+        torch.set_num_threads(before)
     steps = max(auto.epochs) * (200 // rows if "batch_size" in opts else 1)
-    assert len(submitted) == 3 * steps and torch.get_num_threads() == before  # 3 threads take the 4 chunks
+    assert len(submitted) == 2 * 3 * steps
     assert one.loss == auto.loss and one.val_loss == auto.val_loss and one.epochs == auto.epochs
-    for a, b in pairs:
-        for la, lb in zip(a.linear_layers, b.linear_layers, strict=True):
+    for a, b, (c, _) in zip(*zip(*pairs, strict=True), inference, strict=True):
+        for la, lb, lc in zip(a.linear_layers, b.linear_layers, c.linear_layers, strict=True):
             assert torch.equal(la.weight, lb.weight) and torch.equal(la.bias, lb.bias)
+            assert torch.equal(la.weight, lc.weight) and torch.equal(la.bias, lc.bias)

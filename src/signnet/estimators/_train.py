@@ -24,7 +24,6 @@ network (:func:`make_network`) or the trainer (:func:`train_members`) does.
 from __future__ import annotations
 
 import math
-import os
 import threading
 from collections.abc import Callable
 from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
@@ -233,23 +232,38 @@ def member_groups(n: int) -> list[list[int]]:
     return [g.tolist() for g in np.array_split(np.arange(n), max(1, math.ceil(n / GROUP_SIZE)))]
 
 
+def group_jobs(n_jobs: int | None, n_groups: int, threads: int) -> int:
+    """How many groups train at once: ``n_jobs`` as joblib counts it, against torch's ``threads``.
+
+    ``None`` uses ``threads`` (torch's intra-op thread count: ``torch.set_num_threads``,
+    ``OMP_NUM_THREADS``, one in a sweep worker); ``-1`` as well, ``-2`` one fewer, and so on;
+    a positive count is taken as given. Never more than ``n_groups``, never fewer than 1.
+    """
+    jobs = threads if n_jobs is None else n_jobs if n_jobs > 0 else threads + 1 + n_jobs
+    return max(1, min(n_groups, jobs))
+
+
 def train_groups(nets: list[MonotoneMLP], X: torch.Tensor, y: torch.Tensor, *, n_jobs: int | None,
                  train_mask: torch.Tensor, validation_rows: list[torch.Tensor] | None, fits: list[NetworkFit],
                  device: torch.device, verbose: bool, cut_points: CutPoints | None = None, **options) -> None:
     """:func:`train_members` on each group of :func:`member_groups`, up to ``n_jobs`` groups at once.
 
     Each group is trained exactly as :func:`train_members` trains it alone (its members' objectives
-    are separate, and every group draws the same minibatch order from ``seed``), by a Python thread
-    that runs torch on one intra-op thread. A small network's step is many small operations: two
-    groups side by side keep two cores busy, where torch's own threads would split every small
-    operation and wait on each other. On 2 cores the default estimator's COMPAS fit took 4.3 s with
-    its two groups at once and 5.5 s one after the other (bench/estimators.py, session 6).
+    are separate, and every group draws the same minibatch order from ``seed``). Groups of small
+    networks (under ``AUTO_SINGLE_THREAD_BELOW`` parameters a group, which :func:`train_members`
+    trains on one torch thread anyway) run side by side, one Python thread each with torch on one
+    intra-op thread: a small network's step is many small operations, and two groups side by side
+    keep two cores busy where torch's own threads would split every small operation. On 2 cores the
+    default estimator's COMPAS fit took 4.3 s with its two groups at once and 5.5 s one after the
+    other (bench/estimators.py, session 6). Larger groups train one after the other, each on all of
+    torch's threads, as before. Either way every group computes on the same number of torch threads
+    whatever ``n_jobs`` is, so the results do not depend on it.
 
-    When a group raises (a non-finite loss, an interrupt), the others stop at the end of their
-    current epoch and the error reaches the caller.
+    When a group raises (e.g. a non-finite loss) or Ctrl-C interrupts the wait, the running groups
+    stop at the end of their current epoch, the queued ones do not start, and the error reaches the
+    caller.
 
-    ``n_jobs``: ``None`` or ``-1`` runs as many groups at once as there are cores (at most the number
-    of groups); ``1`` one after the other. For the ordinal head each group trains its members' own cut
+    ``n_jobs``: see :func:`group_jobs`. For the ordinal head each group trains its members' own cut
     points (:meth:`CutPoints.part`), written back when it ends. On a CUDA device every member trains
     in one call.
     """
@@ -259,15 +273,21 @@ def train_groups(nets: list[MonotoneMLP], X: torch.Tensor, y: torch.Tensor, *, n
         return
     groups = member_groups(len(nets))
     stop = threading.Event()
-    cores = os.cpu_count() or 1
-    jobs = min(len(groups), cores if n_jobs is None or n_jobs == -1 else n_jobs)
+    largest = max(sum(p.numel() for i in group for p in nets[i].parameters()) for group in groups)
+    jobs = group_jobs(n_jobs, len(groups), torch.get_num_threads()) if largest < AUTO_SINGLE_THREAD_BELOW else 1
 
     def train(j: int, group: list[int]) -> None:
+        if stop.is_set():  # another group failed before this one started
+            return
         part = None if cut_points is None else cut_points.part(group)
-        train_members([nets[i] for i in group], X, y, train_mask=train_mask[:, group],
-                      validation_rows=None if validation_rows is None else [validation_rows[i] for i in group],
-                      fits=[fits[i] for i in group], device=device, verbose=verbose and j == 0, cut_points=part,
-                      cancelled=stop.is_set, **options)
+        try:
+            train_members([nets[i] for i in group], X, y, train_mask=train_mask[:, group],
+                          validation_rows=None if validation_rows is None else [validation_rows[i] for i in group],
+                          fits=[fits[i] for i in group], device=device, verbose=verbose and j == 0, cut_points=part,
+                          cancelled=stop.is_set, **options)
+        except BaseException:
+            stop.set()  # before this thread takes a queued group, and before the caller hears of it
+            raise
         if part is not None:
             cut_points.absorb_(group, part)
 
@@ -278,8 +298,8 @@ def train_groups(nets: list[MonotoneMLP], X: torch.Tensor, y: torch.Tensor, *, n
     # one intra-op thread for every group, set once around all of them (threads entering and leaving
     # torch_threads side by side would restore each other's settings)
     with torch_threads(1), ThreadPoolExecutor(jobs, thread_name_prefix="signnet-group") as pool:
-        futures = [pool.submit(train, j, group) for j, group in enumerate(groups)]
         try:
+            futures = [pool.submit(train, j, group) for j, group in enumerate(groups)]
             done, _ = wait(futures, return_when=FIRST_EXCEPTION)  # all done, or the first error
             for future in [*done, *futures]:
                 future.result()  # re-raises a group's error here

@@ -75,10 +75,15 @@ class MonotoneRegressor(RegressorMixin, MonotoneBase):
             gives identical predictions.
         device: ``"cpu"`` (default), ``"cuda"``, ``"auto"`` (CUDA if available) or a
             ``torch.device`` to train on; ``module_`` is moved to the CPU afterwards.
-        n_jobs: how many groups of networks train at once on the CPU, one thread each: the
-            networks are split into groups of at most 4 (``signnet.estimators._train.member_groups``,
-            by ``n_networks`` alone); ``None`` (default) or ``-1``: as many as there are cores, ``1``:
-            one group after the other. The predictions do not depend on it.
+        n_jobs: how many groups of networks train at once on the CPU, one Python thread each
+            with torch on one thread. The networks are split into groups of at most 4 by
+            ``n_networks`` alone (``signnet.estimators._train.member_groups``), so the default 8
+            make 2 groups. ``None`` (default) or ``-1``: as many as torch's thread count
+            (``torch.get_num_threads()``; unlike joblib's ``None``, which means 1: these threads
+            are like the OpenMP threads ``HistGradientBoosting*`` uses by default), ``-2`` one
+            fewer, ``1`` one group after the other. Groups of 100,000 parameters or more always
+            train one after the other, each on all of torch's threads. The predictions do not
+            depend on ``n_jobs`` or on the number of cores.
         verbose: show a progress bar while training.
 
     Attributes:

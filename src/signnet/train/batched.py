@@ -29,7 +29,6 @@ modules.
 from __future__ import annotations
 
 import math
-import os
 import time
 from concurrent.futures import ThreadPoolExecutor
 
@@ -130,8 +129,9 @@ def fit_batched(models, X, y, *, epochs: int = 300, lr: float = 0.01, optimizer:
         threads: ``None`` keeps torch's thread count; an integer runs under
             :func:`~signnet.train.fit.torch_threads` (which restores the count);
             ``"auto"`` (the default, unlike ``fit``): on the CPU the members are
-            processed in chunks sized for one core's cache, the chunks spread over one
-            Python thread per core, each running torch on one intra-op thread; on a
+            processed in chunks sized for one core's cache, the chunks spread over as
+            many Python threads as torch's thread count (``torch.get_num_threads()``),
+            each running torch on one intra-op thread; on a
             shared 2-core machine torch's own two threads made those many small
             operations up to 10x slower (bench/batched.py). Which thread runs a chunk
             does not change its arithmetic: the results are the same bit for bit as
@@ -190,7 +190,7 @@ def fit_batched(models, X, y, *, epochs: int = 300, lr: float = 0.01, optimizer:
     jobs = 1
     if threads == "auto":
         threads = 1 if dev.type == "cpu" else None
-        jobs = (os.cpu_count() or 1) if dev.type == "cpu" else 1
+        jobs = torch.get_num_threads() if dev.type == "cpu" else 1  # 1 in a sweep worker (torch_threads(1))
     elif threads is not None:
         threads = positive_int(threads, "threads", "pass e.g. threads=1, 'auto', or None to keep torch's setting")
     run = _Run(models, Xt, yt, Xv, yv, dev, epochs=epochs, lr=lr, optimizer=optimizer, batch_size=batch_size,
