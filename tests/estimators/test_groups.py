@@ -57,25 +57,6 @@ def test_predictions_do_not_depend_on_n_jobs(Estimator):
         assert len({tuple(f.thresholds.round(6)) for f in fitted[0].fits_}) == len(fitted[0].fits_)
 
 
-def test_a_group_error_reaches_the_caller(monkeypatch):
-    from signnet.estimators import _train
-
-    real, calls = _train.train_members, []
-
-    def failing_second_group(nets, *args, **kwargs):
-        calls.append(len(nets))
-        if len(calls) == 2:
-            raise SignnetError("group 2 failed")
-        return real(nets, *args, **kwargs)
-
-    monkeypatch.setattr(_train, "train_members", failing_second_group)
-    X, y = _data()
-    with pytest.raises(SignnetError, match="group 2 failed"):
-        MonotoneRegressor(monotonic_cst=[1, -1, 0], n_networks=8, hidden_layer_sizes=(4,), max_iter=5,
-                          n_jobs=2).fit(X, y)
-    assert calls == [4, 4] and torch.get_num_threads() == 3
-
-
 def test_n_jobs_is_validated():
     X, y = _data()
     with pytest.raises(SignnetError, match="n_jobs"):
@@ -116,43 +97,25 @@ def test_small_groups_run_side_by_side_and_large_ones_in_turn(monkeypatch):
     assert made == []  # over 100,000: in turn, each on torch's threads
 
 
-def test_queued_groups_do_not_start_after_a_failure(monkeypatch):
-    from signnet.estimators import _train
-
-    real, started = _train.train_members, []
-
-    def second_fails(nets, *args, **kwargs):
-        started.append(len(nets))
-        if len(started) == 2:
-            raise SignnetError("group 2 failed")
-        return real(nets, *args, **kwargs)
-
-    monkeypatch.setattr(_train, "train_members", second_fails)
-    X, y = _data()
-    with pytest.raises(SignnetError, match="group 2 failed"):
-        MonotoneRegressor(monotonic_cst=[1, -1, 0], n_networks=16, hidden_layer_sizes=(4,), max_iter=3000,
-                          n_iter_no_change=3000, early_stopping=False, n_jobs=2).fit(X, y)
-    assert started == [4, 4]  # groups 3 and 4 were queued behind the two running ones and never trained
-
-
-def test_a_failing_group_stops_the_others_after_their_epoch(monkeypatch):
+@pytest.mark.parametrize("n_networks", [8, 16])
+def test_a_failing_group_stops_every_other(monkeypatch, n_networks):
+    """Group 2 fails at once: the error reaches the caller, group 1 (alone it would run all 3,000
+    epochs) ends after an early epoch, and groups 3 and 4 (16 networks, 2 jobs) never start."""
     from signnet.estimators import _train
 
     real, started, first_fits = _train.train_members, [], []
 
-    def second_group_fails_at_once(nets, *args, **kwargs):
+    def second_group_fails(nets, *args, **kwargs):
         started.append(len(nets))
         if len(started) == 2:
             raise SignnetError("group 2 failed")
         first_fits.extend(kwargs["fits"])
         return real(nets, *args, **kwargs)
 
-    monkeypatch.setattr(_train, "train_members", second_group_fails_at_once)
+    monkeypatch.setattr(_train, "train_members", second_group_fails)
     X, y = _data()
-    model = MonotoneRegressor(monotonic_cst=[1, -1, 0], n_networks=8, hidden_layer_sizes=(4,), max_iter=3000,
-                              n_iter_no_change=3000, early_stopping=False, n_jobs=2)
     with pytest.raises(SignnetError, match="group 2 failed"):
-        model.fit(X, y)
-    assert started == [4, 4] and len(first_fits) == 4
-    # alone the first group would run all 3,000 epochs; told to stop, it ended at the end of an early one
+        MonotoneRegressor(monotonic_cst=[1, -1, 0], n_networks=n_networks, hidden_layer_sizes=(4,), max_iter=3000,
+                          n_iter_no_change=3000, early_stopping=False, n_jobs=2).fit(X, y)
+    assert started == [4, 4] and len(first_fits) == 4 and torch.get_num_threads() == 3
     assert all(1 <= f.n_iter < 3000 for f in first_fits), [f.n_iter for f in first_fits]
