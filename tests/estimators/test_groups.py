@@ -1,6 +1,8 @@
 """n_jobs: the networks train in groups fixed by n_networks alone, so the thread count changes the speed, not
 the numbers; torch's thread setting is restored and a group's error reaches the caller."""
 
+import time
+
 import numpy as np
 import pytest
 import torch
@@ -119,3 +121,29 @@ def test_a_failing_group_stops_every_other(monkeypatch, n_networks):
                           n_iter_no_change=3000, early_stopping=False, n_jobs=2).fit(X, y)
     assert started == [4, 4] and len(first_fits) == 4 and torch.get_num_threads() == 3
     assert all(1 <= f.n_iter < 3000 for f in first_fits), [f.n_iter for f in first_fits]
+
+
+def test_ctrl_c_while_waiting_stops_the_groups(monkeypatch):
+    """KeyboardInterrupt in the caller's wait (what Ctrl-C raises there) reaches the caller, and both
+    groups, which alone would run all 3,000 epochs, end after an early one."""
+    from signnet.estimators import _train
+
+    real, fits = _train.train_members, []
+
+    def recording(nets, *args, **kwargs):
+        fits.extend(kwargs["fits"])
+        return real(nets, *args, **kwargs)
+
+    def interrupted_wait(futures, return_when):
+        while len(fits) < 8:  # both groups have started
+            time.sleep(0.01)
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(_train, "train_members", recording)
+    monkeypatch.setattr(_train, "wait", interrupted_wait)
+    X, y = _data()
+    with pytest.raises(KeyboardInterrupt):
+        MonotoneRegressor(monotonic_cst=[1, -1, 0], n_networks=8, hidden_layer_sizes=(4,), max_iter=3000,
+                          n_iter_no_change=3000, early_stopping=False, n_jobs=2).fit(X, y)
+    assert len(fits) == 8 and all(1 <= f.n_iter < 3000 for f in fits), [f.n_iter for f in fits]
+    assert torch.get_num_threads() == 3
