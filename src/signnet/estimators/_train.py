@@ -267,14 +267,11 @@ def train_groups(nets: list[MonotoneMLP], X: torch.Tensor, y: torch.Tensor, *, n
     points (:meth:`CutPoints.part`), written back when it ends. On a CUDA device every member trains
     in one call.
     """
-    if device.type != "cpu":
-        train_members(nets, X, y, train_mask=train_mask, validation_rows=validation_rows, fits=fits, device=device,
-                      verbose=verbose, cut_points=cut_points, **options)
-        return
-    groups = member_groups(len(nets))
+    groups = member_groups(len(nets)) if device.type == "cpu" else [list(range(len(nets)))]
     stop = threading.Event()
     largest = max(sum(p.numel() for i in group for p in nets[i].parameters()) for group in groups)
-    jobs = group_jobs(n_jobs, len(groups), torch.get_num_threads()) if largest < AUTO_SINGLE_THREAD_BELOW else 1
+    small = device.type == "cpu" and largest < AUTO_SINGLE_THREAD_BELOW
+    jobs = group_jobs(n_jobs, len(groups), torch.get_num_threads()) if small else 1
 
     def train(j: int, group: list[int]) -> None:
         if stop.is_set():  # another group failed before this one started

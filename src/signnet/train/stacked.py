@@ -310,7 +310,7 @@ def make_step(stack: Stack, opt: Optimizer, method: str, strength: float, chunk:
     for w in workers[1:]:
         w.ws = {}
 
-    def chunks(j, P, XT, T, G, outs, inference=False):
+    def chunks(j, P, XT, T, G, outs, inference):
         w = workers[j]
         with torch.inference_mode(inference), torch.no_grad():  # a worker thread has the caller's modes
             for r0 in range(j * chunk, P.shape[0], jobs * chunk):
@@ -322,10 +322,10 @@ def make_step(stack: Stack, opt: Optimizer, method: str, strength: float, chunk:
     def chunked(P, m, v, XT, T, lo, hi, S, step_size, bc2_sqrt):
         G = stack.buffer("G", P.shape, P)
         outs = stack.buffer("out", (P.shape[0], stack.widths[-1], XT.shape[1]), P)
+        inference = torch.is_inference_mode_enabled()  # thread-local: passed on to the workers
         if pool is None:
-            chunks(0, P, XT, T, G, outs, torch.is_inference_mode_enabled())
+            chunks(0, P, XT, T, G, outs, inference)
         else:
-            inference = torch.is_inference_mode_enabled()  # thread-local: passed on to the workers
             for future in [pool.submit(chunks, j, P, XT, T, G, outs, inference) for j in range(jobs)]:
                 future.result()
         return update(P, m, v, G, stack.losses(outs, T), S, lo, hi, step_size, bc2_sqrt)
