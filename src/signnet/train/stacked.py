@@ -310,25 +310,25 @@ def make_step(stack: Stack, opt: Optimizer, method: str, strength: float, chunk:
     for w in workers[1:]:
         w.ws = {}
 
-    def chunks(j, P, XT, T, G, outs, inference):
+    def chunks(j, P, XT, T, G, member_losses, inference):
         w = workers[j]
         with torch.inference_mode(inference), torch.no_grad():  # a worker thread has the caller's modes
             for r0 in range(j * chunk, P.shape[0], jobs * chunk):
                 Pc = P[r0:r0 + chunk]
                 out, saved = w.forward(Pc, XT, keep=True)
-                outs[r0:r0 + chunk] = out
+                member_losses[r0:r0 + chunk] = w.losses(out, T)
                 w.reverse_pass(Pc, XT, saved, w.grad(out, T), G[r0:r0 + chunk])
 
     def chunked(P, m, v, XT, T, lo, hi, S, step_size, bc2_sqrt):
         G = stack.buffer("G", P.shape, P)
-        outs = stack.buffer("out", (P.shape[0], stack.widths[-1], XT.shape[1]), P)
+        member_losses = P.new_empty(P.shape[0])  # fresh: the caller keeps each step's losses
         inference = torch.is_inference_mode_enabled()  # thread-local: passed on to the workers
         if pool is None:
-            chunks(0, P, XT, T, G, outs, inference)
+            chunks(0, P, XT, T, G, member_losses, inference)
         else:
-            for future in [pool.submit(chunks, j, P, XT, T, G, outs, inference) for j in range(jobs)]:
+            for future in [pool.submit(chunks, j, P, XT, T, G, member_losses, inference) for j in range(jobs)]:
                 future.result()
-        return update(P, m, v, G, stack.losses(outs, T), S, lo, hi, step_size, bc2_sqrt)
+        return update(P, m, v, G, member_losses, S, lo, hi, step_size, bc2_sqrt)
 
     return step if chunk is None else chunked
 
