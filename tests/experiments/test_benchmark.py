@@ -14,7 +14,7 @@ from signnet.cli.main import main
 from signnet.experiments.benchmark import models as bench_models
 from signnet.experiments.benchmark.models import MODELS, ModelSpec
 from signnet.experiments.benchmark.protocol import ceiling_of, run_model, sampled_violations, split_indices, witness
-from signnet.experiments.benchmark.run import compute_benchmark, parse_datasets
+from signnet.experiments.benchmark.run import compute_benchmark, paired_difference, parse_datasets
 from signnet.experiments.registry import get
 from signnet.experiments.results import check_verdict_dict
 
@@ -46,6 +46,10 @@ def test_a_tiny_run_writes_results_html_and_figures(tiny):
     assert hgb["witnesses"] == [0] and hgb["witnesses_total"] == 0 and hgb["witness_gap_max"] is None
     assert r["config"]["witness_search"] == {"n_starts": 16, "steps": 100}
     assert "find_violation witnesses / splits" in html
+    sig = ds["models"]["signnet"]
+    if sig["available"]:  # the split-by-split difference is stored and shown
+        assert ds["paired"]["diffs"] == pytest.approx([sig["metric"][0] - hgb["metric"][0]])
+        assert "Split by split, signnet minus HGB monotone" in html
 
 
 def test_stored_verdicts_recompute_from_their_numbers(tiny):
@@ -136,6 +140,36 @@ def test_a_stub_signnet_model_gets_its_verdicts(monkeypatch):
     assert checks["heart.no_witness.signnet"].comparisons[0].left_value == 1
     hgb = results.datasets["heart"].models["hgb_monotone"]
     assert hgb.witnesses == [0] and checks["heart.no_witness.hgb_monotone"].status == "holds"
+    paired = results.datasets["heart"].paired  # one split: the difference, no interval
+    assert paired["diffs"] == [stub.metric[0] - hgb.metric[0]] and paired["ci95"] is None and paired["splits"] == 1
+    assert paired["signnet_better"] == int(stub.metric[0] > hgb.metric[0])
+    assert "signnet better on" in checks["heart.signnet_vs_hgb"].note
+
+
+@pytest.mark.parametrize("higher", [True, False])
+def test_the_paired_difference_matches_scipys_paired_t_test(higher):
+    from scipy import stats
+
+    a, b = [2.9, 2.7, 2.95, 2.8], [2.75, 2.72, 2.7, 2.78]
+    p = paired_difference(a, b, higher)
+    assert p["diffs"] == pytest.approx([0.15, -0.02, 0.25, 0.02]) and p["mean"] == pytest.approx(0.1)
+    ci = stats.ttest_rel(a, b).confidence_interval(0.95)
+    assert p["ci95"] == pytest.approx([ci.low, ci.high], rel=1e-12)
+    assert p["signnet_better"] == (3 if higher else 1) and p["splits"] == 4
+    assert paired_difference([1.0], [0.5], higher)["ci95"] is None
+
+
+def test_the_paired_interval_decides_the_verdicts_words():
+    from signnet.experiments.benchmark.verdicts import _paired_note
+
+    class Ds:
+        paired = {"mean": 0.1, "ci95": [-0.05, 0.25], "signnet_better": 1, "splits": 3}
+
+    assert "do not tell the two apart" in _paired_note(Ds)
+    Ds.paired = {**Ds.paired, "ci95": [0.02, 0.18]}
+    assert "excluding 0" in _paired_note(Ds)
+    Ds.paired = None
+    assert _paired_note(Ds) == ""
 
 
 @pytest.mark.parametrize("sign", [1, -1])

@@ -93,6 +93,25 @@ def _model_result(name: str, runs: list, ceilings: list[float], skipped: str) ->
         accuracy_minus_ceiling_max=float(max(gaps)) if gaps else None)
 
 
+def paired_difference(a: list[float], b: list[float], higher_is_better: bool) -> dict:
+    """``a - b`` split by split, its mean and paired Student-t 95% interval, and the splits where ``a`` is better.
+
+    The splits are the pairing: both models saw the same rows, so the difference of each split removes
+    what the rows do to both (the split-to-split spread that the table's stds include). With one split
+    there is no interval (``ci95`` None).
+    """
+    from scipy import stats
+
+    d = np.asarray(a, dtype=float) - np.asarray(b, dtype=float)
+    mean = float(d.mean())
+    ci = None
+    if d.size >= 2:
+        half = float(stats.t.ppf(0.975, d.size - 1) * d.std(ddof=1) / np.sqrt(d.size))
+        ci = [mean - half, mean + half]
+    better = int(np.sum(d > 0) if higher_is_better else np.sum(d < 0))
+    return {"diffs": d.tolist(), "mean": mean, "ci95": ci, "signnet_better": better, "splits": int(d.size)}
+
+
 def run_dataset(name: str, *, seed: int, splits: int, models, max_epochs, pairs: int, witness=(16, 100), bar=None):
     """One data set under the protocol; returns ``(DatasetResult without verdicts, split-0 fits, X, test rows)``."""
     data = load_tabular(name)
@@ -122,13 +141,17 @@ def run_dataset(name: str, *, seed: int, splits: int, models, max_epochs, pairs:
                 fitted[m] = run.fitted
     fit_rows, val_rows, test_rows = split_indices(y, data.task, seed=seed, split=0)
     binary = data.task == "binary"
+    both = all(runs.get(m) for m in ("signnet", "hgb_monotone"))
+    model_results = {m: _model_result(m, runs[m], ceilings, notes.get(m, "")) for m in models}
+    paired = (paired_difference(model_results["signnet"].metric, model_results["hgb_monotone"].metric, binary)
+              if both else None)
     result = DatasetResult(
         name=name, task=data.task, rows=len(y), rows_total=len(data.y), features=X.shape[1],
         monotonic_cst=dict(data.monotonic_cst), description=data.description, citation=data.citation,
         metric="accuracy" if binary else "rmse", second="roc_auc" if binary else "r2", higher_is_better=binary,
         n_fit=len(fit_rows), n_val=len(val_rows), n_test=len(test_rows), val_test_overlap=overlap,
         ceiling=ceilings, ceiling_mean=float(np.mean(ceilings)) if ceilings else None, free_groups=groups,
-        models={m: _model_result(m, runs[m], ceilings, notes.get(m, "")) for m in models}, figure=f"pd_{name}.png")
+        models=model_results, paired=paired, figure=f"pd_{name}.png")
     return result, fitted, (data.X.iloc[keep].reset_index(drop=True), test_rows, cst)
 
 

@@ -38,7 +38,7 @@ def dataset_verdicts(ds: DatasetResult) -> list[Verdict]:
             kind="measurement",
             comparisons=(Comparison(f"signnet mean test {word}", sig.metric_mean, ">=" if ds.higher_is_better else "<=",
                                     f"HGB monotone mean test {word}", hgb.metric_mean),),
-            note=f"means over {len(hgb.metric)} split(s); the standard deviations are in the table"))
+            note=f"means over {len(hgb.metric)} split(s); the standard deviations are in the table" + _paired_note(ds)))
     for m in ds.models.values():
         if not (m.constrained and m.available):
             continue
@@ -79,6 +79,21 @@ def dataset_verdicts(ds: DatasetResult) -> list[Verdict]:
                                     free.witnesses_total, ">", "none", 0),),
             note="one search per split; the largest gap F(x) - F(y) found is in the table"))
     return out
+
+
+def _paired_note(ds: DatasetResult) -> str:
+    """The split-by-split difference in words, from ``ds.paired`` (empty without it)."""
+    p = ds.paired
+    if not p:
+        return ""
+    text = (f"; split by split, signnet minus HGB monotone is {p['mean']:+.4g} on average, signnet better on "
+            f"{p['signnet_better']} of {p['splits']} splits")
+    if p["ci95"] is None:
+        return text
+    lo, hi = p["ci95"]
+    verdict = ("an interval containing 0: these splits do not tell the two apart" if lo <= 0 <= hi
+               else "an interval excluding 0")
+    return text + f" (paired t 95% interval [{lo:+.4g}, {hi:+.4g}], {verdict})"
 
 
 def summary(checks: list[Verdict]) -> dict:
