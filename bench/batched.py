@@ -32,10 +32,11 @@ Measured (session 6, 2-core AMD EPYC with AVX-512, load average 1.3, ``--sizes 1
 networks per second, fit_batched (threads="auto") / fb 1 thread / baseline: R = 1 17.9 / 18.0 / 6.8
 (2.64x), R = 16 45.6 / 41.9 / 19.2 (2.38x), R = 64 55.5 / 40.9 / 22.2 (2.50x; the threads 1.36x),
 R = 256 53.6 / 42.2 / 22.3 (2.40x; 184 epochs run; the threads 1.27x). Issue 10's 3x is not reached at these
-sizes. Session 7, ``--sizes 4096 --budget 25 --rounds 1 --loop-nets 2`` (one round; 26, 20 and 6 epochs run):
-R = 4096 43.8 / 32.5 / 7.5 (5.8x): the baseline's activations (R x 16 x 2000 floats, 500 MB a layer) no longer
-fit any cache. On the same machine one 2048 x 2048 ``torch.mm`` ran 87 GFLOP/s on one thread and 124-140 on two
-(1.4-1.6x), so a second thread cannot double even pure arithmetic here.
+sizes. Session 7, ``--sizes 4096 --epochs 30 --budget 100 --rounds 1 --loop-nets 1`` (every case ran its 30
+epochs; one round): R = 4096 fit_batched 12.98 s, fb 1 thread 16.12 s, baseline 66.50 s (5.12x), presumably
+because the baseline's activations (R x 16 x 2000 floats, 500 MB a layer) fit no cache. On the same
+machine one 2048 x 2048 ``torch.mm`` ran 87 GFLOP/s on one thread and 124-140 on two (1.4-1.6x), so a
+second thread cannot double even pure arithmetic here.
 A second thread adds 1.1-1.4x, not 2x; the step is many small operations, and smaller chunks make
 two threads slower than one, which suggests (not measured directly) that the time Python's lock is
 held while each operation is dispatched limits them. A hand-fused numba kernel (session 5) and

@@ -52,6 +52,15 @@ def test_a_tiny_run_writes_results_html_and_figures(tiny):
         assert "Split by split, signnet minus HGB monotone" in html
 
 
+def test_a_results_json_from_before_the_paired_comparison_still_renders(tiny):
+    from signnet.experiments.benchmark.report import html_section
+
+    out, r = tiny
+    old = {**r, "datasets": {k: {f: v for f, v in ds.items() if f != "paired"} for k, ds in r["datasets"].items()}}
+    html = html_section(old, out)
+    assert "Split by split" not in html and "heart" in html
+
+
 def test_stored_verdicts_recompute_from_their_numbers(tiny):
     _, r = tiny
     assert r["checks"] and {v["key"] for v in r["checks"]} >= {"heart.no_violations.hgb_monotone",
@@ -142,6 +151,8 @@ def test_a_stub_signnet_model_gets_its_verdicts(monkeypatch):
     assert hgb.witnesses == [0] and checks["heart.no_witness.hgb_monotone"].status == "holds"
     paired = results.datasets["heart"].paired  # one split: the difference, no interval
     assert paired["diffs"] == [stub.metric[0] - hgb.metric[0]] and paired["ci95"] is None and paired["splits"] == 1
+    ds = results.datasets["heart"]
+    assert paired["test_to_train"] == ds.n_test / (ds.n_fit + ds.n_val)
     assert paired["signnet_better"] == int(stub.metric[0] > hgb.metric[0])
     assert "signnet better on" in checks["heart.signnet_vs_hgb"].note
 
@@ -151,12 +162,15 @@ def test_the_paired_difference_matches_scipys_paired_t_test(higher):
     from scipy import stats
 
     a, b = [2.9, 2.7, 2.95, 2.8], [2.75, 2.72, 2.7, 2.78]
-    p = paired_difference(a, b, higher)
-    assert p["diffs"] == pytest.approx([0.15, -0.02, 0.25, 0.02]) and p["mean"] == pytest.approx(0.1)
+    plain = paired_difference(a, b, higher, 0.0)  # no correction: scipy's paired t interval
+    assert plain["diffs"] == pytest.approx([0.15, -0.02, 0.25, 0.02]) and plain["mean"] == pytest.approx(0.1)
     ci = stats.ttest_rel(a, b).confidence_interval(0.95)
-    assert p["ci95"] == pytest.approx([ci.low, ci.high], rel=1e-12)
-    assert p["signnet_better"] == (3 if higher else 1) and p["splits"] == 4
-    assert paired_difference([1.0], [0.5], higher)["ci95"] is None
+    assert plain["ci95"] == pytest.approx([ci.low, ci.high], rel=1e-12)
+    assert plain["signnet_better"] == (3 if higher else 1) and plain["splits"] == 4
+    p = paired_difference(a, b, higher, 0.25)  # Nadeau & Bengio: the half-width grows by sqrt((1/4 + 0.25) / (1/4))
+    half = (ci.high - ci.low) / 2 * np.sqrt(2.0)
+    assert p["ci95"] == pytest.approx([0.1 - half, 0.1 + half], rel=1e-12) and p["test_to_train"] == 0.25
+    assert paired_difference([1.0], [0.5], higher, 0.25)["ci95"] is None
 
 
 def test_the_paired_interval_decides_the_verdicts_words():

@@ -67,8 +67,9 @@ class DatasetResult(Results):
     free_groups: list[int] = doc("binary: groups of test rows with identical free features, per split")
     models: dict[str, ModelResult] = doc("every model, by key")
     paired: dict | None = doc("signnet minus HGB monotone split by split (null unless both ran): diffs (per split, in "
-                              "the metric's units), mean, ci95 (paired Student-t 95% interval of the mean difference; "
-                              "null with one split), signnet_better (splits where signnet scored better), splits")
+                              "the metric's units), mean, ci95 (95% interval of the mean difference, Nadeau & Bengio's "
+                              "corrected resampled t; null with one split), test_to_train (test over training rows, "
+                              "its correction), signnet_better (splits where signnet scored better), splits")
     figure: str = doc("the partial-dependence figure of split 0 (PNG file name)")
 
 

@@ -93,12 +93,17 @@ def _model_result(name: str, runs: list, ceilings: list[float], skipped: str) ->
         accuracy_minus_ceiling_max=float(max(gaps)) if gaps else None)
 
 
-def paired_difference(a: list[float], b: list[float], higher_is_better: bool) -> dict:
-    """``a - b`` split by split, its mean and paired Student-t 95% interval, and the splits where ``a`` is better.
+def paired_difference(a: list[float], b: list[float], higher_is_better: bool, test_to_train: float) -> dict:
+    """``a - b`` split by split, its mean with a 95% interval, and the splits where ``a`` is better.
 
     The splits are the pairing: both models saw the same rows, so the difference of each split removes
-    what the rows do to both (the split-to-split spread that the table's stds include). With one split
-    there is no interval (``ci95`` None).
+    what the rows do to both. The splits are repeated random cuts of the same rows, so their differences
+    are correlated and a plain paired t interval is too narrow; the interval is Nadeau & Bengio's
+    corrected resampled t (Inference for the generalization error, Machine Learning 52, 2003): the
+    variance of the mean is ``(1 / J + test_to_train) * s^2`` instead of ``s^2 / J`` for ``J`` splits,
+    ``s^2`` the sample variance of the differences and ``test_to_train`` the test rows over the training
+    rows of a split. With ``test_to_train = 0`` it is the plain paired t interval. With one split there
+    is no interval (``ci95`` None).
     """
     from scipy import stats
 
@@ -106,10 +111,11 @@ def paired_difference(a: list[float], b: list[float], higher_is_better: bool) ->
     mean = float(d.mean())
     ci = None
     if d.size >= 2:
-        half = float(stats.t.ppf(0.975, d.size - 1) * d.std(ddof=1) / np.sqrt(d.size))
+        half = float(stats.t.ppf(0.975, d.size - 1) * np.sqrt((1 / d.size + test_to_train) * d.var(ddof=1)))
         ci = [mean - half, mean + half]
     better = int(np.sum(d > 0) if higher_is_better else np.sum(d < 0))
-    return {"diffs": d.tolist(), "mean": mean, "ci95": ci, "signnet_better": better, "splits": int(d.size)}
+    return {"diffs": d.tolist(), "mean": mean, "ci95": ci, "test_to_train": float(test_to_train),
+            "signnet_better": better, "splits": int(d.size)}
 
 
 def run_dataset(name: str, *, seed: int, splits: int, models, max_epochs, pairs: int, witness=(16, 100), bar=None):
@@ -143,8 +149,8 @@ def run_dataset(name: str, *, seed: int, splits: int, models, max_epochs, pairs:
     binary = data.task == "binary"
     both = all(runs.get(m) for m in ("signnet", "hgb_monotone"))
     model_results = {m: _model_result(m, runs[m], ceilings, notes.get(m, "")) for m in models}
-    paired = (paired_difference(model_results["signnet"].metric, model_results["hgb_monotone"].metric, binary)
-              if both else None)
+    paired = (paired_difference(model_results["signnet"].metric, model_results["hgb_monotone"].metric, binary,
+                                len(test_rows) / (len(fit_rows) + len(val_rows))) if both else None)
     result = DatasetResult(
         name=name, task=data.task, rows=len(y), rows_total=len(data.y), features=X.shape[1],
         monotonic_cst=dict(data.monotonic_cst), description=data.description, citation=data.citation,

@@ -93,7 +93,7 @@ def _paired_note(ds: DatasetResult) -> str:
     lo, hi = p["ci95"]
     verdict = ("an interval containing 0: these splits do not tell the two apart" if lo <= 0 <= hi
                else "an interval excluding 0")
-    return text + f" (paired t 95% interval [{lo:+.4g}, {hi:+.4g}], {verdict})"
+    return text + f" (95% interval [{lo:+.4g}, {hi:+.4g}], Nadeau-Bengio corrected resampled t, {verdict})"
 
 
 def summary(checks: list[Verdict]) -> dict:
