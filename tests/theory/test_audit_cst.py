@@ -10,7 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from torch import nn
 
-from signnet import MLP, SignnetError, certify, dominance_violations, find_violation
+from signnet import MLP, MonotoneRegressor, SignnetError, certify, dominance_violations, find_violation
 from signnet.theory import precedes
 
 
@@ -54,21 +54,21 @@ class Predictor:
             return self.net(torch.as_tensor(X, dtype=torch.float32)).numpy().reshape(-1)
 
 
-class StandIn:
-    """What a fitted signnet estimator exposes to the audit: module_ (raw X -> raw output) and monotonic_cst_."""
-
-    def __init__(self, net, cst, scale, shift=0.0, out_scale=2.0):
-        d = len(cst)
-        standardise = nn.Linear(d, d)
-        out = nn.Linear(1, 1)
-        with torch.no_grad():
-            standardise.weight.copy_(torch.diag(torch.tensor(1.0 / np.asarray(scale), dtype=torch.float32)))
-            standardise.bias.fill_(shift)
-            out.weight.fill_(out_scale)
-            out.bias.fill_(0.5)
-        self.module_ = nn.Sequential(standardise, net, out)
-        self.monotonic_cst_ = np.asarray(cst, dtype=np.int8)
-        self.n_features_in_ = d
+def StandIn(net, cst, scale, shift=0.0, out_scale=2.0) -> MonotoneRegressor:
+    """A MonotoneRegressor whose fitted attributes are set by hand: module_ (raw X -> raw output), monotonic_cst_."""
+    d = len(cst)
+    standardise = nn.Linear(d, d)
+    out = nn.Linear(1, 1)
+    with torch.no_grad():
+        standardise.weight.copy_(torch.diag(torch.tensor(1.0 / np.asarray(scale), dtype=torch.float32)))
+        standardise.bias.fill_(shift)
+        out.weight.fill_(out_scale)
+        out.bias.fill_(0.5)
+    est = MonotoneRegressor(monotonic_cst=cst)
+    est.module_ = nn.Sequential(standardise, net, out)
+    est.monotonic_cst_ = np.asarray(cst, dtype=np.int8)
+    est.n_features_in_ = d
+    return est
 
 
 # ------------------------------------------------------------- default unchanged

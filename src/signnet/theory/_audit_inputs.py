@@ -64,12 +64,23 @@ def own_cst(module: nn.Module):
     return module.monotonic_cst if isinstance(module, MonotoneMLP) else None
 
 
+def is_signnet_estimator(model) -> bool:
+    """``model`` is exactly one of signnet's estimators, whose predictions are a function of its ``module_``.
+
+    A subclass (or any other object with a ``module_``) may predict with something else, so the audit treats it
+    as a black box and :func:`~signnet.certify` refuses it.
+    """
+    from signnet.estimators import MonotoneClassifier, MonotoneOrdinalClassifier, MonotoneRegressor
+
+    return type(model) in (MonotoneRegressor, MonotoneClassifier, MonotoneOrdinalClassifier)
+
+
 def as_target(model, what: str) -> Target:
     """Sort ``model`` into a module, a fitted signnet estimator (``module_``) or a black box."""
     if isinstance(model, nn.Module):
         return Target(model, None, getattr(model, "head", None), own_cst(model), None, expected_features(model))
     module = getattr(model, "module_", None)
-    if isinstance(module, nn.Module) and hasattr(model, "monotonic_cst_"):
+    if isinstance(module, nn.Module) and hasattr(model, "monotonic_cst_") and is_signnet_estimator(model):
         names = getattr(model, "feature_names_in_", None)
         width = getattr(model, "n_features_in_", None)
         return Target(module, None, None, np.asarray(model.monotonic_cst_),

@@ -12,7 +12,11 @@ names the module (qualified name and type) and why:
   ``super().forward(x) - 2 * x[:, :1]``;
 * no module anywhere in the tree has a forward or forward pre-hook, no global
   module hook is registered (``register_module_forward_hook``), and no instance
-  has ``forward`` (or what calls it) replaced by an attribute;
+  has ``forward`` (or what calls it) replaced by an attribute; the dictionaries
+  of children, hooks, parameters and buffers are torch's own types (a subclass can
+  hide an entry from the check and still run it);
+* no torch function mode (other than a default-device context) or dispatch mode is
+  active: either can change what every torch function computes;
 * every parameter and buffer is a plain ``torch.Tensor`` / ``nn.Parameter``
   (a tensor subclass can change what ``F.linear`` computes);
 * no container holds itself (its forward would never end) or ``None``.
@@ -25,9 +29,13 @@ draw), so the traced graph can differ from what runs next; refusing is sound.
 
 from __future__ import annotations
 
+from collections import OrderedDict
+
 import torch
 import torch.nn.modules.module as torch_module
 from torch import nn
+from torch.overrides import _get_current_function_mode_stack
+from torch.utils._device import DeviceContext
 
 # looked up on every module's instance: replacing one changes what ``module(x)`` runs
 _CALL_ATTRS = ("forward", "__call__", "_call_impl", "_wrapped_call_impl", "_conv_forward", "__iter__")
@@ -38,6 +46,12 @@ _CONTAINER_ATTRS = ("forward", "__call__", "_call_impl", "_wrapped_call_impl", "
 _GLOBAL_HOOKS = (("_global_forward_pre_hooks", "global forward pre-hook", "register_module_forward_pre_hook", "input"),
                  ("_global_forward_hooks", "global forward hook", "register_module_forward_hook", "output"))
 _PLAIN_TENSORS = (torch.Tensor, nn.Parameter)
+# the dictionaries Module.__call__ and Sequential.forward read, with the types torch gives them
+_DICTS = (("_modules", dict), ("_parameters", dict), ("_buffers", dict), ("_forward_hooks", OrderedDict),
+          ("_forward_pre_hooks", OrderedDict), ("_forward_hooks_with_kwargs", OrderedDict),
+          ("_forward_hooks_always_called", OrderedDict), ("_forward_pre_hooks_with_kwargs", OrderedDict))
+# classes whose attributes a container may inherit as they are
+_TRUSTED_BASES = (nn.Sequential, nn.Module, object)
 
 
 class Refusal(Exception):
@@ -60,13 +74,24 @@ def _check_globals() -> None:
         if hooks is None:
             raise Refusal(f"certify refuses every model: this torch version hides its {what}s "
                           f"(torch.nn.modules.module.{attr}), so certify cannot see what they change.")
-        if len(hooks):
+        if type(hooks) is not OrderedDict or len(hooks):
             raise Refusal(f"certify refuses every model while a {what} is registered "
                           f"(torch.nn.modules.module.{register}): it can change any module's {part}.")
+    modes = [type(m).__name__ for m in _get_current_function_mode_stack() if type(m) is not DeviceContext]
+    if modes:
+        raise Refusal(f"certify refuses every model while a torch function mode ({modes[-1]}) is active: "
+                      "it can change what any torch function computes.")
+    if torch._C._len_torch_dispatch_stack():
+        raise Refusal("certify refuses every model while a torch dispatch mode is active: it can change what "
+                      "any torch operator computes.")
 
 
 def _check_module(name: str, module: nn.Module) -> None:
     """Hooks, replaced call methods and tensor subclasses on one module (not its children)."""
+    for attr, kind in _DICTS:
+        if type(vars(module).get(attr)) is not kind:
+            raise refuse(name, module, f"its {attr} is a {type(vars(module).get(attr)).__name__}, not torch's "
+                                       f"{kind.__name__}, so certify cannot be sure it sees every entry torch uses")
     replaced = [a for a in _CALL_ATTRS if a in vars(module)]
     if replaced:
         raise refuse(name, module, f"its {replaced[0]} is replaced on the instance, so what runs is not "
@@ -83,9 +108,9 @@ def _check_module(name: str, module: nn.Module) -> None:
 
 
 def _check_container(name: str, module: nn.Sequential) -> None:
-    for cls in type(module).__mro__:
-        if cls is nn.Sequential:
-            return
+    for cls in type(module).__mro__:  # every class, also those after nn.Sequential (a mixin's __getattribute__)
+        if cls in _TRUSTED_BASES:
+            continue
         hit = [a for a in _CONTAINER_ATTRS if a in vars(cls)]
         if hit:
             raise refuse(name, module, f"its class {cls.__name__} overrides {hit[0]}, so what runs need not "

@@ -19,14 +19,17 @@ or overflow and later changes to the model do not reach the certificate.
 The claims concern the real-valued function each module defines. One exception
 is stated here: ``nn.Softplus`` reverts to the identity above ``threshold`` (a
 step down of ``log1p(exp(-threshold)) / |beta|``); it counts as the smooth
-softplus when that step is below float32 rounding of the value there (relative
-``2**-24``; the default ``threshold=20`` gives ``1e-10``), and as neither
-monotone nor convex otherwise.
+softplus when that step is below the rounding of the value there in the dtype the
+model computes in (relative ``2**-24`` when every floating parameter and buffer is
+float32 or narrower, :func:`rounding_of`; the default ``threshold=20`` gives ``1e-10``),
+and as neither monotone nor convex otherwise (always in a float64 model, where the
+step is a real decrease).
 """
 
 from __future__ import annotations
 
 import math
+import numbers
 from dataclasses import dataclass
 
 import torch
@@ -41,7 +44,8 @@ from signnet.nn.layers import SignedConv2d, SignedLinear
 from signnet.theory._certificate_checks import refuse
 
 F32 = torch.float32  # every analysis tensor, whatever torch's default dtype
-SOFTPLUS_STEP = 2.0 ** -24  # largest relative step of Softplus's reversion counted as rounding
+SOFTPLUS_STEP = 2.0 ** -24  # largest relative step of Softplus's reversion counted as float32 rounding
+_NARROW = (torch.float32, torch.float16, torch.bfloat16)  # dtypes whose rounding is at least float32's
 # element-wise torch activations signnet does not build but certifies: (monotone, convex, concave)
 _EXTRA = {nn.ReLU6: (True, False, False), nn.Hardtanh: (True, False, False), nn.Hardsigmoid: (True, False, False),
           nn.Softsign: (True, False, False), nn.SELU: (True, False, False), nn.LogSigmoid: (True, False, True),
@@ -127,6 +131,12 @@ def leaf_type(name: str, module: nn.Module) -> type:
     if not parametrize.is_parametrized(module):
         return cls
     extra = sorted(set(vars(cls)) - _WRAPPER_KEYS - set(module.parametrizations.keys()))
+    tensors = ("weight", "bias")  # what the layers certify knows compute with
+    odd = [key for key in module.parametrizations.keys()
+           if key not in tensors or not isinstance(vars(cls).get(key), property)]
+    if odd:
+        raise refuse(name, module, f"it has a parametrization of '{odd[0]}', which is not a weight or bias "
+                                   f"that parametrize exposes as a property")
     if len(cls.__bases__) != 1 or cls.__name__ != f"Parametrized{cls.__bases__[0].__name__}" or extra:
         raise refuse(name, module, f"its class is not torch's parametrize wrapper (it defines {extra})")
     for tensor, plist in module.parametrizations.items():
@@ -169,18 +179,41 @@ def _sign_parts(index: int, name: str, module: nn.Module, both: bool) -> dict:
 
 
 def _finite_settings(index: int, name: str, module: nn.Module) -> None:
+    """Every numeric setting (``negative_slope``, ``alpha``, ...) is a real number whose comparisons mean what
+    they say (a Python or numpy number, or a one-element plain tensor) and is finite."""
     for key, value in vars(module).items():
-        if isinstance(value, float) and not math.isfinite(value):
+        if isinstance(value, torch.Tensor):
+            ok = type(value) is torch.Tensor and value.numel() == 1 and not value.is_complex()
+        elif isinstance(value, numbers.Number):  # numpy registers its real types as numbers.Real
+            plain = type(value) in (bool, int, float) or type(value).__module__ == "numpy"
+            ok = plain and isinstance(value, numbers.Real)
+        else:
+            continue
+        if not ok:
+            raise refuse(name, module, f"its setting {key} is a {type(value).__name__}, not a real Python or "
+                                       f"numpy number, so certify cannot trust how it compares")
+        if not math.isfinite(float(value)):
             raise SignnetError(f"Module {index} ({type(module).__name__}, '{name}') has {key}={value}; "
                                f"a certificate needs finite settings: give {key} a finite value.")
 
 
-def _softplus(index: int, name: str, module: nn.Softplus) -> tuple[bool, bool, bool]:
+def rounding_of(model: nn.Module) -> float:
+    """The relative step of Softplus's reversion that rounding hides in ``model``'s arithmetic.
+
+    ``2**-24`` (half a float32 ulp) when the model has floating tensors and all are float32 or
+    narrower (its layers then compute in that dtype); 0 otherwise: float64 tensors, or none that
+    fix the dtype of the input, so the step can be a real decrease.
+    """
+    dtypes = {t.dtype for t in [*model.parameters(), *model.buffers()] if t.is_floating_point()}
+    return SOFTPLUS_STEP if dtypes and dtypes <= set(_NARROW) else 0.0
+
+
+def _softplus(index: int, name: str, module: nn.Softplus, rounding: float) -> tuple[bool, bool, bool]:
     beta, threshold = float(module.beta), float(module.threshold)
     if beta == 0:
         raise SignnetError(f"Module {index} (Softplus, '{name}') has beta=0, which divides by zero; "
                            "use a non-zero beta.")
-    if threshold > 0 and math.log1p(math.exp(-threshold)) / threshold <= SOFTPLUS_STEP:
+    if threshold > 0 and math.log1p(math.exp(-threshold)) / threshold <= rounding:
         info = activation_info(module)
         return info.monotone, info.convex, info.concave
     return False, False, False
@@ -203,7 +236,8 @@ def _mixed(name: str, module: MixedActivation) -> tuple[bool, bool, bool]:
     return module.properties()
 
 
-def act_props(index: int, name: str, module: nn.Module, cls: type) -> tuple[bool, bool, bool] | None:
+def act_props(index: int, name: str, module: nn.Module, cls: type,
+              rounding: float = SOFTPLUS_STEP) -> tuple[bool, bool, bool] | None:
     """(monotone, convex, concave) of an element-wise module of class ``cls``, or None if unknown.
 
     signnet's activations come from :func:`signnet.nn.activations.activation_info`
@@ -220,7 +254,7 @@ def act_props(index: int, name: str, module: nn.Module, cls: type) -> tuple[bool
     if cls is nn.CELU:
         return (True, True, False) if module.alpha > 0 else (False, False, False)
     if cls is nn.Softplus:
-        return _softplus(index, name, module)
+        return _softplus(index, name, module, rounding)
     if cls is MixedActivation:
         return _mixed(name, module)
     if cls in _EXTRA:
@@ -248,8 +282,10 @@ def _pool_stage(index: int, name: str, m: nn.Module, cls: type) -> Stage:
                  check_shape=True)
 
 
-def build_stage(index: int, name: str, m: nn.Module) -> Stage:
+def build_stage(index: int, name: str, m: nn.Module, rounding: float = SOFTPLUS_STEP) -> Stage:
     """The :class:`Stage` of leaf ``m`` (flat position ``index``, qualified name ``name``).
+
+    ``rounding``: the model's :func:`rounding_of` (Softplus only).
 
     Raises:
         Refusal: an unknown type, or a known type with settings certify cannot analyse.
@@ -268,7 +304,7 @@ def build_stage(index: int, name: str, m: nn.Module) -> Stage:
         return _pool_stage(index, name, m, cls)
     if cls in (nn.Flatten, nn.Unflatten):
         return Stage(index, name, "reshape", m)
-    props = act_props(index, name, m, cls)
+    props = act_props(index, name, m, cls, rounding)
     if props is None:
         raise refuse(name, m, f"certify does not know this module type; build the model from {KNOWN} "
                               "in nn.Sequential containers")

@@ -78,11 +78,11 @@ import torch
 from torch import nn
 
 from signnet.errors import SignnetError
-from signnet.theory._audit_inputs import own_cst
+from signnet.theory._audit_inputs import is_signnet_estimator, own_cst
 from signnet.theory._certificate_checks import Refusal, admitted_leaves
 from signnet.theory._certificate_device import move_stages, on
 from signnet.theory._certificate_paths import Hop, backward, forward, state, walk
-from signnet.theory._certificate_stages import F32, Stage, build_stage
+from signnet.theory._certificate_stages import F32, Stage, build_stage, rounding_of
 from signnet.theory._cst import as_monotonic_cst
 from signnet.theory._device import resolve_device
 from signnet.theory.blackbox import METHODS
@@ -237,6 +237,10 @@ def _unwrap(model) -> tuple[nn.Module, object, list | None]:
         return model, own_cst(model), None
     module = getattr(model, "module_", None)
     if isinstance(module, nn.Module) and hasattr(model, "monotonic_cst_"):
+        if not is_signnet_estimator(model):
+            raise SignnetError(f"certify reads signnet's own estimators, whose predictions are their module_; a "
+                               f"{type(model).__name__} may predict with more than its module_: certify the "
+                               f"module itself, certify(model.module_, monotonic_cst=...).")
         names = getattr(model, "feature_names_in_", None)
         return module, model.monotonic_cst_, None if names is None else [str(f) for f in names]
     if any(callable(getattr(model, m, None)) for m in METHODS):
@@ -267,8 +271,10 @@ def certify(model, *, input_shape=None, head: str | None = None, per_channel: bo
             ``Linear``/``SignedLinear``, ``Conv1d/2d/3d``/``SignedConv2d``, pooling,
             ``Flatten``, ``Unflatten``, ``Identity``, ``Dropout`` and element-wise
             activations, computing exactly their composition; any other model is
-            refused (module docstring). Or a fitted signnet estimator: its ``module_``
-            is certified against its ``monotonic_cst_``. Any other object (e.g. a
+            refused (module docstring). Or a fitted signnet estimator (exactly
+            ``MonotoneRegressor``, ``MonotoneClassifier`` or ``MonotoneOrdinalClassifier``;
+            a subclass may predict otherwise and raises): its ``module_`` is certified
+            against its ``monotonic_cst_``. Any other object (e.g. a
             gradient-boosted tree) raises: certify proves properties of torch modules.
         input_shape: the shape of one sample, e.g. ``(1, 28, 28)``; needed unless
             the model starts with a ``Linear`` layer.
@@ -314,7 +320,8 @@ def certify(model, *, input_shape=None, head: str | None = None, per_channel: bo
     try:
         with torch.no_grad():
             leaves = admitted_leaves(model)
-            stages = [build_stage(i, name, m) for i, (name, m) in enumerate(leaves)]
+            rounding = rounding_of(model)
+            stages = [build_stage(i, name, m, rounding) for i, (name, m) in enumerate(leaves)]
             shape = _input_shape(stages, input_shape)
             if per_channel and len(shape) < 2:
                 raise SignnetError(f"per_channel needs an input shape (C, ...) with pixels; got {shape}.")
