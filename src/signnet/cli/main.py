@@ -71,6 +71,10 @@ def main(argv: list[str] | None = None) -> int:
     except (SignnetError, OSError) as exc:
         print(f"signnet {args.command}: error: {_one_line(exc)}", file=sys.stderr)
         return 2
+    except MemoryError as exc:  # numpy's "Unable to allocate ..." and torch's allocation failures
+        print(f"signnet {args.command}: error: this run needs more memory than the machine gives it "
+              f"({_one_line(exc) or 'allocation failed'}); use smaller sizes (points, widths, pairs).", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         print(f"signnet {args.command}: interrupted; nothing was written.", file=sys.stderr)
         return 130

@@ -9,6 +9,7 @@ from sklearn.model_selection import train_test_split
 
 from signnet.cli.common import add_json, add_seed, config_of, emit, parse_int_list
 from signnet.data.datasets import DATASETS, load_dataset
+from signnet.errors import SignnetError
 from signnet.data.problems import PROBLEMS, make_problem
 from signnet.nn.activations import ACTIVATIONS
 from signnet.nn.enforce import METHODS, TRANSFORMS, sign_violation
@@ -29,6 +30,7 @@ from signnet.validation import (
     check_split,
 )
 
+MAX_PARAMETERS = 10**9  # 4 GB of float32 weights, 16 GB with Adam's moments and the gradient: beyond, refuse
 # the bundled data sets `train` accepts (diabetes is a regression set)
 CLASSIFICATION_SETS = tuple(d for d in DATASETS if d != "diabetes")
 
@@ -119,6 +121,11 @@ def run(args) -> int:
     X_tr, X_te, y_tr, y_te = _data(args)
     n_classes = int(max(y_tr.max(), y_te.max())) + 1
     head, out = ("binary", 1) if n_classes <= 2 else ("softmax", n_classes)
+    widths = [X_tr.shape[1], *hidden, out]
+    n_parameters = sum((a + 1) * b for a, b in zip(widths[:-1], widths[1:], strict=False))
+    if n_parameters > MAX_PARAMETERS:
+        raise SignnetError(f"--hidden {args.hidden} gives a network of {n_parameters:.3g} parameters, more than "
+                           f"signnet train builds ({MAX_PARAMETERS:.0e}); use smaller widths, e.g. --hidden 64,64.")
     start = time.perf_counter()
     with torch.random.fork_rng(devices=[]):  # seed the initialisation without touching the caller's generator
         torch.manual_seed(args.seed)

@@ -136,14 +136,18 @@ def check_labels(y, n: int) -> np.ndarray:
         )
     if arr.dtype.kind == "b":
         return arr.astype(np.int64)
+    if arr.dtype.kind == "u" and arr.size and arr.max() > np.iinfo(np.int64).max:
+        i = int(np.argmax(arr))
+        raise SignnetError(f"Labels must fit in int64, but y[{i}] is {arr[i].item()!r}; "
+                           "encode the classes as small integers (0/1, or 0..K-1 for ordered classes).")
     if arr.dtype.kind in "iu":
         return arr.astype(np.int64)
     if arr.dtype.kind == "f":
-        bad = ~np.isfinite(arr) | (arr != np.round(arr))
+        bad = ~np.isfinite(arr) | (arr != np.round(arr)) | (np.abs(arr) >= 2.0**63)
         if bad.any():
             i = int(np.argmax(bad))
             raise SignnetError(
-                f"Labels must be integers, but y[{i}] is {arr[i].item()!r}; "
+                f"Labels must be integers within int64's range (|y| < 2**63), but y[{i}] is {arr[i].item()!r}; "
                 "encode the classes as integers (0/1, or 0..K-1 for ordered classes)."
             )
         return arr.astype(np.int64)

@@ -45,10 +45,15 @@ def integer(value, name: str, hint: str) -> int:
     return int(value)
 
 
+FLOAT32_MAX = 3.4028234663852886e38  # torch multiplies float32 tensors by these numbers: larger ones overflow
+
+
 def positive_number(value, name: str, hint: str) -> float:
-    """``value`` as a finite ``float > 0``."""
+    """``value`` as a finite ``float > 0``, at most the largest float32."""
     if not _is_real(value) or not math.isfinite(float(value)) or not value > 0:
         raise SignnetError(f"{name} {_show(value)} must be positive and finite; {hint}.")
+    if value > FLOAT32_MAX:
+        raise SignnetError(f"{name} {_show(value)} is beyond the largest float32 ({FLOAT32_MAX:.3g}); {hint}.")
     return float(value)
 
 
@@ -60,4 +65,6 @@ def non_negative_number(value, name: str, hint: str) -> float:
         raise SignnetError(f"{name} {_show(value)} must be >= 0; {hint}.")
     if not math.isfinite(float(value)):
         raise SignnetError(f"{name} {_show(value)} must be finite; {hint}.")
+    if value > FLOAT32_MAX:
+        raise SignnetError(f"{name} {_show(value)} is beyond the largest float32 ({FLOAT32_MAX:.3g}); {hint}.")
     return float(value)
