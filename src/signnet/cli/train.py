@@ -9,8 +9,8 @@ from sklearn.model_selection import train_test_split
 
 from signnet.cli.common import add_json, add_seed, config_of, emit, parse_int_list
 from signnet.data.datasets import DATASETS, load_dataset
-from signnet.errors import SignnetError
 from signnet.data.problems import PROBLEMS, make_problem
+from signnet.errors import SignnetError
 from signnet.nn.activations import ACTIVATIONS
 from signnet.nn.enforce import METHODS, TRANSFORMS, sign_violation
 from signnet.nn.networks import MLP
