@@ -54,6 +54,16 @@ def test_a_small_sweep_writes_the_table_and_the_summary(tmp_path: Path, capsys):
     assert "figure1:A" in (out / "summary" / "index.html").read_text()
     assert main(["sweep", str(spec_file), "--out", str(out), "--json"]) == 0  # again: nothing to run
     assert json.loads(capsys.readouterr().out)["computed"] == 0
+    # another spec, or another --seed, into the same folder would mix two grids in one table: refused, nothing written
+    before = {p.relative_to(out): p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    other = tmp_path / "other.toml"
+    other.write_text(spec_file.read_text().replace("epochs = 20", "epochs = 21"))
+    for argv in ([str(other)], [str(spec_file), "--seed", "1"]):
+        assert main(["sweep", *argv, "--out", str(out)]) == 2
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1 and "holds 2 run(s) that this spec does not list (another spec, or another " \
+            "--seed, was swept there); give a new folder" in err
+        assert {p.relative_to(out): p.read_bytes() for p in out.rglob("*") if p.is_file()} == before
 
 
 def test_two_sweeps_never_append_to_one_table(tmp_path: Path, capsys):

@@ -32,3 +32,16 @@ def test_ray_engine_gives_the_local_engines_table(tmp_path):
     assert on_ray.computed == local.computed == 16
     pd.testing.assert_frame_equal(comparable(read_table(tmp_path / "ray" / "runs.jsonl")),
                                   comparable(read_table(tmp_path / "local" / "runs.jsonl")))
+
+
+def test_a_ray_address_that_cannot_be_joined_writes_nothing(tmp_path, capsys):
+    pytest.importorskip("ray")
+    from signnet.cli import main
+
+    spec = tmp_path / "spec.toml"
+    spec.write_text(SPEC)
+    out = tmp_path / "sweep"
+    assert main(["sweep", str(spec), "--out", str(out), "--engine", "ray", "--address", "auto"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "Cannot start or join Ray at 'auto'" in err and "check --address" in err
+    assert not out.exists()

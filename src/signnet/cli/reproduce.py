@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from signnet.cli.common import add_json, add_seed, emit
+from signnet.cli.common import add_json, add_seed, config_of, emit
 from signnet.cli.study import add_options, option_values, run_experiment
 from signnet.experiments.registry import EXPERIMENTS, get
 
@@ -45,7 +45,7 @@ def run(args) -> int:
             everything = run_all(tmp, args, {"figure1": {**options, "config": provenance}})
         else:
             everything = {"figure1": run_experiment(figure1, tmp, seed=args.seed, quick=args.quick,
-                                                    progress=not args.json, options={**options, "config": provenance})}
+                                                    progress=True, options={**options, "config": provenance})}
     summary = {"report": str(root / "index.html")}
     lines = []
     if "figure1" in everything:
@@ -64,6 +64,9 @@ def run(args) -> int:
         summary["experiments"] = list(everything)
         lines.append(f"Ran {', '.join(everything)}.")
     lines.append(f"Report: {summary['report']}")
+    from signnet.report.artifacts import run_metadata
+
+    summary.update(run_metadata(config_of(args), args.seed))
     emit(summary, args.json, "\n".join(lines))
     return 0
 
@@ -82,7 +85,7 @@ def run_all(root: Path, args, options: dict[str, dict]) -> dict[str, dict]:
     everything, parts = {}, []
     for exp in (e for e in EXPERIMENTS if e.in_all):
         out = root / exp.folder
-        everything[exp.name] = run_experiment(exp, out, seed=args.seed, quick=args.quick, progress=not args.json,
+        everything[exp.name] = run_experiment(exp, out, seed=args.seed, quick=args.quick, progress=True,
                                               options=options.get(exp.name))
         parts.append({"section": Markup(exp.load_section()(out)), "folder": exp.folder})
     page = render("page.html.j2", title="signnet: Figure 1, the Q&A studies and the negative-weight budget", intro="",

@@ -74,7 +74,7 @@ def run(exp: Experiment, args) -> int:
     options = option_values(args, exp.options)
     out = check_out_folder(args.out)
     with staged_folder(out) as tmp:
-        results = run_experiment(exp, tmp, seed=args.seed, quick=args.quick, progress=not args.json, options=options)
+        results = run_experiment(exp, tmp, seed=args.seed, quick=args.quick, progress=True, options=options)
     report = out / "index.html"
     summary = SUMMARIES.get(exp.name, lambda r: f"{exp.name}: done")(results)
     emit({**results, "report": str(report)}, args.json, f"{summary}\nreport: {report}")

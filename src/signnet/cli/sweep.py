@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import sys
 
-from signnet.cli.common import add_json, add_seed, emit
+from signnet.cli.common import add_json, add_seed, config_of, emit
 
 
 def register(sub) -> None:
@@ -45,13 +45,14 @@ def spec_path(text: str):
 
 
 def run(args) -> int:
+    from signnet.report.artifacts import run_metadata
     from signnet.sweep.driver import run_sweep
     from signnet.sweep.spec import load_spec
 
     spec = load_spec(spec_path(args.spec), sweep_seed=args.seed)
     try:
         outcome = run_sweep(spec, args.out, engine=args.engine, workers=args.workers, device=args.device,
-                            address=args.address, progress=not args.json)
+                            address=args.address, progress=True)
     except KeyboardInterrupt:
         print(f"signnet sweep: interrupted; every finished run is in {args.out}/runs.jsonl: run the same command "
               "again to run only the missing ones.", file=sys.stderr)
@@ -60,7 +61,7 @@ def run(args) -> int:
               "groups": outcome.groups, "seconds": outcome.seconds, "engine": outcome.engine,
               "workers": outcome.workers, "table": str(outcome.table),
               "summary": str(outcome.summary) if outcome.summary else None, "spec": str(args.spec),
-              "seed": args.seed}
+              **run_metadata(config_of(args), args.seed)}
     emit(result, args.json,
          f"sweep {spec.name}: {outcome.runs} runs ({outcome.skipped} already in the table, {outcome.computed} run now "
          f"in {outcome.groups} groups) in {outcome.seconds:.1f} s on {outcome.engine} with {outcome.workers} "

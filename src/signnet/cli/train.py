@@ -133,7 +133,7 @@ def run(args) -> int:
                     method=args.method, transform=args.transform, strength=args.strength, head=head)
     history = fit(model, X_tr, y_tr, epochs=args.epochs, lr=args.lr, optimizer=args.optimizer,
                   batch_size=args.batch_size, weight_decay=args.weight_decay, patience=args.patience,
-                  seed=args.seed, progress=not args.json, threads="auto",
+                  seed=args.seed, progress=True, threads="auto",
                   validation_fraction=args.validation_fraction, device=args.train_device)
     model.to("cpu")  # reports and checkpoints read CPU tensors
     config = {k: v for k, v in config_of(args).items() if k not in ("hidden_sizes", "train_device")}

@@ -18,6 +18,7 @@ sweep trains every group exactly as an uninterrupted one does.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 import time
@@ -25,7 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from signnet.errors import SignnetError
-from signnet.sweep.engines import ENGINES, execute, require_ray
+from signnet.sweep.engines import ENGINES, execute, ray_session, require_ray
 from signnet.sweep.spec import Spec
 from signnet.sweep.table import Table, read_rows
 
@@ -113,11 +114,10 @@ def run_sweep(spec: Spec, out, *, engine: str = "local", workers: int = 1, devic
         progress: a progress bar over runs on stderr.
         summary: render ``summary/`` when the runs are done.
 
-    Everything is checked before anything is written: a bad argument raises
+    Everything is checked before anything is written: a bad argument, a Ray that cannot be
+    started or joined, or a folder whose table holds runs this spec does not list raises
     :class:`~signnet.errors.SignnetError` and leaves ``out`` as it was.
     """
-    from tqdm.auto import tqdm
-
     from signnet.validation import check_choice, check_size
 
     check_choice(engine, "engine", ENGINES)
@@ -128,8 +128,24 @@ def run_sweep(spec: Spec, out, *, engine: str = "local", workers: int = 1, devic
     elif address is not None:
         raise SignnetError("--address is for --engine ray; leave it out or add --engine ray.")
     out = check_sweep_folder(out)
-    if out.is_dir():
-        read_rows(out / TABLE)  # refuses a corrupt table before anything is written
+    if out.is_dir():  # refuses a corrupt table, or one of another spec, before anything is written
+        wanted = {r.run_id for r in spec.runs}
+        foreign = [row for row in read_rows(out / TABLE) if row.get("run_id") not in wanted]
+        if foreign:
+            raise SignnetError(f"--out {str(out)!r} holds {len(foreign)} run(s) that this spec does not list (another "
+                               f"spec, or another --seed, was swept there); give a new folder, or resume that sweep "
+                               f"with its own spec ({SPEC_COPY} there) and --seed.")
+    session = ray_session(workers, address) if engine == "ray" else contextlib.nullcontext()
+    with session:  # Ray is started or joined before anything is written: a bad --address leaves out as it was
+        return _run(spec, out, engine=engine, workers=workers, device=device, address=address, progress=progress,
+                    summary=summary)
+
+
+def _run(spec: Spec, out: Path, *, engine: str, workers: int, device: str, address: str | None, progress: bool,
+         summary: bool) -> SweepOutcome:
+    """:func:`run_sweep` once its arguments are checked: write the folder, run what is missing, render the summary."""
+    from tqdm.auto import tqdm
+
     start = time.perf_counter()
     out.mkdir(parents=True, exist_ok=True)
     lock = _lock(out)

@@ -18,6 +18,7 @@ row order and the volatile columns (timings, host).
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterator
 
 from signnet.errors import SignnetError
@@ -57,37 +58,40 @@ def run_local(groups: list[list[RunConfig]], *, workers: int = 1, device: str = 
         pool.shutdown(wait=False, cancel_futures=True)
 
 
+@contextlib.contextmanager
+def ray_session(workers: int = 1, address: str | None = None):
+    """Ray for a sweep: the running session if ``ray.is_initialized()`` (left running), else one started
+    (``num_cpus=workers``) or joined (``address``) here and shut down at exit; a failure to start or
+    join raises a one-line :class:`~signnet.errors.SignnetError`."""
+    ray = require_ray()
+    if ray.is_initialized():
+        yield ray
+        return
+    try:
+        if address:
+            ray.init(address=address, log_to_driver=False)
+        else:
+            ray.init(num_cpus=workers, include_dashboard=False, log_to_driver=False)
+    except (ConnectionError, RuntimeError, ValueError) as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise SignnetError(f"Cannot start or join Ray{f' at {address!r}' if address else ''} ({first}); "
+                           "check --address, or leave it out to start a local Ray.") from None
+    try:
+        yield ray
+    finally:
+        ray.shutdown()
+
+
 def run_ray(groups: list[list[RunConfig]], *, workers: int = 1, device: str = "cpu",
             address: str | None = None) -> Iterator[list[dict]]:
-    """Yield the rows of each group as it finishes, on Ray (see the module docstring).
-
-    If Ray is already initialised in this process (``ray.is_initialized()``), that
-    session is used and left running; otherwise this function starts (or joins,
-    with ``address``) a session and shuts it down when the sweep ends.
-    """
-    ray = require_ray()
-    started = False
-    if not ray.is_initialized():
-        try:
-            if address:
-                ray.init(address=address, log_to_driver=False)
-            else:
-                ray.init(num_cpus=workers, include_dashboard=False, log_to_driver=False)
-        except (ConnectionError, RuntimeError, ValueError) as exc:
-            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-            raise SignnetError(f"Cannot start or join Ray{f' at {address!r}' if address else ''} ({first}); "
-                               "check --address, or leave it out to start a local Ray.") from None
-        started = True
-    try:
+    """Yield the rows of each group as it finishes, on Ray (see the module docstring and :func:`ray_session`)."""
+    with ray_session(workers, address) as ray:
         task = ray.remote(num_cpus=1)(run_group)
         pending = [task.remote(group, device) for group in groups]
         while pending:
             done, pending = ray.wait(pending, num_returns=1)
             for ref in done:
                 yield ray.get(ref)
-    finally:
-        if started:
-            ray.shutdown()
 
 
 def execute(groups: list[list[RunConfig]], *, engine: str = "local", workers: int = 1, device: str = "cpu",
