@@ -259,13 +259,15 @@ def _is_signnet_output(folder: Path, depth: int = 1) -> bool:
 
 
 def check_output_file(path, name: str) -> Path:
-    """A path where one file may be written: not an existing folder, not below a file."""
+    """A path where one file may be written: not an existing folder or other non-regular file, not below a file."""
     if not isinstance(path, (str, os.PathLike)) or str(path) == "":
         raise SignnetError(f"{name} must be a file path, got {path!r}.")
     out = Path(path)
     if out.is_dir():
         raise SignnetError(f"{name} {str(out)!r} is an existing folder; give a file path, "
                            f"e.g. {str(out / 'model.pt')!r}.")
+    if os.path.lexists(out) and not out.is_file():  # a pipe, a device, a socket, a dangling link
+        raise SignnetError(f"{name} {str(out)!r} exists and is not a regular file; give the path of a new file.")
     _check_parents(out, name, "file")
     return out
 

@@ -109,6 +109,8 @@ def test_a_registered_experiment_gets_a_sub_command_and_replaces_the_old_report(
     (KeyboardInterrupt(), 130, "signnet reproduce: interrupted; nothing was written."),
     (SignnetError("Training diverged at epoch 3 (loss nan); lower the learning rate."), 2,
      "signnet reproduce: error: Training diverged at epoch 3 (loss nan); lower the learning rate."),
+    (OSError(28, "No space left on device"), 2,  # a full disk: no file name to give, so name what to check
+     "signnet reproduce: error: No space left on device; check the output path, its permissions and the free space."),
 ])
 def test_reproduce_all_failing_in_its_last_study_leaves_the_whole_root_as_it_was(tmp_path, monkeypatch, capsys,
                                                                                 exc, code, message):

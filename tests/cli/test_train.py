@@ -3,6 +3,7 @@
 import json
 import os
 import re
+import stat
 
 import pytest
 
@@ -78,6 +79,38 @@ def test_save_writes_a_checkpoint_that_load_restores(capsys, tmp_path):
     assert os.listdir(path.parent) == ["xor.pt"]
 
 
+def test_save_refuses_what_is_not_a_checkpoint_and_names_the_path_it_cannot_write(capsys, tmp_path):
+    notes = tmp_path / "results.json"
+    notes.write_text('{"a": 1}')
+    assert main(["train", *FAST, "--save", str(notes)]) == 2
+    assert capsys.readouterr().err == (f"signnet train: error: --save {str(notes)!r} is an existing file that is not a "
+                                       "signnet checkpoint; give a new path (signnet replaces only its own "
+                                       "checkpoints).\n")
+    assert notes.read_text() == '{"a": 1}'
+    fifo = tmp_path / "pipe.pt"
+    os.mkfifo(fifo)
+    assert main(["train", *FAST, "--save", str(fifo)]) == 2
+    assert "exists and is not a regular file; give the path of a new file." in capsys.readouterr().err
+    assert stat.S_ISFIFO(os.stat(fifo).st_mode)
+    checkpoint = tmp_path / "model.pt"  # an earlier checkpoint is replaced
+    assert main(["train", *FAST, "--save", str(checkpoint)]) == 0
+    first = checkpoint.read_bytes()
+    assert main(["train", *FAST, "--seed", "1", "--save", str(checkpoint)]) == 0
+    assert checkpoint.read_bytes() != first
+    capsys.readouterr()
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    locked.chmod(0o500)
+    try:
+        if os.access(locked, os.W_OK):  # root writes anywhere: nothing to check here
+            return
+        assert main(["train", *FAST, "--save", str(locked / "m.pt")]) == 2
+        err = capsys.readouterr().err
+        assert f"Cannot write --save {str(locked / 'm.pt')!r}: Permission denied" in err and ".tmp" not in err
+    finally:
+        locked.chmod(0o700)
+
+
 def test_softmax_data_set(capsys):
     r = _train_json(capsys, "--problem", "wine", "--hidden", "8")
     assert r["layers"][-1]["shape"] == [3, 8]  # three classes: a softmax head
@@ -101,6 +134,13 @@ def test_softmax_data_set(capsys):
     (["--epochs", "0"], r"--epochs must be an integer >= 1, got 0\."),
     (["--lr", "-1"], r"--lr must be a finite number > 0, got -1\.0\."),
     (["--method", "penalty", "--strength", "-2"], r"--strength must be a finite number >= 0, got -2\.0\."),
+    (["--lr", "1e39"], r"Learning rate 1e\+39 is beyond the largest float32 \(3\.4e\+38\); try lr=0\.01\."),
+    (["--weight-decay", "1e300"], r"weight_decay 1e\+300 is beyond the largest float32"),
+    (["--hidden", "1000000000"], r"--hidden 1000000000 gives a network of 4e\+09 parameters, more than signnet "
+                                 r"train builds \(1e\+09\); use smaller widths"),
+    (["--n", "1000000000000"], r"this run needs more memory than the machine gives it \(Unable to allocate .*\); "
+                               r"use smaller sizes"),
+    (["--foo"], r"^signnet train: error: unrecognized arguments: --foo; see `signnet train --help`\.$"),
 ])
 def test_bad_input_exits_2_with_one_line_and_writes_nothing(capsys, tmp_path, args, message):
     path = tmp_path / "model.pt"

@@ -143,5 +143,8 @@ def test_load_bad_config(tmp_path):
     state = model.state_dict()
     state["0.weight"] = torch.zeros(7, 7)
     torch.save({"format": "signnet.checkpoint", "version": 1, "config": model.config, "state_dict": state}, path)
-    with pytest.raises(SignnetError, match=_message_names(path) + " does not describe a network"):
+    with pytest.raises(SignnetError, match=_message_names(path) + " does not describe a network") as info:
         load(path)
+    message = str(info.value)  # torch's multi-line message folded into the one line the CLI prints
+    assert "\n" not in message and "size mismatch for 0.weight" in message
+    assert message.endswith("save the model again with signnet.save or `signnet train --save`.")

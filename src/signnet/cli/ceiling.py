@@ -33,7 +33,8 @@ def register(sub) -> None:
     p.add_argument("--n", type=int, default=2000, help="points drawn for --problem (default 2000)")
     p.add_argument("--noise", type=float, default=0.0, help="label noise for --problem (default 0)")
     p.add_argument("--directions", default=None,
-                   help="per feature +1 (non-decreasing), -1 (non-increasing) or 0 (free), e.g. 1,-1,0")
+                   help="per feature +1 (non-decreasing), -1 (non-increasing) or 0 (free), e.g. 1,-1,0; "
+                        "write --directions=-1,1 when the list starts with a minus")
     p.add_argument("--orient", action="store_true", help="also search the features to negate for the best ceiling")
     p.add_argument("--max-exact", type=int, default=12, help="--orient tries all flips up to this many features")
     add_seed(p)

@@ -54,6 +54,8 @@ def _one_line(exc: BaseException) -> str:
     text = str(exc).strip()
     if isinstance(exc, OSError) and exc.filename is not None:
         text = f"{exc.strerror or type(exc).__name__}: {exc.filename!r}; check the path and its permissions."
+    elif isinstance(exc, OSError):  # e.g. a full disk while writing: no file name to give
+        text = f"{exc.strerror or text or type(exc).__name__}; check the output path, its permissions and the free space."
     return text.splitlines()[0] if text else type(exc).__name__
 
 
@@ -61,9 +63,13 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point of ``signnet``; returns the exit status (0 done, 2 bad input, 130 interrupted)."""
     parser = build_parser()
     try:
-        args = parser.parse_args(argv)
+        args, extra = parser.parse_known_args(argv)
     except UsageError as exc:
         print(f"{exc.prog}: error: {_one_line(exc)}", file=sys.stderr)
+        return 2
+    if extra:  # name the sub-command whose options these are not
+        print(f"signnet {args.command}: error: unrecognized arguments: {' '.join(extra)}; "
+              f"see `signnet {args.command} --help`.", file=sys.stderr)
         return 2
     try:
         args.seed = check_seed(args.seed, "--seed")

@@ -16,7 +16,7 @@ from signnet.nn.enforce import METHODS, TRANSFORMS, sign_violation
 from signnet.nn.networks import MLP
 from signnet.nn.signs import NAMED_SIGNS
 from signnet.report.artifacts import run_metadata, staged_file
-from signnet.train.checkpoint import save
+from signnet.train.checkpoint import read_checkpoint, save
 from signnet.train.fit import OPTIMIZERS, accuracy, fit
 from signnet.validation import (
     check_choice,
@@ -102,7 +102,13 @@ def check_args(args) -> None:
         args.validation_fraction = check_fraction(args.validation_fraction, "--validation-fraction", inclusive=False)
     args.train_device = check_device(args.device, "--device")
     if args.save is not None:
-        check_output_file(args.save, "--save")
+        path = check_output_file(args.save, "--save")
+        if path.is_file():
+            try:
+                read_checkpoint(path)
+            except SignnetError:
+                raise SignnetError(f"--save {args.save!r} is an existing file that is not a signnet checkpoint; give "
+                                   "a new path (signnet replaces only its own checkpoints).") from None
 
 
 def layer_report(model: MLP) -> list[dict]:

@@ -188,10 +188,13 @@ def staged_file(path: str | os.PathLike, name: str = "--save") -> Iterator[Path]
     try:
         yield tmp
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as exc:
         if os.path.lexists(tmp):
             os.unlink(tmp)
         _remove_empty(created)
+        if isinstance(exc, OSError):  # name the path asked for, not the temporary file
+            raise SignnetError(f"Cannot write {name} {str(path)!r}: {exc.strerror or exc}; check the folder, its "
+                               "permissions and the free space.") from None
         raise
 
 

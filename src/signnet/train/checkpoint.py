@@ -73,5 +73,8 @@ def load(path: str | os.PathLike) -> MLP | MonotoneMLP:
             model = MLP(config.pop("in_features"), config.pop("hidden"), config.pop("out_features"), **config, flips=flips)
         model.load_state_dict(payload["state_dict"])
     except (KeyError, TypeError, RuntimeError) as exc:
-        raise SignnetError(f"Checkpoint {str(path)!r} does not describe a network this signnet can build ({exc}).") from exc
+        detail = " ".join(str(exc).split())  # torch's message spans lines; the error is one
+        detail = detail if len(detail) <= 300 else detail[:297] + "..."
+        raise SignnetError(f"Checkpoint {str(path)!r} does not describe a network this signnet can build ({detail}); "
+                           "save the model again with signnet.save or `signnet train --save`.") from exc
     return model.eval()
