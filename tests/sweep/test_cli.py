@@ -64,6 +64,12 @@ def test_a_small_sweep_writes_the_table_and_the_summary(tmp_path: Path, capsys):
         assert err.count("\n") == 1 and "holds 2 run(s) that this spec does not list (another spec, or another " \
             "--seed, was swept there); give a new folder" in err
         assert {p.relative_to(out): p.read_bytes() for p in out.rglob("*") if p.is_file()} == before
+    wider = tmp_path / "wider.toml"  # every run of the folder, and more: still another grid in one table
+    wider.write_text(spec_file.read_text().replace("weights = [0, 1]", "weights = [0, 1, 2]"))
+    assert main(["sweep", str(wider), "--out", str(out)]) == 2
+    assert "was swept with another spec (spec.toml there differs from this one); give a new folder" in \
+        capsys.readouterr().err
+    assert {p.relative_to(out): p.read_bytes() for p in out.rglob("*") if p.is_file()} == before
 
 
 def test_two_sweeps_never_append_to_one_table(tmp_path: Path, capsys):

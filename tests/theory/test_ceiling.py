@@ -272,3 +272,13 @@ def test_label_encoding_is_np_unique(labels):
     np.testing.assert_array_equal(classes, ref_classes)
     np.testing.assert_array_equal(codes, ref_codes.ravel())
     assert codes.dtype == np.int64
+
+
+def test_float16_and_bool_labels_are_read_without_warnings():
+    import warnings
+
+    X = np.array([[0.0], [1.0], [2.0]])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert monotone_ceiling(X, np.array([0, 1, 1], dtype=np.float16)).relabeled == 0
+        assert monotone_ceiling(X, np.array([True, False, True])).relabeled == 1

@@ -54,7 +54,7 @@ def test_children_dict_subclass_that_adds_a_layer_is_refused():
     model = nn.Sequential(_positive_linear())
     model._modules = Sneaky(model._modules)
     assert _decreases(model)
-    _refused(model, "certify refuses the model itself (Sequential): its _modules is a Sneaky, not torch's dict")
+    _refused(model, "certify refuses the model itself (Sequential): its _modules is a Sneaky, not a plain dict")
 
 
 def test_hook_dict_that_hides_its_length_is_refused():
@@ -73,7 +73,7 @@ def test_hook_dict_that_hides_its_length_is_refused():
         model[0].weight.fill_(1.0)
         last.weight.fill_(1.0)
     assert _decreases(model)
-    _refused(model, "its _forward_hooks is a Quiet, not torch's OrderedDict")
+    _refused(model, "its _forward_hooks is a Quiet, not a plain dict")
 
 
 def test_mixin_after_sequential_in_the_bases_is_refused():
@@ -196,3 +196,44 @@ def test_estimator_subclass_is_not_read_as_its_module():
     assert dominance_violations(est, X, n_pairs=500, seed=0).violations > 0
     assert dominance_violations(Reversed(**est.get_params()).fit(X, X.sum(axis=1)).module_, X, n_pairs=500,
                                 seed=0).violations == 0
+
+
+def test_what_the_checks_must_still_accept():
+    """Plain dict types of older torch (OrderedDict, kept by torch.load), a mixin that defines nothing torch calls
+    (an abstract forward is shadowed by Sequential's), and signnet's softplus (threshold 40) in float64."""
+    import abc
+
+    model = dnn_plus(2, (4,))
+    for module in model.modules():
+        for attr in ("_modules", "_parameters", "_buffers"):
+            setattr(module, attr, OrderedDict(getattr(module, attr)))
+    assert certify(model).monotone == [[1, 1]]
+
+    class Scorer(abc.ABC):
+        @abc.abstractmethod
+        def forward(self, x): ...
+
+    class Net(nn.Sequential, Scorer):
+        pass
+
+    assert Net.forward is nn.Sequential.forward
+    assert certify(Net(*dnn_plus(2, (4,)))).monotone == [[1, 1]]
+
+    from signnet.nn.activations import MixedActivation, make_activation
+
+    for act in (make_activation("softplus"), MixedActivation("softplus", 1, (1, 0, 0))):
+        net = nn.Sequential(nn.Linear(1, 1), act, nn.Linear(1, 1)).double()
+        with torch.no_grad():
+            net[0].weight.fill_(1.0)
+            net[0].bias.zero_()
+            net[2].weight.fill_(1e9)
+            net[2].bias.zero_()
+            for at in (20.0, 40.0):  # torch's default threshold, and signnet's
+                xs = at + torch.tensor([-1e-10, 0.0, 1e-10, 1e-9], dtype=torch.float64)[:, None]  # torch's step: 2e-9
+                assert bool((net(xs).diff(dim=0) >= 0).all())  # no step down
+        assert certify(net).monotone == [[1]]
+
+
+def test_a_setting_beyond_any_float_is_an_error_not_a_crash():
+    with pytest.raises(SignnetError, match="has min_val=-1000.*a certificate needs finite settings"):
+        certify(nn.Sequential(nn.Linear(1, 1), nn.Hardtanh(-10**400, 1)))

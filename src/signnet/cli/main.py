@@ -14,6 +14,7 @@ failure or an interrupt (exit status 130) leaves their output as it was.
 from __future__ import annotations
 
 import argparse
+import errno
 import importlib
 import sys
 
@@ -54,8 +55,8 @@ def _one_line(exc: BaseException) -> str:
     text = str(exc).strip()
     if isinstance(exc, OSError) and exc.filename is not None:
         text = f"{exc.strerror or type(exc).__name__}: {exc.filename!r}; check the path and its permissions."
-    elif isinstance(exc, OSError):  # e.g. a full disk while writing: no file name to give
-        text = f"{exc.strerror or text or type(exc).__name__}; check the output path, its permissions and the free space."
+    elif isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT, errno.EIO):  # no file name to give
+        text = f"{exc.strerror or text}; check the output path, its permissions and the free space."
     return text.splitlines()[0] if text else type(exc).__name__
 
 
@@ -67,9 +68,11 @@ def main(argv: list[str] | None = None) -> int:
     except UsageError as exc:
         print(f"{exc.prog}: error: {_one_line(exc)}", file=sys.stderr)
         return 2
-    if extra:  # name the sub-command whose options these are not
-        print(f"signnet {args.command}: error: unrecognized arguments: {' '.join(extra)}; "
-              f"see `signnet {args.command} --help`.", file=sys.stderr)
+    if extra:  # name the sub-command whose options these are not (or signnet's, for those given before it)
+        given = list(sys.argv[1:] if argv is None else argv)
+        before = args.command in given and extra[0] in given and given.index(extra[0]) < given.index(args.command)
+        prog = "signnet" if before else f"signnet {args.command}"
+        print(f"{prog}: error: unrecognized arguments: {' '.join(extra)}; see `{prog} --help`.", file=sys.stderr)
         return 2
     try:
         args.seed = check_seed(args.seed, "--seed")
@@ -77,7 +80,11 @@ def main(argv: list[str] | None = None) -> int:
     except (SignnetError, OSError) as exc:
         print(f"signnet {args.command}: error: {_one_line(exc)}", file=sys.stderr)
         return 2
-    except MemoryError as exc:  # numpy's "Unable to allocate ..." and torch's allocation failures
+    except (MemoryError, RuntimeError) as exc:
+        # numpy's MemoryError ("Unable to allocate ..."); torch's CPU allocator raises a RuntimeError
+        if not isinstance(exc, MemoryError) and "can't allocate memory" not in str(exc) \
+                and type(exc).__name__ != "OutOfMemoryError":
+            raise
         print(f"signnet {args.command}: error: this run needs more memory than the machine gives it "
               f"({_one_line(exc) or 'allocation failed'}); use smaller sizes (points, widths, pairs).", file=sys.stderr)
         return 2

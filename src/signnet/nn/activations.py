@@ -57,10 +57,18 @@ ACTIVATIONS: dict[str, ActivationInfo] = {
 _BY_TYPE = {info.factory: name for name, info in ACTIVATIONS.items()}
 
 
+# Softplus reverts to the identity above its threshold, a step down of log1p(exp(-t)): torch's default t = 20
+# steps by 2e-9, below float32's rounding of 20 but not float64's; at t = 40 the step (4e-18) is below both, so
+# signnet's softplus is monotone in float32 and float64 arithmetic alike
+SOFTPLUS_THRESHOLD = 40.0
+
+
 def make_activation(name: str) -> nn.Module:
-    """Build the activation module called ``name`` (a key of :data:`ACTIVATIONS`)."""
+    """Build the activation module called ``name`` (a key of :data:`ACTIVATIONS`); softplus with ``threshold=40``."""
     if name not in ACTIVATIONS:
         raise choice_error("activation", name, ACTIVATIONS)
+    if name == "softplus":
+        return nn.Softplus(threshold=SOFTPLUS_THRESHOLD)
     return ACTIVATIONS[name].factory()
 
 
@@ -88,9 +96,11 @@ def activation_info(module: nn.Module) -> ActivationInfo | None:
 
 
 # the convex non-decreasing activations a MixedActivation is built from, as functions with the
-# defaults of their modules (LeakyReLU slope 0.01, ELU alpha 1, Softplus beta 1 and threshold 20)
+# defaults of their modules (LeakyReLU slope 0.01, ELU alpha 1, Softplus beta 1) and make_activation's softplus
+# threshold (SOFTPLUS_THRESHOLD)
 CONVEX_FUNCTIONS: dict[str, Callable[[torch.Tensor], torch.Tensor]] = {
-    "relu": F.relu, "leaky_relu": F.leaky_relu, "elu": F.elu, "softplus": F.softplus, "identity": lambda x: x,
+    "relu": F.relu, "leaky_relu": F.leaky_relu, "elu": F.elu,
+    "softplus": lambda x: F.softplus(x, threshold=SOFTPLUS_THRESHOLD), "identity": lambda x: x,
 }
 
 

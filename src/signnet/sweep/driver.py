@@ -128,14 +128,20 @@ def run_sweep(spec: Spec, out, *, engine: str = "local", workers: int = 1, devic
     elif address is not None:
         raise SignnetError("--address is for --engine ray; leave it out or add --engine ray.")
     out = check_sweep_folder(out)
+    wanted, done = {r.run_id for r in spec.runs}, set()
     if out.is_dir():  # refuses a corrupt table, or one of another spec, before anything is written
-        wanted = {r.run_id for r in spec.runs}
-        foreign = [row for row in read_rows(out / TABLE) if row.get("run_id") not in wanted]
+        done = {row.get("run_id") for row in read_rows(out / TABLE)}
+        foreign = done - wanted
         if foreign:
             raise SignnetError(f"--out {str(out)!r} holds {len(foreign)} run(s) that this spec does not list (another "
                                f"spec, or another --seed, was swept there); give a new folder, or resume that sweep "
                                f"with its own spec ({SPEC_COPY} there) and --seed.")
-    session = ray_session(workers, address) if engine == "ray" else contextlib.nullcontext()
+        copy = out / SPEC_COPY
+        if copy.is_file() and copy.read_bytes() != spec.source.encode("utf-8"):
+            raise SignnetError(f"--out {str(out)!r} was swept with another spec ({SPEC_COPY} there differs from this "
+                               "one); give a new folder, or resume that sweep with its own spec.")
+    pending = bool(wanted - done)  # Ray only when there is something to run
+    session = ray_session(workers, address) if engine == "ray" and pending else contextlib.nullcontext()
     with session:  # Ray is started or joined before anything is written: a bad --address leaves out as it was
         return _run(spec, out, engine=engine, workers=workers, device=device, address=address, progress=progress,
                     summary=summary)
@@ -161,7 +167,8 @@ def _run(spec: Spec, out: Path, *, engine: str, workers: int, device: str, addre
             bar = tqdm(total=len(spec.runs), initial=skipped, desc=f"sweep {spec.name}", unit="run",
                        disable=not progress, file=sys.stderr)
             try:
-                for rows in execute(todo, engine=engine, workers=workers, device=device, address=address):
+                batches = execute(todo, engine=engine, workers=workers, device=device, address=address) if todo else ()
+                for rows in batches:
                     for row in rows:
                         if row["run_id"] not in table.ids:
                             table.append(row)

@@ -47,9 +47,10 @@ _GLOBAL_HOOKS = (("_global_forward_pre_hooks", "global forward pre-hook", "regis
                  ("_global_forward_hooks", "global forward hook", "register_module_forward_hook", "output"))
 _PLAIN_TENSORS = (torch.Tensor, nn.Parameter)
 # the dictionaries Module.__call__ and Sequential.forward read, with the types torch gives them
-_DICTS = (("_modules", dict), ("_parameters", dict), ("_buffers", dict), ("_forward_hooks", OrderedDict),
-          ("_forward_pre_hooks", OrderedDict), ("_forward_hooks_with_kwargs", OrderedDict),
-          ("_forward_hooks_always_called", OrderedDict), ("_forward_pre_hooks_with_kwargs", OrderedDict))
+# (older torch used OrderedDict for all of them, and torch.load keeps what was pickled; a subclass may hide entries)
+_DICTS = ("_modules", "_parameters", "_buffers", "_forward_hooks", "_forward_pre_hooks", "_forward_hooks_with_kwargs",
+          "_forward_hooks_always_called", "_forward_pre_hooks_with_kwargs")
+_DICT_TYPES = (dict, OrderedDict)
 # classes whose attributes a container may inherit as they are
 _TRUSTED_BASES = (nn.Sequential, nn.Module, object)
 
@@ -88,10 +89,10 @@ def _check_globals() -> None:
 
 def _check_module(name: str, module: nn.Module) -> None:
     """Hooks, replaced call methods and tensor subclasses on one module (not its children)."""
-    for attr, kind in _DICTS:
-        if type(vars(module).get(attr)) is not kind:
-            raise refuse(name, module, f"its {attr} is a {type(vars(module).get(attr)).__name__}, not torch's "
-                                       f"{kind.__name__}, so certify cannot be sure it sees every entry torch uses")
+    for attr in _DICTS:
+        if type(vars(module).get(attr)) not in _DICT_TYPES:
+            raise refuse(name, module, f"its {attr} is a {type(vars(module).get(attr)).__name__}, not a plain dict, "
+                                       f"so certify cannot be sure it sees every entry torch uses")
     replaced = [a for a in _CALL_ATTRS if a in vars(module)]
     if replaced:
         raise refuse(name, module, f"its {replaced[0]} is replaced on the instance, so what runs is not "
@@ -108,12 +109,11 @@ def _check_module(name: str, module: nn.Module) -> None:
 
 
 def _check_container(name: str, module: nn.Sequential) -> None:
-    for cls in type(module).__mro__:  # every class, also those after nn.Sequential (a mixin's __getattribute__)
-        if cls in _TRUSTED_BASES:
-            continue
-        hit = [a for a in _CONTAINER_ATTRS if a in vars(cls)]
-        if hit:
-            raise refuse(name, module, f"its class {cls.__name__} overrides {hit[0]}, so what runs need not "
+    mro = type(module).__mro__
+    for attr in _CONTAINER_ATTRS:  # where Python finds it: a mixin after nn.Sequential counts (its __getattribute__)
+        owner = next((cls for cls in mro if attr in vars(cls)), None)
+        if owner is not None and owner not in _TRUSTED_BASES:
+            raise refuse(name, module, f"its class {owner.__name__} overrides {attr}, so what runs need not "
                                        f"be the composition of its children")
 
 

@@ -21,9 +21,10 @@ is stated here: ``nn.Softplus`` reverts to the identity above ``threshold`` (a
 step down of ``log1p(exp(-threshold)) / |beta|``); it counts as the smooth
 softplus when that step is below the rounding of the value there in the dtype the
 model computes in (relative ``2**-24`` when every floating parameter and buffer is
-float32 or narrower, :func:`rounding_of`; the default ``threshold=20`` gives ``1e-10``),
-and as neither monotone nor convex otherwise (always in a float64 model, where the
-step is a real decrease).
+float32 or narrower, else ``2**-53``: :func:`rounding_of`), and as neither monotone
+nor convex otherwise. torch's default ``threshold=20`` gives ``1e-10``: fine in
+float32, a real decrease in float64; signnet's softplus (``threshold=40``, also in
+:class:`~signnet.nn.activations.MixedActivation`) gives ``1e-19``, fine in both.
 """
 
 from __future__ import annotations
@@ -38,13 +39,20 @@ from torch import nn
 from torch.nn.utils import parametrize
 
 from signnet.errors import SignnetError
-from signnet.nn.activations import CONVEX_FUNCTIONS, MixedActivation, activation_info, relu_bounds
+from signnet.nn.activations import (
+    CONVEX_FUNCTIONS,
+    SOFTPLUS_THRESHOLD,
+    MixedActivation,
+    activation_info,
+    relu_bounds,
+)
 from signnet.nn.enforce import SignReparametrization
 from signnet.nn.layers import SignedConv2d, SignedLinear
 from signnet.theory._certificate_checks import refuse
 
 F32 = torch.float32  # every analysis tensor, whatever torch's default dtype
 SOFTPLUS_STEP = 2.0 ** -24  # largest relative step of Softplus's reversion counted as float32 rounding
+FLOAT64_STEP = 2.0 ** -53
 _NARROW = (torch.float32, torch.float16, torch.bfloat16)  # dtypes whose rounding is at least float32's
 # element-wise torch activations signnet does not build but certifies: (monotone, convex, concave)
 _EXTRA = {nn.ReLU6: (True, False, False), nn.Hardtanh: (True, False, False), nn.Hardsigmoid: (True, False, False),
@@ -192,7 +200,11 @@ def _finite_settings(index: int, name: str, module: nn.Module) -> None:
         if not ok:
             raise refuse(name, module, f"its setting {key} is a {type(value).__name__}, not a real Python or "
                                        f"numpy number, so certify cannot trust how it compares")
-        if not math.isfinite(float(value)):
+        try:
+            finite = math.isfinite(float(value))
+        except OverflowError:  # an int beyond any float
+            finite = False
+        if not finite:
             raise SignnetError(f"Module {index} ({type(module).__name__}, '{name}') has {key}={value}; "
                                f"a certificate needs finite settings: give {key} a finite value.")
 
@@ -201,11 +213,11 @@ def rounding_of(model: nn.Module) -> float:
     """The relative step of Softplus's reversion that rounding hides in ``model``'s arithmetic.
 
     ``2**-24`` (half a float32 ulp) when the model has floating tensors and all are float32 or
-    narrower (its layers then compute in that dtype); 0 otherwise: float64 tensors, or none that
-    fix the dtype of the input, so the step can be a real decrease.
+    narrower (its layers then compute in that dtype); float64's ``2**-53`` otherwise (float64
+    tensors, or none that fix the dtype of the input).
     """
     dtypes = {t.dtype for t in [*model.parameters(), *model.buffers()] if t.is_floating_point()}
-    return SOFTPLUS_STEP if dtypes and dtypes <= set(_NARROW) else 0.0
+    return SOFTPLUS_STEP if dtypes and dtypes <= set(_NARROW) else FLOAT64_STEP
 
 
 def _softplus(index: int, name: str, module: nn.Softplus, rounding: float) -> tuple[bool, bool, bool]:
@@ -219,7 +231,7 @@ def _softplus(index: int, name: str, module: nn.Softplus, rounding: float) -> tu
     return False, False, False
 
 
-def _mixed(name: str, module: MixedActivation) -> tuple[bool, bool, bool]:
+def _mixed(name: str, module: MixedActivation, rounding: float) -> tuple[bool, bool, bool]:
     """(monotone, convex, concave) of a MixedActivation whose settings are still those its forward can run."""
     counts = getattr(module, "counts", None)
     ok = isinstance(counts, tuple) and len(counts) == 3 and all(type(c) is int and c >= 0 for c in counts)
@@ -233,6 +245,8 @@ def _mixed(name: str, module: MixedActivation) -> tuple[bool, bool, bool]:
                    for t, w in zip(have, want, strict=True)):
             raise refuse(name, module, "its clamp bounds (lower, upper) are not those of its counts, so it does "
                                        "not compute the mixed ReLU activation")
+    if module.activation == "softplus" and math.log1p(math.exp(-SOFTPLUS_THRESHOLD)) / SOFTPLUS_THRESHOLD > rounding:
+        return False, False, False  # F.softplus's reversion above its threshold, in every kind of unit
     return module.properties()
 
 
@@ -256,7 +270,7 @@ def act_props(index: int, name: str, module: nn.Module, cls: type,
     if cls is nn.Softplus:
         return _softplus(index, name, module, rounding)
     if cls is MixedActivation:
-        return _mixed(name, module)
+        return _mixed(name, module, rounding)
     if cls in _EXTRA:
         return _EXTRA[cls]
     info = activation_info(module) if type(module) is cls else None

@@ -143,7 +143,7 @@ def check_labels(y, n: int) -> np.ndarray:
     if arr.dtype.kind in "iu":
         return arr.astype(np.int64)
     if arr.dtype.kind == "f":
-        bad = ~np.isfinite(arr) | (arr != np.round(arr)) | (np.abs(arr) >= 2.0**63)
+        bad = ~np.isfinite(arr) | (arr != np.round(arr)) | (np.abs(arr.astype(np.float64)) >= 2.0**63)
         if bad.any():
             i = int(np.argmax(bad))
             raise SignnetError(

@@ -82,7 +82,7 @@ from signnet.theory._audit_inputs import is_signnet_estimator, own_cst
 from signnet.theory._certificate_checks import Refusal, admitted_leaves
 from signnet.theory._certificate_device import move_stages, on
 from signnet.theory._certificate_paths import Hop, backward, forward, state, walk
-from signnet.theory._certificate_stages import F32, Stage, build_stage, rounding_of
+from signnet.theory._certificate_stages import F32, FLOAT64_STEP, Stage, build_stage, rounding_of
 from signnet.theory._cst import as_monotonic_cst
 from signnet.theory._device import resolve_device
 from signnet.theory.blackbox import METHODS
@@ -313,6 +313,7 @@ def certify(model, *, input_shape=None, head: str | None = None, per_channel: bo
         [[1, 1]]
     """
     start = time.perf_counter()
+    estimator = None if isinstance(model, nn.Module) else model
     model, declared, names = _unwrap(model)
     dev = resolve_device(device)
     cst = monotonic_cst if monotonic_cst is not None else declared
@@ -320,7 +321,7 @@ def certify(model, *, input_shape=None, head: str | None = None, per_channel: bo
     try:
         with torch.no_grad():
             leaves = admitted_leaves(model)
-            rounding = rounding_of(model)
+            rounding = rounding_of(model) if estimator is None else FLOAT64_STEP  # estimators predict in float64
             stages = [build_stage(i, name, m, rounding) for i, (name, m) in enumerate(leaves)]
             shape = _input_shape(stages, input_shape)
             if per_channel and len(shape) < 2:

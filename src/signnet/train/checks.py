@@ -45,7 +45,7 @@ def integer(value, name: str, hint: str) -> int:
     return int(value)
 
 
-FLOAT32_MAX = 3.4028234663852886e38  # torch multiplies float32 tensors by these numbers: larger ones overflow
+FLOAT32_MAX = 3.4028234663852886e38  # torch multiplies float32 tensors by rates and decays: larger ones overflow
 
 
 def positive_number(value, name: str, hint: str) -> float:
