@@ -144,3 +144,29 @@ def test_cuda_training_gives_a_cpu_module_and_a_certified_model():
     assert next(clf.module_.parameters()).device.type == "cpu"
     assert clf.score(X, y) > 0.85 and all(len(f.validation_scores) == f.n_iter for f in clf.fits_)
     assert signnet.certify(clf).satisfies_monotonic_cst
+
+
+def test_values_beyond_float32_are_refused_in_fit_and_predict():
+    X = np.random.default_rng(0).normal(size=(60, 2))
+    bad = X.copy()
+    bad[3, 1] = 1e39  # finite in float64, inf once the network reads it in float32
+    with pytest.raises(SignnetError, match=r"X holds 1e\+39 in feature 1, beyond float32's range \(\+-3\.4e\+38\) "
+                                           r"in which the network reads its inputs; rescale that feature\."):
+        MonotoneRegressor(monotonic_cst=[1, 1], **FAST).fit(bad, X[:, 0])
+    est = MonotoneClassifier(monotonic_cst=[1, 1], **FAST).fit(pd.DataFrame(X, columns=["a", "b"]), X[:, 0] > 0)
+    with pytest.raises(SignnetError, match="X holds 1e\\+39 in feature 'b', beyond float32's range"):
+        est.predict(pd.DataFrame(bad, columns=["a", "b"]))
+    assert np.isfinite(est.predict_proba(pd.DataFrame(X * 1e30, columns=["a", "b"]))).all()
+
+
+def test_a_feature_of_tiny_units_is_not_taken_for_a_constant():
+    rng = np.random.default_rng(0)
+    farads = rng.uniform(1e-13, 5e-13, size=(300, 1))  # its standard deviation, 1e-13, is no constant's
+    y = 3.0 * farads[:, 0] / 1e-13 + 0.05 * rng.normal(size=300)
+    est = MonotoneRegressor(monotonic_cst=[1], **FAST).fit(farads, y)
+    assert est.score(farads, y) > 0.9
+    assert est.score(farads, y) == pytest.approx(MonotoneRegressor(monotonic_cst=[1], **FAST)
+                                                 .fit(farads * 1e12, y).score(farads * 1e12, y), abs=0.02)
+    constant = np.column_stack([farads[:, 0] / 1e-13, np.full(300, 7.0)])  # a true constant still gets scale 1
+    fitted = MonotoneRegressor(monotonic_cst=[1, 1], **FAST).fit(constant, y)
+    assert float(fitted.module_.standardise.weight[1, 1]) == 1.0

@@ -158,3 +158,38 @@ def test_compas_trees_break_the_published_constraints_unless_fitted_with_them():
         assert v is not None and precedes(v.x, v.y, cst) and v.gap > 0.5
         assert dominance_violations(fixed, data.X, n_pairs=4000).violations == 0  # its declared dict, resolved
         assert find_violation(fixed, box, X=data.X, n_starts=16, steps=50) is None
+
+
+def test_a_frame_in_another_column_order_is_audited_by_name():
+    """The model reads features by position; the audit puts a DataFrame's columns in the model's order."""
+    import pandas as pd
+    from sklearn.ensemble import HistGradientBoostingRegressor
+
+    rng = np.random.default_rng(0)
+    df = pd.DataFrame(rng.normal(size=(300, 3)) * [1, 1, 100] + [0, 0, 500], columns=["a", "b", "c"])
+    y = np.sin(3 * df.a) + df.b - df.c / 100
+    hgb = HistGradientBoostingRegressor(max_iter=30, random_state=0).fit(df, y)  # not monotone in a
+    straight = dominance_violations(hgb, df, monotonic_cst={"a": 1}, seed=0)
+    swapped = dominance_violations(hgb, df[["c", "b", "a"]], monotonic_cst={"a": 1}, seed=0)
+    assert straight.violations > 0 and swapped.violations == straight.violations
+    x, y_, _ = swapped.witnesses[0]
+    assert hgb.predict(pd.DataFrame([x], columns=["a", "b", "c"]))[0] > \
+        hgb.predict(pd.DataFrame([y_], columns=["a", "b", "c"]))[0]  # witnesses in the model's order
+    with pytest.raises(SignnetError, match=r"X's columns \(x, y, z\) are not the features the model was fitted on "
+                                           r"\(a, b, c\); pass X with those columns\."):
+        dominance_violations(hgb, df.set_axis(["x", "y", "z"], axis=1), monotonic_cst={"a": 1})
+
+
+def test_string_labels_from_predict_have_no_order_to_check():
+    from sklearn.ensemble import VotingClassifier
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.tree import DecisionTreeClassifier
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(120, 2))
+    labels = np.where(X[:, 0] > 0, "high", "low")
+    vote = VotingClassifier([("lr", LogisticRegression()), ("tree", DecisionTreeClassifier(random_state=0))],
+                            voting="hard").fit(X, labels)
+    with pytest.raises(SignnetError, match=r"VotingClassifier\.predict returns <U4 values such as np\.str_\('high'\)|"
+                                           r"VotingClassifier\.predict returns <U4 values such as np\.str_\('low'\)"):
+        dominance_violations(vote, X, monotonic_cst=[1, 1])

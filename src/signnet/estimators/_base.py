@@ -50,7 +50,27 @@ DEVICES = ("cpu", "cuda", "auto")
 # (per-call overhead dominates), so a few large minibatches per epoch converge in the fewest seconds.
 AUTO_STEPS = 10
 AUTO_BATCH_MIN, AUTO_BATCH_MAX = 64, 1024
-_TINY_SCALE = 1e-12  # a column (or target) whose standard deviation is below this gets scale 1
+# a column (or target) is constant, and gets scale 1, when its standard deviation is below this, or below
+# _RELATIVE_SCALE times its mean's size (float rounding of a constant); 1 / scale must stay a float32
+_TINY_SCALE = 1e-30
+_RELATIVE_SCALE = 10 * np.finfo(np.float64).eps
+_FLOAT32_MAX = float(np.finfo(np.float32).max)
+
+
+def _constant(std, mean):
+    """Where a standard deviation belongs to a constant column (absolute floor and rounding of the mean)."""
+    return (std < _TINY_SCALE) | (std <= _RELATIVE_SCALE * np.abs(mean))
+
+
+def _check_float32_range(X: np.ndarray, est) -> None:
+    """The fitted network reads X in float32: a finite value beyond its range would become inf (NaN predictions)."""
+    big = np.abs(X) > _FLOAT32_MAX
+    if big.any():
+        row, col = (int(i[0]) for i in np.nonzero(big))
+        names = getattr(est, "feature_names_in_", None)
+        name = repr(str(names[col])) if names is not None else str(col)
+        raise SignnetError(f"X holds {float(X[row, col]):.3g} in feature {name}, beyond float32's range "
+                           f"(+-{_FLOAT32_MAX:.3g}) in which the network reads its inputs; rescale that feature.")
 
 
 class MonotoneBase(BaseEstimator):
@@ -118,6 +138,7 @@ class MonotoneBase(BaseEstimator):
         self._check_params()
         X, y = validate_data(self, X, y, dtype=[np.float64, np.float32], y_numeric=self._head == "regression")
         target = self._encode_targets(y)
+        _check_float32_range(X, self)
         self.monotonic_cst_ = check_monotonic_cst(self, self.monotonic_cst)
         hidden = self._hidden()
         device = self._device()
@@ -130,11 +151,11 @@ class MonotoneBase(BaseEstimator):
         X64 = X.astype(np.float64)
         mean = X64.mean(axis=0)
         scale = X64.std(axis=0)
-        scale[scale < _TINY_SCALE] = 1.0
+        scale[_constant(scale, mean)] = 1.0
         y_mean, y_scale = 0.0, 1.0
         if self._head == "regression":
             y_mean, y_scale = float(target.mean()), float(target.std())
-            if y_scale < _TINY_SCALE:
+            if _constant(y_scale, y_mean):
                 y_scale = 1.0
             y_t = torch.as_tensor((target - y_mean) / y_scale, dtype=torch.float32).reshape(-1, 1)
         else:
@@ -262,11 +283,13 @@ class MonotoneBase(BaseEstimator):
         """``module_`` on ``X``: ``(n,)`` float64, the prediction (regression), logit (binary) or latent score (ordinal).
 
         ``module_``'s float32 weights are evaluated in float64 on the float32-rounded ``X``: the same
-        function as ``module_``, computed more precisely, and independent of how the rows are batched
-        (float32 matrix products differ in the last bit with the number of rows).
+        function as ``module_``, computed more precisely. How the rows are batched can still change the
+        last bits of float64 (about 1e-16 relative), far below float32's, in which float32 matrix
+        products would differ with the number of rows.
         """
         check_is_fitted(self, "module_")
         X = validate_data(self, X, reset=False, dtype=[np.float64, np.float32])
+        _check_float32_range(X, self)
         X = np.asarray(X, dtype=np.float32).astype(np.float64)  # a fresh, writable copy
         module = copy.deepcopy(self.module_).to(torch.float64)
         with torch.no_grad():

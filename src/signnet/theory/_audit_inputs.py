@@ -101,10 +101,21 @@ def resolve_cst(target: Target, cst, n_features: int) -> np.ndarray:
 
 
 def as_inputs(X, target: Target) -> np.ndarray:
-    """``X`` as a finite float64 array ``(n, *shape)``, checked against the width when known."""
+    """``X`` as a finite float64 array ``(n, *shape)``, checked against the width when known.
+
+    A DataFrame's columns are matched to the model's feature names by name (reordered when they
+    come in another order; other names are refused), as scikit-learn's ``predict`` requires.
+    """
     if hasattr(X, "to_numpy") and hasattr(X, "columns"):  # a DataFrame: its columns name the features
-        if target.feature_names is None:
-            target.feature_names = [str(c) for c in X.columns]
+        columns = [str(c) for c in X.columns]
+        names = target.feature_names
+        if names is None:
+            target.feature_names = columns
+        elif columns != names:  # the model reads features by position: put the frame's columns in its order
+            if sorted(columns) != sorted(names) or len(set(columns)) != len(columns):
+                raise SignnetError(f"X's columns ({', '.join(columns)}) are not the features the model was fitted on "
+                                   f"({', '.join(names)}); pass X with those columns.")
+            X = X.iloc[:, [columns.index(n) for n in names]]
         X = X.to_numpy()
     arr = np.asarray(X.detach().cpu().numpy() if hasattr(X, "detach") else X)
     if arr.dtype.kind not in "biuf":

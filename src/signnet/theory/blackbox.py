@@ -26,6 +26,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from signnet.errors import SignnetError
 from signnet.theory.outputs import checked_functions, output_names
 
 __all__ = ["BlackBox", "search_violation"]
@@ -64,7 +65,12 @@ class BlackBox:
             import pandas as pd
 
             X = pd.DataFrame(X, columns=self.feature_names)
-        out = np.asarray(getattr(self.estimator, self.method)(X), dtype=np.float64)
+        out = np.asarray(getattr(self.estimator, self.method)(X))
+        if out.dtype.kind not in "biuf":
+            raise SignnetError(f"{self.name}.{self.method} returns {out.dtype} values such as {out.flat[0]!r}, which "
+                               "have no order to check; audit a model with decision_function or predict_proba, or "
+                               "encode the classes as numbers.")
+        out = out.astype(np.float64)
         return out.reshape(out.shape[0], -1)
 
     def __call__(self, X: np.ndarray) -> np.ndarray:
