@@ -93,7 +93,7 @@ PANELS: dict[str, Panel] = {
         width=2, flips={0: [(0, 0)]}, clusters=_diagonal(+1),
         hand_weights={"W0": [[-1.0, 1.0], [1.0, 1.0]], "b0": [0.0, 0.0], "W1": [[10.0, 0.0]], "b1": [-1.0]},
         why="Unit 0 computes relu(x2 - x1), positive only above the line x2 = x1 thanks to the one negative "
-            "input weight; the output 10*relu(x2 - x1) - 1 is positive exactly there. Unit 1 is not needed.",
+            "input weight; the output 10*relu(x2 - x1) - 1 is positive where x2 - x1 > 0.1. Unit 1 is not needed.",
     ),
     "B": Panel(
         "B", "Closed shape", "Corollary 1.1.2: a DNN+ cannot enclose a class in a closed boundary.",

@@ -94,7 +94,8 @@ class Verdict:
         kind: which number it rests on: one of :data:`KINDS`.
         comparisons: all must hold for the claim to hold.
         requires: preconditions; if one fails the status is ``"inconclusive"``.
-        note: optional caveat shown with the verdict (no numbers beyond the comparisons).
+        note: optional caveat shown with the verdict; any number in it comes from the same run's results
+            (e.g. the benchmark's paired interval, stored beside the verdict's data set).
     """
 
     key: str

@@ -30,8 +30,8 @@ class ModelResult(Results):
     fit_seconds: list[float] = doc("wall-clock seconds of fit (validation included) per split")
     fit_seconds_mean: float | None = doc("mean of fit_seconds")
     parameters: int | None = doc("weights and biases of the network, or nodes of all trees (HGB), on split 0")
-    violations: list[int] = doc("violating pairs among the audited pairs of the test rows, per split")
-    pairs: list[int] = doc("comparable pairs audited per split")
+    violations: list[int] = doc("violating pairs among the audited pairs, per split")
+    pairs: list[int] = doc("pairs audited per split: steps from test rows and comparable pairs of test rows")
     violations_total: int | None = doc("violating pairs over all splits")
     audit_method: str = doc("signnet.dominance_violations or the benchmark's sampled pairs")
     witnesses: list[int] = doc("per split: 1 when signnet.find_violation found x <= y (in monotonic_cst's order, inside the "

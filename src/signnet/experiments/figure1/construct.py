@@ -3,7 +3,7 @@
 The exact monotone ceiling (:func:`signnet.theory.ceiling.monotone_ceiling`)
 bounds the accuracy of every DNN+ on a data set (Theorem 1.1 of Wang et al.: a
 DNN+ is monotone). A trained DNN+ that stops below it (e.g. a constant
-classifier at 0.5 on XOR) is an optimisation trap, not the theorem's limit. To
+classifier at 0.5 on XOR) falls short of its class, not of the theorem's limit. To
 show that, this module turns the ceiling's optimal relabelling of a 2-D data set
 into an explicit DNN+ (every weight >= 0, biases free) and the caller scores it:
 

@@ -15,7 +15,8 @@ For each panel of Figure 1 (:mod:`signnet.data.figure1`) the run
    computation (:func:`signnet.train.batched.fit_batched`);
 3. builds a ReLU DNN+ from the test set's optimal monotone relabelling
    (:mod:`.construct`): it reaches the ceiling, which shows that a trained DNN+
-   below the ceiling is an optimisation trap, not the theorem's limit;
+   below the ceiling falls short of its class (an optimisation trap or
+   generalisation), not of the theorem's limit;
 4. evaluates the hand-built flipped network of :mod:`signnet.data.figure1`;
 5. certifies every network (:func:`signnet.theory.certificate.certify`) and checks
    dominance empirically (:func:`signnet.theory.dominance.dominance_violations`).

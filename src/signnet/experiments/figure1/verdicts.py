@@ -26,8 +26,9 @@ from signnet.experiments.results import Verdict
 
 SOLVED = 0.97  # test accuracy counted as "solves the problem"
 
-TRAP_NOTE = ("Where this fails while the construction reaches the ceiling, the gap is what training missed "
-             "(an optimisation trap), not the theorem's limit.")
+TRAP_NOTE = ("Where this fails while the construction reaches the ceiling, the gap is not the theorem's limit (a "
+             "DNN+ reaches the ceiling on these test points) but what training on another sample did not reach: an "
+             "optimisation trap (such as a constant classifier) or generalisation; this run does not separate the two.")
 
 SEEDS_NOTE = ("A mean over seeds: one seed whose restarts all stall lowers it; the accuracy of each seed is in "
               "results.json (flipped_trained.accuracies) and the hand-built network shows what the flips allow.")

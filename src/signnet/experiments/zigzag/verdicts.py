@@ -145,12 +145,12 @@ def training_verdicts(tr: Training) -> list[Verdict]:
     slope = (sig - csig, csig - tanh) if None not in (sig, csig, tanh) else (None, None)
     return [
         Verdict("training.centred_inputs_never_slower",
-                "For every activation, centred inputs never take more epochs for the training loss to stay below "
-                "the threshold", "training",
+                "For every activation, centred inputs took no more epochs (median over the seeds) for the "
+                "training loss to stay below the threshold", "training",
                 [le((a, True), (a, False)) for a in ACT_LABELS], requires=requires),
         Verdict("training.centred_sigmoid_never_slower",
-                "Centring the sigmoid's output (sigmoid \u2212 1/2, the same slope) never takes more epochs, with "
-                "either inputs", "training",
+                "Centring the sigmoid's output (sigmoid \u2212 1/2, the same slope) took no more epochs (median "
+                "over the seeds), with either inputs", "training",
                 [le(("sigmoid_centered", c), ("sigmoid", c)) for c in (False, True)], requires=requires),
         Verdict("training.tanh_lead_mostly_slope",
                 "With centred inputs, most of tanh's lead over the sigmoid comes from its slope (four times "
