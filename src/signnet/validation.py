@@ -305,6 +305,11 @@ def as_features(X, n_features: int | None = None, name: str = "X") -> torch.Tens
         raise SignnetError(f"{name} contains {bad} NaN or infinite values; remove or impute them first.")
     if n_features is not None and arr.shape[1] != n_features:
         raise SignnetError(f"{name} has {arr.shape[1]} features but the model expects {n_features}.")
+    big = np.abs(arr) > np.finfo(np.float32).max
+    if big.any():
+        row, col = (int(i[0]) for i in np.nonzero(big))
+        raise SignnetError(f"{name}[{row}, {col}] is {float(arr[row, col]):.3g}, beyond float32's range (+-3.4e+38) "
+                           "in which signnet trains; rescale that feature.")
     return torch.as_tensor(arr, dtype=torch.float32)
 
 
@@ -324,7 +329,11 @@ def as_targets(y, n: int, head: str, n_outputs: int) -> torch.Tensor:
         raise SignnetError("y must hold finite numbers; remove NaN, infinite or non-numeric targets.")
     if head == "regression":
         t = torch.as_tensor(arr, dtype=torch.float32)
-        return t.reshape(n, -1) if t.dim() > 1 else t.reshape(n, 1)
+        t = t.reshape(n, -1) if t.dim() > 1 else t.reshape(n, 1)
+        if t.shape[1] != n_outputs:
+            raise SignnetError(f"y gives {t.shape[1]} target(s) per row (shape {arr.shape}) but the model has "
+                               f"{n_outputs} output(s); give y of shape (n,) for one output or (n, {n_outputs}).")
+        return t
     if arr.ndim != 1 or not np.all(arr == np.round(arr)):
         raise SignnetError(f"Labels must be whole numbers in a 1-D array for a {head} head; "
                            f"got {arr.dtype} values of shape {arr.shape}.")

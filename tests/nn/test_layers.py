@@ -5,7 +5,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from signnet import SignedConv2d, SignedLinear, SignnetError, attach_projection
+from signnet import SignedConv2d, SignedLinear, SignnetError, attach_projection, dnn_plus
 
 pytestmark = pytest.mark.usefixtures("single_thread")
 
@@ -189,3 +189,22 @@ def test_mlp_passes_dtype_to_every_layer():
     net = MLP(2, (4, 3), weights="nonneg", dtype=torch.float64)
     assert {p.dtype for p in net.parameters()} == {torch.float64}
     assert "dtype" not in net.config and "device" not in net.config
+
+
+@pytest.mark.parametrize("method", ["project", "reparam"])
+@pytest.mark.parametrize("make", [lambda m: SignedLinear(8, 8, sign="nonneg", method=m),
+                                  lambda m: SignedConv2d(2, 3, 3, sign="nonneg", method=m)])
+def test_reset_parameters_draws_again_and_keeps_the_sign(make, method):
+    torch.manual_seed(0)
+    layer = make(method)
+    before = layer.weight.detach().clone()
+    layer.reset_parameters()  # what a "re-initialise every module" loop calls
+    after = layer.weight.detach()
+    assert not torch.equal(before, after) and bool((after >= 0).all())
+
+
+def test_slicing_an_mlp_gives_its_first_layers():
+    net = dnn_plus(2, (4, 4))
+    head = net[:2]
+    assert type(head) is torch.nn.Sequential and len(head) == 2 and head[0] is net[0]
+    assert torch.equal(head(torch.ones(3, 2)), torch.relu(net[0](torch.ones(3, 2))))

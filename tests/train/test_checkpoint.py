@@ -148,3 +148,19 @@ def test_load_bad_config(tmp_path):
     message = str(info.value)  # torch's multi-line message folded into the one line the CLI prints
     assert "\n" not in message and "size mismatch for 0.weight" in message
     assert message.endswith("save the model again with signnet.save or `signnet train --save`.")
+
+
+def test_load_leaves_the_global_generator_alone_and_refuses_malformed_payloads(tmp_path):
+    path = tmp_path / "net.pt"
+    save(MLP(2, (4,)), path)
+    torch.manual_seed(123)
+    expected = torch.rand(3)
+    torch.manual_seed(123)
+    load(path)  # rebuilds the network, then overwrites its initialisation
+    assert torch.equal(torch.rand(3), expected)
+    for payload, match in [({}, "has no config and state_dict dictionaries"),
+                           ({"config": "MLP", "state_dict": {}}, "has no config and state_dict dictionaries"),
+                           ({"config": {}, "state_dict": {}, "model": ["MLP"]}, r"holds a \['MLP'\]")]:
+        torch.save({"format": "signnet.checkpoint", "version": 1, **payload}, path)
+        with pytest.raises(SignnetError, match=match):
+            load(path)

@@ -198,3 +198,40 @@ def test_train_loop_validation_needs_a_loss_with_a_custom_step_and_a_pair_of_ten
     with pytest.raises(SignnetError, match=r"^validation must be a pair of tensors \(X_val, y_val\) .*"):
         train_loop(model, X, y, epochs=1, optimizer=torch.optim.SGD(model.parameters(), lr=0.1),
                    validation=(X.numpy(), y))
+
+
+def test_fit_trains_a_float64_model_in_float64_and_fit_batched_says_it_cannot():
+    from signnet import accuracy, dnn_plus, fit_batched
+
+    p = make_problem("upset", 120, seed=0)
+    torch.manual_seed(0)
+    net = dnn_plus(2, (4,), dtype=torch.float64)
+    fit(net, p.X, p.y, epochs=5, progress=False)
+    assert {q.dtype for q in net.parameters()} == {torch.float64} and 0.0 <= accuracy(net, p.X, p.y) <= 1.0
+    with pytest.raises(SignnetError, match=r"fit_batched trains in float32, but network 1 has float64 parameters; "
+                                           r"convert it with \.float\(\), or train it with signnet\.fit"):
+        fit_batched([dnn_plus(2, (4,)), net], p.X, p.y, epochs=2, progress=False)
+
+
+@pytest.mark.parametrize("kwargs, y_shape, match", [
+    ({"out_features": 1}, (40, 3), r"y gives 3 target\(s\) per row \(shape \(40, 3\)\) but the model has 1 output\(s\)"),
+    ({"out_features": 2}, (40,), r"y gives 1 target\(s\) per row \(shape \(40,\)\) but the model has 2 output\(s\); "
+                                 r"give y of shape \(n,\) for one output or \(n, 2\)\."),
+])
+def test_regression_targets_must_match_the_outputs(kwargs, y_shape, match):
+    X = np.random.default_rng(0).normal(size=(40, 2))
+    net = MLP(2, (4,), head="regression", **kwargs)
+    with pytest.raises(SignnetError, match=match):
+        fit(net, X, np.zeros(y_shape), epochs=2, progress=False)
+
+
+def test_inputs_beyond_float32_and_seeds_beyond_torch_are_errors():
+    X = np.random.default_rng(0).normal(size=(40, 2))
+    y = (X[:, 0] > 0).astype(int)
+    big = X.copy()
+    big[5, 1] = -1e39
+    with pytest.raises(SignnetError, match=r"X\[5, 1\] is -1e\+39, beyond float32's range \(\+-3\.4e\+38\) in which "
+                                           r"signnet trains; rescale that feature\."):
+        fit(MLP(2, (4,)), big, y, epochs=2, progress=False)
+    with pytest.raises(SignnetError, match=r"seed 1180591620717411303424 is outside -2\*\*63 \.\. 2\*\*64 - 1"):
+        fit(MLP(2, (4,)), X, y, epochs=2, seed=2**70, progress=False)

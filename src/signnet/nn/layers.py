@@ -9,6 +9,8 @@ the paper's Definition 1.2 (DNN+: non-negative weights, any biases).
 
 from __future__ import annotations
 
+import math
+
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -32,18 +34,38 @@ class _SignConstrained:
         self.method, self.transform, self.strength = method, transform, float(strength)
         mask = sign_mask(sign, self.weight.shape)  # +1 / -1 / 0 per weight, on the weight's device and dtype
         self.register_buffer("sign_mask", mask.to(device=self.weight.device, dtype=self.weight.dtype))
-        if init == "sign":
-            sign_init_(self.weight, self.sign_mask, bias=self.bias)
-        else:
-            self._sign_init()
+        self._init_signed(self.weight)
         if method == "reparam":
             parametrize.register_parametrization(self, "weight", SignReparametrization(self.sign_mask, transform))
 
     @torch.no_grad()
-    def _sign_init(self) -> None:
-        """``init="abs"``: keep the default initialisation's magnitudes, give each constrained entry its sign."""
-        w = self.weight
-        w.copy_(torch.where(self.sign_mask == 0, w, self.sign_mask * w.abs()))
+    def _init_signed(self, w: torch.Tensor) -> None:
+        """Give ``w`` (torch's default initialisation) its sign, in place: ``init="sign"`` draws it again with
+        :func:`~signnet.nn.init.sign_init_`; ``init="abs"`` keeps its magnitudes and gives each constrained entry
+        its sign."""
+        if self.init == "sign":
+            sign_init_(w, self.sign_mask, bias=self.bias)
+        else:
+            w.copy_(torch.where(self.sign_mask == 0, w, self.sign_mask * w.abs()))
+
+    @torch.no_grad()
+    def reset_parameters(self) -> None:
+        """torch's initialisation of the layer, then its sign's, as at construction (sign constraints kept).
+
+        Under ``method="reparam"`` the new weight is written through the parametrization's right inverse.
+        """
+        if "sign_mask" not in self._buffers:  # torch's constructor calls this before the mask exists
+            super().reset_parameters()
+            return
+        if not parametrize.is_parametrized(self, "weight"):
+            super().reset_parameters()
+            self._init_signed(self.weight)
+            return
+        w = torch.empty_like(self.parametrizations.weight.original)
+        torch.nn.init.kaiming_uniform_(w, a=math.sqrt(5))  # torch's default for Linear and Conv weights
+        super().reset_parameters()  # the bias (its weight line writes into a computed copy: no effect)
+        self._init_signed(w)
+        self.weight = w
 
     def _uniform_sign(self) -> float | None:
         """The sign shared by every entry of the mask, or ``None`` for a mixed mask (cached)."""

@@ -120,6 +120,12 @@ class MLP(nn.Sequential):
         if flips:
             self.flip(flips)
 
+    def __getitem__(self, idx):
+        """A module, or for a slice the chosen modules as a plain ``nn.Sequential`` (e.g. ``net[:2]``: the first hidden layer)."""
+        if isinstance(idx, slice):
+            return nn.Sequential(*list(self._modules.values())[idx])
+        return super().__getitem__(idx)
+
     @property
     def linear_layers(self) -> list[SignedLinear]:
         """The affine layers, first to last (``len(hidden) + 1`` of them)."""

@@ -37,7 +37,7 @@ from tqdm.auto import tqdm
 
 from signnet.errors import SignnetError, choice_error
 from signnet.nn.networks import MLP
-from signnet.train.checks import integer, non_negative_number, positive_int, positive_number
+from signnet.train.checks import non_negative_number, positive_int, positive_number, seed_value
 from signnet.train.fit import check_validation_options, split_rows, torch_threads
 from signnet.train.loop import OPTIMIZERS, check_finite
 from signnet.train.stacked import Optimizer, Stack, compiled_step, make_step
@@ -87,6 +87,12 @@ def _check_models(models) -> list[MLP]:
     if ref["method"] not in METHODS:
         raise SignnetError(f"fit_batched supports method='project' or 'penalty', got {ref['method']!r}; "
                            "train reparametrised networks with signnet.fit.")
+    for r, m in enumerate(models):
+        dtypes = {p.dtype for p in m.parameters()}
+        if dtypes != {torch.float32}:
+            other = sorted(str(d).replace("torch.", "") for d in dtypes - {torch.float32})
+            raise SignnetError(f"fit_batched trains in float32, but network {r} has {', '.join(other)} parameters; "
+                               "convert it with .float(), or train it with signnet.fit, which keeps its dtype.")
     return models
 
 
@@ -168,7 +174,7 @@ def fit_batched(models, X, y, *, epochs: int = 300, lr: float = 0.01, optimizer:
     weight_decay = non_negative_number(weight_decay, "weight_decay", "pass 0 for no weight decay")
     patience = positive_int(patience, "patience", "pass None to never stop early", allow_none=True)
     tol = non_negative_number(tol, "tol", "pass e.g. tol=1e-5")
-    seed = integer(seed, "seed", "pass e.g. seed=0")
+    seed = seed_value(seed)
     validation_fraction = check_validation_options(validation, validation_fraction, restore_best)
     dev = check_device(device)
     cfg = models[0].config

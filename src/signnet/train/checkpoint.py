@@ -61,18 +61,23 @@ def read_checkpoint(path: str | os.PathLike) -> dict:
 def load(path: str | os.PathLike) -> MLP | MonotoneMLP:
     """Restore the :class:`~signnet.MLP` or :class:`~signnet.MonotoneMLP` saved at ``path`` by :func:`save` (in eval mode)."""
     payload = read_checkpoint(path)
-    config = dict(payload["config"])
-    kind = payload.get("model", "MLP")
-    if kind not in MODELS:
+    config, kind = payload.get("config"), payload.get("model", "MLP")
+    if not isinstance(config, dict) or not isinstance(payload.get("state_dict"), dict):
+        raise SignnetError(f"Checkpoint {str(path)!r} has no config and state_dict dictionaries; save the model "
+                           "again with signnet.save or `signnet train --save`.")
+    config = dict(config)
+    if not isinstance(kind, str) or kind not in MODELS:
         raise SignnetError(f"Checkpoint {str(path)!r} holds a {kind!r}; this signnet loads {', '.join(MODELS)}.")
     try:
-        if kind == "MonotoneMLP":
-            model = MonotoneMLP.from_config(config)
-        else:
-            flips = config.pop("flips", None)
-            model = MLP(config.pop("in_features"), config.pop("hidden"), config.pop("out_features"), **config, flips=flips)
+        with torch.random.fork_rng(devices=[]):  # the initialisation is overwritten: leave the caller's generator alone
+            if kind == "MonotoneMLP":
+                model = MonotoneMLP.from_config(config)
+            else:
+                flips = config.pop("flips", None)
+                model = MLP(config.pop("in_features"), config.pop("hidden"), config.pop("out_features"), **config,
+                            flips=flips)
         model.load_state_dict(payload["state_dict"])
-    except (KeyError, TypeError, RuntimeError) as exc:
+    except (KeyError, TypeError, ValueError, RuntimeError) as exc:
         detail = " ".join(str(exc).split())  # torch's message spans lines; the error is one
         detail = detail if len(detail) <= 300 else detail[:297] + "..."
         raise SignnetError(f"Checkpoint {str(path)!r} does not describe a network this signnet can build ({detail}); "

@@ -45,6 +45,14 @@ def integer(value, name: str, hint: str) -> int:
     return int(value)
 
 
+def seed_value(value, name: str = "seed") -> int:
+    """``value`` as a seed torch's generators take: an integer in ``-2**63 .. 2**64 - 1``."""
+    value = integer(value, name, "pass e.g. seed=0")
+    if not -2**63 <= value < 2**64:
+        raise SignnetError(f"{name} {value} is outside -2**63 .. 2**64 - 1, the seeds torch takes; pass e.g. seed=0.")
+    return value
+
+
 FLOAT32_MAX = 3.4028234663852886e38  # torch multiplies float32 tensors by rates and decays: larger ones overflow
 
 

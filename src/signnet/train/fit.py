@@ -18,7 +18,7 @@ import torch
 from torch import nn
 
 from signnet.errors import SignnetError, choice_error
-from signnet.train.checks import integer, non_negative_number, positive_int, positive_number
+from signnet.train.checks import non_negative_number, positive_int, positive_number, seed_value
 from signnet.train.loop import OPTIMIZERS, History, make_optimizer, train_loop
 from signnet.train.losses import CLASSIFIERS, head_loss
 from signnet.validation import as_features, as_targets, check_device, check_fraction
@@ -54,7 +54,7 @@ def accuracy(model: nn.Module, X, y) -> float:
     yt = as_targets(y, Xt.shape[0], model.head, model.config["out_features"])
     first = next(model.parameters(), None)
     if first is not None:
-        Xt, yt = Xt.to(first.device), yt.to(first.device)
+        Xt, yt = Xt.to(first.device, first.dtype), yt.to(first.device)
     return int((model.predict(Xt) == yt).sum()) / len(yt)
 
 
@@ -128,7 +128,7 @@ def fit(model: nn.Module, X, y, *, epochs: int = 500, lr: float = 1e-2, optimize
     weight_decay = non_negative_number(weight_decay, "weight_decay", "pass 0 for no weight decay")
     patience = positive_int(patience, "patience", "pass None to never stop early", allow_none=True)
     tol = non_negative_number(tol, "tol", "pass e.g. tol=1e-5")
-    seed = integer(seed, "seed", "pass e.g. seed=0")
+    seed = seed_value(seed)
     if threads == "auto":
         small = sum(p.numel() for p in model.parameters()) < AUTO_SINGLE_THREAD_BELOW
         threads = 1 if small else None
@@ -156,9 +156,11 @@ def fit(model: nn.Module, X, y, *, epochs: int = 500, lr: float = 1e-2, optimize
         model.to(device)
     first = next(model.parameters(), None)
     target = first.device if first is not None else Xt.device
-    Xt, yt = Xt.to(target), yt.to(target)  # moved once; the loop's own .to is then a no-op
+    dtype = first.dtype if first is not None and first.is_floating_point() else torch.float32  # the model's own
+    Xt, yt = Xt.to(target, dtype), yt.to(target, dtype if yt.is_floating_point() else yt.dtype)  # moved once
     if held_out is not None:
-        held_out = (held_out[0].to(target), held_out[1].to(target))
+        Xv, yv = held_out
+        held_out = (Xv.to(target, dtype), yv.to(target, dtype if yv.is_floating_point() else yv.dtype))
     opt = make_optimizer(optimizer, model.parameters(), lr=lr, weight_decay=weight_decay)
 
     def run() -> History:
