@@ -152,3 +152,16 @@ def test_members_differing_only_in_init_or_an_equivalent_split_merge():
         average_networks([a, e])
     with pytest.raises(SignnetError, match=r"`nets` must be a non-empty sequence of signnet.MonotoneMLP, got a int"):
         average_networks(5)
+
+
+def test_a_member_with_flipped_masks_is_refused():
+    torch.manual_seed(0)
+    a, b = MonotoneMLP([1, 0], (4,), architecture="dnn+"), MonotoneMLP([1, 0], (4,), architecture="dnn+")
+    a[2].flip([(0, 0)])  # a obeys its own masks, which its configuration does not build
+    with pytest.raises(SignnetError, match=r"nets\[0\] has sign masks other than those its configuration builds"):
+        average_networks([a, b])
+    c = MonotoneMLP([1, 0], (4,), architecture="dnn+")
+    state = torch.random.get_rng_state()
+    merged = average_networks([b, c])
+    assert torch.equal(state, torch.random.get_rng_state())  # the merge draws nothing from the global generator
+    assert certify(merged).satisfies_monotonic_cst

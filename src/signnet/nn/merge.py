@@ -61,7 +61,14 @@ def _members(nets: Sequence[MonotoneMLP]) -> tuple[list[MonotoneMLP], dict]:
         if diff:
             raise SignnetError(f"`nets` must share one configuration, but nets[{i}] differs from nets[0] in "
                                f"{', '.join(diff)}: build every member with the same MonotoneMLP arguments.")
+    with torch.random.fork_rng(devices=[]):  # only its masks are read: leave the caller's generator alone
+        built = [layer.sign_mask.cpu() for layer in MonotoneMLP.from_config(dict(config)).linear_layers]
     for i, net in enumerate(nets):
+        if any(not torch.equal(layer.sign_mask.detach().cpu().to(mask.dtype), mask)
+               for layer, mask in zip(net.linear_layers, built, strict=True)):
+            raise SignnetError(f"nets[{i}] has sign masks other than those its configuration builds (a flip?), "
+                               "which the merged network, built from the configuration, would not keep: merge "
+                               "networks whose masks are those of their MonotoneMLP arguments.")
         for layer in net.linear_layers:
             if bool((layer.sign_mask * layer.weight.detach() < 0).any()):
                 raise SignnetError(f"nets[{i}] has weights of the wrong sign (method={layer.method!r}), so an "
