@@ -170,3 +170,11 @@ def test_a_feature_of_tiny_units_is_not_taken_for_a_constant():
     constant = np.column_stack([farads[:, 0] / 1e-13, np.full(300, 7.0)])  # a true constant still gets scale 1
     fitted = MonotoneRegressor(monotonic_cst=[1, 1], **FAST).fit(constant, y)
     assert float(fitted.module_.standardise.weight[1, 1]) == 1.0
+
+
+@pytest.mark.parametrize("call", [lambda est: signnet.certify(est), lambda est: signnet.find_violation(est, (0, 1)),
+                                  lambda est: signnet.dominance_violations(est, np.zeros((4, 2)))])
+def test_auditing_an_unfitted_estimator_says_to_fit_it(call):
+    with pytest.raises(SignnetError, match=r"This MonotoneClassifier is not fitted yet; call fit\(X, y\) before "
+                                           r"(certify|find_violation|dominance_violations)\."):
+        call(MonotoneClassifier(monotonic_cst=[1, 0]))

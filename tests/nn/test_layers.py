@@ -140,10 +140,12 @@ def test_invalid_method_transform_strength_and_mask():
         SignedLinear(2, 2, method="clamp")
     with pytest.raises(SignnetError, match="Unknown reparametrisation transform 'sigmoid'"):
         SignedLinear(2, 2, method="reparam", transform="sigmoid")
-    with pytest.raises(SignnetError, match=r"Penalty strength -1\.0 must be a number >= 0"):
+    with pytest.raises(SignnetError, match=r"Penalty strength -1\.0 must be a finite number >= 0; pass e\.g\. "
+                                           r"strength=1\.0\."):
         SignedLinear(2, 2, method="penalty", strength=-1.0)
-    with pytest.raises(SignnetError, match="Penalty strength nan"):
-        SignedLinear(2, 2, method="penalty", strength=float("nan"))
+    for bad in (float("nan"), float("inf"), "x", None):
+        with pytest.raises(SignnetError, match=f"Penalty strength {bad!r} must be a finite number"):
+            SignedLinear(2, 2, method="penalty", strength=bad)
     with pytest.raises(SignnetError, match=r"does not match the weight of shape \(2, 3\)"):
         SignedLinear(3, 2, sign=[1, 1])
 

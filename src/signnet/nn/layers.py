@@ -10,6 +10,7 @@ the paper's Definition 1.2 (DNN+: non-negative weights, any biases).
 from __future__ import annotations
 
 import math
+import numbers
 
 import torch
 import torch.nn.functional as F
@@ -29,8 +30,8 @@ class _SignConstrained:
     def _setup_sign(self, sign, method: str, transform: str, strength: float, init: str = "abs") -> None:
         check_method(method, transform)
         self.init = check_init(init)
-        if not strength >= 0:
-            raise SignnetError(f"Penalty strength {strength!r} must be a number >= 0.")
+        if isinstance(strength, bool) or not isinstance(strength, numbers.Real) or not 0 <= strength < math.inf:
+            raise SignnetError(f"Penalty strength {strength!r} must be a finite number >= 0; pass e.g. strength=1.0.")
         self.method, self.transform, self.strength = method, transform, float(strength)
         mask = sign_mask(sign, self.weight.shape)  # +1 / -1 / 0 per weight, on the weight's device and dtype
         self.register_buffer("sign_mask", mask.to(device=self.weight.device, dtype=self.weight.dtype))

@@ -79,6 +79,8 @@ def as_target(model, what: str) -> Target:
     """Sort ``model`` into a module, a fitted signnet estimator (``module_``) or a black box."""
     if isinstance(model, nn.Module):
         return Target(model, None, getattr(model, "head", None), own_cst(model), None, expected_features(model))
+    if is_signnet_estimator(model) and not hasattr(model, "module_"):
+        raise SignnetError(f"This {type(model).__name__} is not fitted yet; call fit(X, y) before {what}.")
     module = getattr(model, "module_", None)
     if isinstance(module, nn.Module) and hasattr(model, "monotonic_cst_") and is_signnet_estimator(model):
         names = getattr(model, "feature_names_in_", None)

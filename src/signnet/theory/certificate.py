@@ -235,6 +235,8 @@ def _unwrap(model) -> tuple[nn.Module, object, list | None]:
     """``(module, declared constraints, feature names)`` of a module or a fitted signnet estimator."""
     if isinstance(model, nn.Module):
         return model, own_cst(model), None
+    if is_signnet_estimator(model) and not hasattr(model, "module_"):
+        raise SignnetError(f"This {type(model).__name__} is not fitted yet; call fit(X, y) before certify.")
     module = getattr(model, "module_", None)
     if isinstance(module, nn.Module) and hasattr(model, "monotonic_cst_"):
         if not is_signnet_estimator(model):
