@@ -291,9 +291,11 @@ def _to_numpy(x) -> np.ndarray:
     return np.asarray(x)
 
 
-def as_features(X, n_features: int | None = None, name: str = "X") -> torch.Tensor:
-    """Validate a feature matrix and return it as a float32 tensor of shape ``(n, d)``."""
+def as_features(X, n_features: int | None = None, name: str = "X", dtype=None) -> torch.Tensor:
+    """Validate a feature matrix and return it as a tensor of shape ``(n, d)`` in ``dtype`` (default float32)."""
     import torch
+
+    dtype = torch.float32 if dtype is None else dtype
 
     arr = _to_numpy(X)
     if arr.dtype.kind not in "biuf":
@@ -305,15 +307,17 @@ def as_features(X, n_features: int | None = None, name: str = "X") -> torch.Tens
         raise SignnetError(f"{name} contains {bad} NaN or infinite values; remove or impute them first.")
     if n_features is not None and arr.shape[1] != n_features:
         raise SignnetError(f"{name} has {arr.shape[1]} features but the model expects {n_features}.")
-    big = np.abs(arr) > np.finfo(np.float32).max
+    top = torch.finfo(dtype).max
+    big = np.abs(arr) > top if arr.dtype.kind == "f" and float(np.finfo(arr.dtype).max) > top else np.zeros(0, bool)
     if big.any():
         row, col = (int(i[0]) for i in np.nonzero(big))
-        raise SignnetError(f"{name}[{row}, {col}] is {float(arr[row, col]):.3g}, beyond float32's range (+-3.4e+38) "
-                           "in which signnet trains; rescale that feature.")
-    return torch.as_tensor(arr, dtype=torch.float32)
+        kind = str(dtype).replace("torch.", "")
+        raise SignnetError(f"{name}[{row}, {col}] is {float(arr[row, col]):.3g}, beyond {kind}'s range "
+                           f"(+-{top:.3g}) in which the model computes; rescale that feature.")
+    return torch.as_tensor(arr, dtype=dtype)
 
 
-def as_targets(y, n: int, head: str, n_outputs: int) -> torch.Tensor:
+def as_targets(y, n: int, head: str, n_outputs: int, dtype=None) -> torch.Tensor:
     """Validate targets for ``head`` and return them as a tensor of length ``n``.
 
     Classification labels must be integers in ``[0, n_classes)``: {0, 1} for
@@ -328,7 +332,7 @@ def as_targets(y, n: int, head: str, n_outputs: int) -> torch.Tensor:
     if arr.dtype.kind not in "biuf" or not np.isfinite(arr.astype(float)).all():
         raise SignnetError("y must hold finite numbers; remove NaN, infinite or non-numeric targets.")
     if head == "regression":
-        t = torch.as_tensor(arr, dtype=torch.float32)
+        t = torch.as_tensor(arr, dtype=torch.float32 if dtype is None else dtype)
         t = t.reshape(n, -1) if t.dim() > 1 else t.reshape(n, 1)
         if t.shape[1] != n_outputs:
             raise SignnetError(f"y gives {t.shape[1]} target(s) per row (shape {arr.shape}) but the model has "

@@ -178,3 +178,16 @@ def test_auditing_an_unfitted_estimator_says_to_fit_it(call):
     with pytest.raises(SignnetError, match=r"This MonotoneClassifier is not fitted yet; call fit\(X, y\) before "
                                            r"(certify|find_violation|dominance_violations)\."):
         call(MonotoneClassifier(monotonic_cst=[1, 0]))
+
+
+def test_columns_float32_cannot_resolve_are_constants_and_huge_targets_are_refused():
+    rng = np.random.default_rng(0)
+    x1 = rng.normal(size=1000)
+    y = x1 + 0.05 * rng.normal(size=1000)
+    for column in (np.full(1000, 0.1),  # equal values whose float64 std is not 0 (rounding of the sum)
+                   1e-3 + 1e-13 * rng.normal(size=1000)):  # a spread below float32's step at 1e-3
+        X = np.column_stack([column, x1])
+        est = MonotoneRegressor(monotonic_cst=[0, 1], **FAST).fit(X, y)
+        assert float(est.module_.standardise.weight[0, 0]) == 1.0 and est.score(X, y) > 0.9
+    with pytest.raises(SignnetError, match=r"y holds .*e\+40, beyond float32's range .*; rescale y\."):
+        MonotoneRegressor(**FAST).fit(x1[:, None], 1e40 * x1)

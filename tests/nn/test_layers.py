@@ -210,3 +210,12 @@ def test_slicing_an_mlp_gives_its_first_layers():
     head = net[:2]
     assert type(head) is torch.nn.Sequential and len(head) == 2 and head[0] is net[0]
     assert torch.equal(head(torch.ones(3, 2)), torch.relu(net[0](torch.ones(3, 2))))
+
+
+def test_numbers_of_any_kind_are_penalty_strengths_and_slices_keep_names():
+    import numpy as np
+
+    for strength in (np.float64(0.5), 2, torch.tensor(1.0)):
+        assert SignedLinear(2, 2, method="penalty", strength=strength).strength == float(strength)
+    net = dnn_plus(2, (4, 4))
+    assert list(net[2:4].state_dict()) == [k for k in net.state_dict() if k.split(".")[0] in ("2", "3")]

@@ -64,6 +64,11 @@ def test_a_small_sweep_writes_the_table_and_the_summary(tmp_path: Path, capsys):
         assert err.count("\n") == 1 and "holds 2 run(s) that this spec does not list (another spec, or another " \
             "--seed, was swept there); give a new folder" in err
         assert {p.relative_to(out): p.read_bytes() for p in out.rglob("*") if p.is_file()} == before
+    commented = tmp_path / "commented.toml"  # the same grid with a comment: resumes (nothing to run)
+    commented.write_text("# the same runs\n" + spec_file.read_text())
+    assert main(["sweep", str(commented), "--out", str(out), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["computed"] == 0
+    before = {p.relative_to(out): p.read_bytes() for p in out.rglob("*") if p.is_file()}
     wider = tmp_path / "wider.toml"  # every run of the folder, and more: still another grid in one table
     wider.write_text(spec_file.read_text().replace("weights = [0, 1]", "weights = [0, 1, 2]"))
     assert main(["sweep", str(wider), "--out", str(out)]) == 2

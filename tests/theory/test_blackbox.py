@@ -193,3 +193,12 @@ def test_string_labels_from_predict_have_no_order_to_check():
     with pytest.raises(SignnetError, match=r"VotingClassifier\.predict returns <U4 values such as np\.str_\('high'\)|"
                                            r"VotingClassifier\.predict returns <U4 values such as np\.str_\('low'\)"):
         dominance_violations(vote, X, monotonic_cst=[1, 1])
+
+
+def test_numbers_in_an_object_array_are_read_as_numbers():
+    class Predictor:
+        def predict(self, X):
+            return np.array([float(v) for v in X[:, 0]], dtype=object)
+
+    X = np.random.default_rng(0).normal(size=(50, 2))
+    assert dominance_violations(Predictor(), X, monotonic_cst=[1, 0], n_pairs=100).violations == 0

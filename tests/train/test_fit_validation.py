@@ -208,6 +208,12 @@ def test_fit_trains_a_float64_model_in_float64_and_fit_batched_says_it_cannot():
     net = dnn_plus(2, (4,), dtype=torch.float64)
     fit(net, p.X, p.y, epochs=5, progress=False)
     assert {q.dtype for q in net.parameters()} == {torch.float64} and 0.0 <= accuracy(net, p.X, p.y) <= 1.0
+    fine = np.column_stack([1 + 1e-9 * np.arange(120), np.zeros(120)])  # one value in float32, 120 in float64
+    regression = MLP(2, (4,), head="regression", dtype=torch.float64)
+    history = fit(regression, fine, 1e9 * (fine[:, 0] - 1), epochs=3, progress=False)
+    assert len(history.loss) == 3
+    from signnet.validation import as_features
+    assert as_features(fine, dtype=torch.float64)[:, 0].unique().numel() == 120
     with pytest.raises(SignnetError, match=r"fit_batched trains in float32, but network 1 has float64 parameters; "
                                            r"convert it with \.float\(\), or train it with signnet\.fit"):
         fit_batched([dnn_plus(2, (4,)), net], p.X, p.y, epochs=2, progress=False)
@@ -231,7 +237,7 @@ def test_inputs_beyond_float32_and_seeds_beyond_torch_are_errors():
     big = X.copy()
     big[5, 1] = -1e39
     with pytest.raises(SignnetError, match=r"X\[5, 1\] is -1e\+39, beyond float32's range \(\+-3\.4e\+38\) in which "
-                                           r"signnet trains; rescale that feature\."):
+                                           r"the model computes; rescale that feature\."):
         fit(MLP(2, (4,)), big, y, epochs=2, progress=False)
     with pytest.raises(SignnetError, match=r"seed 1180591620717411303424 is outside -2\*\*63 \.\. 2\*\*64 - 1"):
         fit(MLP(2, (4,)), X, y, epochs=2, seed=2**70, progress=False)

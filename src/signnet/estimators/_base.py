@@ -50,16 +50,17 @@ DEVICES = ("cpu", "cuda", "auto")
 # (per-call overhead dominates), so a few large minibatches per epoch converge in the fewest seconds.
 AUTO_STEPS = 10
 AUTO_BATCH_MIN, AUTO_BATCH_MAX = 64, 1024
-# a column (or target) is constant, and gets scale 1, when its standard deviation is below this, or below
-# _RELATIVE_SCALE times its mean's size (float rounding of a constant); 1 / scale must stay a float32
+# a column (or target) is taken as constant, and gets scale 1, when all its values are equal, when its standard
+# deviation is below _TINY_SCALE (1 / scale must stay a float32), or when it is below _RELATIVE_SCALE times its
+# mean's size: float32, in which the network reads X, cannot resolve such a spread (nor float64's rounding of a sum)
 _TINY_SCALE = 1e-30
-_RELATIVE_SCALE = 10 * np.finfo(np.float64).eps
+_RELATIVE_SCALE = 2.0 ** -23
 _FLOAT32_MAX = float(np.finfo(np.float32).max)
 
 
-def _constant(std, mean):
-    """Where a standard deviation belongs to a constant column (absolute floor and rounding of the mean)."""
-    return (std < _TINY_SCALE) | (std <= _RELATIVE_SCALE * np.abs(mean))
+def _constant(values: np.ndarray, std, mean):
+    """Where a column of ``values`` ``(n, d)`` (or a target ``(n,)``) is constant for the network (see above)."""
+    return (np.ptp(values, axis=0) == 0) | (std < _TINY_SCALE) | (std <= _RELATIVE_SCALE * np.abs(mean))
 
 
 def _check_float32_range(X: np.ndarray, est) -> None:
@@ -151,11 +152,15 @@ class MonotoneBase(BaseEstimator):
         X64 = X.astype(np.float64)
         mean = X64.mean(axis=0)
         scale = X64.std(axis=0)
-        scale[_constant(scale, mean)] = 1.0
+        scale[_constant(X64, scale, mean)] = 1.0
         y_mean, y_scale = 0.0, 1.0
         if self._head == "regression":
+            if np.abs(target).max() > _FLOAT32_MAX:
+                raise SignnetError(f"y holds {float(target[np.argmax(np.abs(target))]):.3g}, beyond float32's range "
+                                   f"(+-{_FLOAT32_MAX:.3g}) in which the fitted model stores the target's scale; "
+                                   "rescale y.")
             y_mean, y_scale = float(target.mean()), float(target.std())
-            if _constant(y_scale, y_mean):
+            if _constant(np.asarray(target, dtype=np.float64), y_scale, y_mean):
                 y_scale = 1.0
             y_t = torch.as_tensor((target - y_mean) / y_scale, dtype=torch.float32).reshape(-1, 1)
         else:

@@ -10,7 +10,6 @@ the paper's Definition 1.2 (DNN+: non-negative weights, any biases).
 from __future__ import annotations
 
 import math
-import numbers
 
 import torch
 import torch.nn.functional as F
@@ -30,7 +29,11 @@ class _SignConstrained:
     def _setup_sign(self, sign, method: str, transform: str, strength: float, init: str = "abs") -> None:
         check_method(method, transform)
         self.init = check_init(init)
-        if isinstance(strength, bool) or not isinstance(strength, numbers.Real) or not 0 <= strength < math.inf:
+        try:
+            value = float(strength) if not isinstance(strength, (bool, str, bytes)) else math.nan
+        except (TypeError, ValueError):
+            value = math.nan
+        if not 0 <= value < math.inf:
             raise SignnetError(f"Penalty strength {strength!r} must be a finite number >= 0; pass e.g. strength=1.0.")
         self.method, self.transform, self.strength = method, transform, float(strength)
         mask = sign_mask(sign, self.weight.shape)  # +1 / -1 / 0 per weight, on the weight's device and dtype

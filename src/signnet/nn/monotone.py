@@ -53,6 +53,7 @@ and so the guarantee, are unaffected.
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Sequence
 
 import torch
@@ -220,8 +221,8 @@ class MonotoneMLP(nn.Sequential):
 
     def __getitem__(self, idx):
         """A module, or for a slice the chosen modules as a plain ``nn.Sequential`` (e.g. ``net[:2]``: the first hidden layer)."""
-        if isinstance(idx, slice):
-            return nn.Sequential(*list(self._modules.values())[idx])
+        if isinstance(idx, slice):  # names kept, as nn.Sequential's own slicing keeps them
+            return nn.Sequential(OrderedDict(list(self._modules.items())[idx]))
         return super().__getitem__(idx)
 
     @property

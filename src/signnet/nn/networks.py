@@ -22,6 +22,7 @@ Heads (how the outputs are read, and which loss :func:`signnet.fit` uses):
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Sequence
 
 import torch
@@ -122,8 +123,8 @@ class MLP(nn.Sequential):
 
     def __getitem__(self, idx):
         """A module, or for a slice the chosen modules as a plain ``nn.Sequential`` (e.g. ``net[:2]``: the first hidden layer)."""
-        if isinstance(idx, slice):
-            return nn.Sequential(*list(self._modules.values())[idx])
+        if isinstance(idx, slice):  # names kept, as nn.Sequential's own slicing keeps them
+            return nn.Sequential(OrderedDict(list(self._modules.items())[idx]))
         return super().__getitem__(idx)
 
     @property

@@ -27,7 +27,7 @@ from pathlib import Path
 
 from signnet.errors import SignnetError
 from signnet.sweep.engines import ENGINES, execute, ray_session, require_ray
-from signnet.sweep.spec import Spec
+from signnet.sweep.spec import Spec, parse_spec
 from signnet.sweep.table import Table, read_rows
 
 TABLE, SPEC_COPY, SUMMARY, LOCK = "runs.jsonl", "spec.toml", "summary", ".lock"
@@ -136,8 +136,7 @@ def run_sweep(spec: Spec, out, *, engine: str = "local", workers: int = 1, devic
             raise SignnetError(f"--out {str(out)!r} holds {len(foreign)} run(s) that this spec does not list (another "
                                f"spec, or another --seed, was swept there); give a new folder, or resume that sweep "
                                f"with its own spec ({SPEC_COPY} there) and --seed.")
-        copy = out / SPEC_COPY
-        if copy.is_file() and copy.read_bytes() != spec.source.encode("utf-8"):
+        if not _same_grid(out / SPEC_COPY, spec, wanted):
             raise SignnetError(f"--out {str(out)!r} was swept with another spec ({SPEC_COPY} there differs from this "
                                "one); give a new folder, or resume that sweep with its own spec.")
     pending = bool(wanted - done)  # Ray only when there is something to run
@@ -145,6 +144,18 @@ def run_sweep(spec: Spec, out, *, engine: str = "local", workers: int = 1, devic
     with session:  # Ray is started or joined before anything is written: a bad --address leaves out as it was
         return _run(spec, out, engine=engine, workers=workers, device=device, address=address, progress=progress,
                     summary=summary)
+
+
+def _same_grid(copy: Path, spec: Spec, wanted: set) -> bool:
+    """The folder's spec (``copy``, if any) lists the same runs as ``spec`` with its ``--seed`` (comments aside)."""
+    if not copy.is_file():
+        return True
+    seed = spec.runs[0].sweep_seed if spec.runs else 0
+    try:
+        old = parse_spec(copy.read_text(encoding="utf-8"), sweep_seed=seed)
+    except (SignnetError, UnicodeDecodeError):
+        return False
+    return {r.run_id for r in old.runs} == wanted
 
 
 def _run(spec: Spec, out: Path, *, engine: str, workers: int, device: str, address: str | None, progress: bool,

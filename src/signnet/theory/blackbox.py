@@ -66,6 +66,11 @@ class BlackBox:
 
             X = pd.DataFrame(X, columns=self.feature_names)
         out = np.asarray(getattr(self.estimator, self.method)(X))
+        if out.dtype.kind == "O":  # numbers in an object array read as before; labels such as strings do not
+            try:
+                out = out.astype(np.float64)
+            except (TypeError, ValueError):
+                pass
         if out.dtype.kind not in "biuf":
             raise SignnetError(f"{self.name}.{self.method} returns {out.dtype} values such as {out.flat[0]!r}, which "
                                "have no order to check; audit a model with decision_function or predict_proba, or "

@@ -50,11 +50,12 @@ def torch_threads(n: int = 1):
 @torch.no_grad()
 def accuracy(model: nn.Module, X, y) -> float:
     """Share of rows of ``X`` ``(n, d)`` whose predicted class equals ``y`` ``(n,)``."""
-    Xt = as_features(X, model.config["in_features"])
-    yt = as_targets(y, Xt.shape[0], model.head, model.config["out_features"])
     first = next(model.parameters(), None)
+    dtype = first.dtype if first is not None and first.is_floating_point() else None
+    Xt = as_features(X, model.config["in_features"], dtype=dtype)
+    yt = as_targets(y, Xt.shape[0], model.head, model.config["out_features"])
     if first is not None:
-        Xt, yt = Xt.to(first.device, first.dtype), yt.to(first.device)
+        Xt, yt = Xt.to(first.device), yt.to(first.device)
     return int((model.predict(Xt) == yt).sum()) / len(yt)
 
 
@@ -139,15 +140,17 @@ def fit(model: nn.Module, X, y, *, epochs: int = 500, lr: float = 1e-2, optimize
     head = getattr(model, "head", "binary")
     config = getattr(model, "config", None)
     in_features, out_features = (config["in_features"], config["out_features"]) if config else (None, 1)
-    Xt = as_features(X, in_features)
-    yt = as_targets(y, Xt.shape[0], head, out_features)
+    first = next(model.parameters(), None)
+    dtype = first.dtype if first is not None and first.is_floating_point() else torch.float32  # the model's own
+    Xt = as_features(X, in_features, dtype=dtype)
+    yt = as_targets(y, Xt.shape[0], head, out_features, dtype=dtype)
     held_out = None
     if validation is not None:
         if not isinstance(validation, (tuple, list)) or len(validation) != 2:
             raise SignnetError(f"validation must be a pair (X_val, y_val), got {type(validation).__name__}; "
                                "pass validation=(X_val, y_val).")
-        Xv = as_features(validation[0], in_features, name="X_val")
-        held_out = (Xv, as_targets(validation[1], Xv.shape[0], head, out_features))
+        Xv = as_features(validation[0], in_features, name="X_val", dtype=dtype)
+        held_out = (Xv, as_targets(validation[1], Xv.shape[0], head, out_features, dtype=dtype))
     elif validation_fraction is not None:
         train_rows, val_rows = split_rows(yt, validation_fraction, head, seed)
         held_out = (Xt[val_rows], yt[val_rows])
@@ -156,7 +159,6 @@ def fit(model: nn.Module, X, y, *, epochs: int = 500, lr: float = 1e-2, optimize
         model.to(device)
     first = next(model.parameters(), None)
     target = first.device if first is not None else Xt.device
-    dtype = first.dtype if first is not None and first.is_floating_point() else torch.float32  # the model's own
     Xt, yt = Xt.to(target, dtype), yt.to(target, dtype if yt.is_floating_point() else yt.dtype)  # moved once
     if held_out is not None:
         Xv, yv = held_out
