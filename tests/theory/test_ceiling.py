@@ -282,3 +282,16 @@ def test_float16_and_bool_labels_are_read_without_warnings():
         warnings.simplefilter("error")
         assert monotone_ceiling(X, np.array([0, 1, 1], dtype=np.float16)).relabeled == 0
         assert monotone_ceiling(X, np.array([True, False, True])).relabeled == 1
+
+
+def test_integers_beyond_float64_are_compared_exactly_and_huge_values_raise_no_warning():
+    import warnings
+
+    t = 1_700_000_000_000_000_001  # a nanosecond timestamp: t and t + 1 are one float64
+    X = np.array([[t + 1, 0], [t, 1]], dtype=np.int64)  # incomparable points
+    for method in ("auto", "flow", "dense"):
+        assert monotone_ceiling(X, [1, 0], method=method).relabeled == 0
+    assert monotone_ceiling(np.array([[t + 1], [t]]), [0, 1], directions=[0]).relabeled == 0  # values differ
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert monotone_ceiling([[1e308, 0.0], [-1e308, 1.0]], [0, 1], [0, 1]).relabeled == 0

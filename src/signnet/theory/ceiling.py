@@ -99,7 +99,14 @@ class CeilingResult:
 
 # ----------------------------------------------------------------- validation
 def check_features(X) -> np.ndarray:
-    """Return ``X`` as a finite float array of shape (n, d) or raise SignnetError."""
+    """Return ``X`` as a finite float array of shape (n, d) or raise SignnetError.
+
+    Only the order of each column matters to the ceiling, so an integer column that float64 cannot
+    hold exactly (values beyond ``2**53``, e.g. nanosecond timestamps) is replaced by its exact ranks.
+    """
+    raw = np.asarray(X)
+    if raw.dtype.kind in "iu" and raw.ndim == 2 and raw.size and (int(raw.max()) > 2**53 or int(raw.min()) < -2**53):
+        X = np.column_stack([np.unique(raw[:, j], return_inverse=True)[1].ravel() for j in range(raw.shape[1])])
     try:
         arr = np.asarray(X, dtype=float)
     except (TypeError, ValueError) as exc:
@@ -183,7 +190,8 @@ def _oriented(X: np.ndarray, dirs: np.ndarray) -> tuple[np.ndarray, np.ndarray, 
     if np.any(dirs == 0):
         Z = X[:, dirs == 0]
         order = np.lexsort(Z.T[::-1])
-        g[order] = np.cumsum(np.r_[True, (np.diff(Z[order], axis=0) != 0).any(axis=1)]) - 1
+        Zs = Z[order]
+        g[order] = np.cumsum(np.r_[True, (Zs[1:] != Zs[:-1]).any(axis=1)]) - 1  # no subtraction: no overflow
     return P, g, int(g.max()) + 1
 
 
