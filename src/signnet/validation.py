@@ -291,6 +291,14 @@ def _to_numpy(x) -> np.ndarray:
     return np.asarray(x)
 
 
+def first_beyond(arr: np.ndarray, top: float) -> tuple[int, ...] | None:
+    """The index of the first entry of ``arr`` with ``|value| > top`` (e.g. a dtype's largest), or ``None``."""
+    if arr.dtype.kind != "f" or float(np.finfo(arr.dtype).max) <= top:  # nothing in arr's own dtype can exceed it
+        return None
+    big = np.abs(arr) > top
+    return tuple(int(i[0]) for i in np.nonzero(big)) if big.any() else None
+
+
 def as_features(X, n_features: int | None = None, name: str = "X", dtype=None) -> torch.Tensor:
     """Validate a feature matrix and return it as a tensor of shape ``(n, d)`` in ``dtype`` (default float32)."""
     import torch
@@ -308,9 +316,9 @@ def as_features(X, n_features: int | None = None, name: str = "X", dtype=None) -
     if n_features is not None and arr.shape[1] != n_features:
         raise SignnetError(f"{name} has {arr.shape[1]} features but the model expects {n_features}.")
     top = torch.finfo(dtype).max
-    big = np.abs(arr) > top if arr.dtype.kind == "f" and float(np.finfo(arr.dtype).max) > top else np.zeros(0, bool)
-    if big.any():
-        row, col = (int(i[0]) for i in np.nonzero(big))
+    beyond = first_beyond(arr, top)
+    if beyond is not None:
+        row, col = beyond
         kind = str(dtype).replace("torch.", "")
         raise SignnetError(f"{name}[{row}, {col}] is {float(arr[row, col]):.3g}, beyond {kind}'s range "
                            f"(+-{top:.3g}) in which the model computes; rescale that feature.")
@@ -353,4 +361,4 @@ def as_targets(y, n: int, head: str, n_outputs: int, dtype=None) -> torch.Tensor
 __all__ = ["SEED_MAX", "as_features", "as_targets", "check_checkpoint_path", "check_choice", "check_count", "check_device",
            "check_float", "check_fraction", "check_int", "check_non_negative", "check_out_folder",
            "check_output_file", "check_positive", "check_seed", "check_size", "check_sizes", "check_split",
-           "is_integer", "read_csv"]
+           "first_beyond", "is_integer", "read_csv"]

@@ -41,7 +41,8 @@ from signnet.estimators._cst import check_monotonic_cst
 from signnet.estimators._train import ARCHITECTURES, NetworkFit, make_network, train_groups
 from signnet.nn import ACTIVATIONS
 from signnet.nn.merge import average_networks
-from signnet.validation import check_sizes
+from signnet.train.checks import FLOAT32_MAX
+from signnet.validation import check_sizes, first_beyond
 
 MONOTONE_ACTIVATIONS = tuple(name for name, info in ACTIVATIONS.items() if info.monotone)
 DEVICES = ("cpu", "cuda", "auto")
@@ -55,7 +56,6 @@ AUTO_BATCH_MIN, AUTO_BATCH_MAX = 64, 1024
 # mean's size: float32, in which the network reads X, cannot resolve such a spread (nor float64's rounding of a sum)
 _TINY_SCALE = 1e-30
 _RELATIVE_SCALE = 2.0 ** -23
-_FLOAT32_MAX = float(np.finfo(np.float32).max)
 
 
 def _constant(values: np.ndarray, std, mean):
@@ -65,13 +65,13 @@ def _constant(values: np.ndarray, std, mean):
 
 def _check_float32_range(X: np.ndarray, est) -> None:
     """The fitted network reads X in float32: a finite value beyond its range would become inf (NaN predictions)."""
-    big = np.abs(X) > _FLOAT32_MAX
-    if big.any():
-        row, col = (int(i[0]) for i in np.nonzero(big))
+    beyond = first_beyond(X, FLOAT32_MAX)
+    if beyond is not None:
+        row, col = beyond
         names = getattr(est, "feature_names_in_", None)
         name = repr(str(names[col])) if names is not None else str(col)
         raise SignnetError(f"X holds {float(X[row, col]):.3g} in feature {name}, beyond float32's range "
-                           f"(+-{_FLOAT32_MAX:.3g}) in which the network reads its inputs; rescale that feature.")
+                           f"(+-{FLOAT32_MAX:.3g}) in which the network reads its inputs; rescale that feature.")
 
 
 class MonotoneBase(BaseEstimator):
@@ -155,9 +155,9 @@ class MonotoneBase(BaseEstimator):
         scale[_constant(X64, scale, mean)] = 1.0
         y_mean, y_scale = 0.0, 1.0
         if self._head == "regression":
-            if np.abs(target).max() > _FLOAT32_MAX:
+            if np.abs(target).max() > FLOAT32_MAX:  # name the largest
                 raise SignnetError(f"y holds {float(target[np.argmax(np.abs(target))]):.3g}, beyond float32's range "
-                                   f"(+-{_FLOAT32_MAX:.3g}) in which the fitted model stores the target's scale; "
+                                   f"(+-{FLOAT32_MAX:.3g}) in which the fitted model stores the target's scale; "
                                    "rescale y.")
             y_mean, y_scale = float(target.mean()), float(target.std())
             if _constant(np.asarray(target, dtype=np.float64), y_scale, y_mean):

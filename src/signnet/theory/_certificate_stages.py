@@ -220,12 +220,17 @@ def rounding_of(model: nn.Module) -> float:
     return SOFTPLUS_STEP if dtypes and dtypes <= set(_NARROW) else FLOAT64_STEP
 
 
+def _reversion_hidden(threshold: float, rounding: float) -> bool:
+    """Softplus's step down at ``threshold`` (relative ``log1p(exp(-t)) / t``) is within ``rounding``."""
+    return threshold > 0 and math.log1p(math.exp(-threshold)) / threshold <= rounding
+
+
 def _softplus(index: int, name: str, module: nn.Softplus, rounding: float) -> tuple[bool, bool, bool]:
     beta, threshold = float(module.beta), float(module.threshold)
     if beta == 0:
         raise SignnetError(f"Module {index} (Softplus, '{name}') has beta=0, which divides by zero; "
                            "use a non-zero beta.")
-    if threshold > 0 and math.log1p(math.exp(-threshold)) / threshold <= rounding:
+    if _reversion_hidden(threshold, rounding):
         info = activation_info(module)
         return info.monotone, info.convex, info.concave
     return False, False, False
@@ -245,7 +250,7 @@ def _mixed(name: str, module: MixedActivation, rounding: float) -> tuple[bool, b
                    for t, w in zip(have, want, strict=True)):
             raise refuse(name, module, "its clamp bounds (lower, upper) are not those of its counts, so it does "
                                        "not compute the mixed ReLU activation")
-    if module.activation == "softplus" and math.log1p(math.exp(-SOFTPLUS_THRESHOLD)) / SOFTPLUS_THRESHOLD > rounding:
+    if module.activation == "softplus" and not _reversion_hidden(SOFTPLUS_THRESHOLD, rounding):
         return False, False, False  # F.softplus's reversion above its threshold, in every kind of unit
     return module.properties()
 

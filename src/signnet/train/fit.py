@@ -159,10 +159,9 @@ def fit(model: nn.Module, X, y, *, epochs: int = 500, lr: float = 1e-2, optimize
         model.to(device)
     first = next(model.parameters(), None)
     target = first.device if first is not None else Xt.device
-    Xt, yt = Xt.to(target, dtype), yt.to(target, dtype if yt.is_floating_point() else yt.dtype)  # moved once
+    Xt, yt = Xt.to(target), yt.to(target)  # moved once (already in the model's dtype); the loop's .to is a no-op
     if held_out is not None:
-        Xv, yv = held_out
-        held_out = (Xv.to(target, dtype), yv.to(target, dtype if yv.is_floating_point() else yv.dtype))
+        held_out = (held_out[0].to(target), held_out[1].to(target))
     opt = make_optimizer(optimizer, model.parameters(), lr=lr, weight_decay=weight_decay)
 
     def run() -> History:
