@@ -31,6 +31,14 @@ def test_number_and_certificate_words():
     assert certificate_entry([1, -1, 0, None]) == "non-decreasing, non-increasing, constant, not proven"
 
 
+def test_number_never_rounds_a_value_to_one():
+    # an accuracy of 0.9995 beside a failing "accuracy 1" verdict once read "1.000"
+    assert [number(v) for v in (0.9995, 0.99996, -0.9996, 1.0004, 1.0, -1.0)] == [
+        "0.9995", "0.99996", "-0.9996", "1.0004", "1.000", "-1.000"]
+    assert number(1 - 2**-52) == "0.9999999999999998"  # beyond 12 decimals: its shortest repr
+    assert number(2.0004) == "2.000" and number(0.12345) == "0.123"  # other values keep 3 decimals
+
+
 def test_verdict_macro_shows_status_and_kind():
     from signnet.experiments.results import Comparison, Verdict
 

@@ -14,6 +14,7 @@ from pathlib import Path
 from signnet.cli.common import add_json, add_seed, config_of, emit
 from signnet.cli.study import add_options, option_values, run_experiment
 from signnet.experiments.registry import EXPERIMENTS, get
+from signnet.report.render import number
 
 
 def register(sub) -> None:
@@ -58,8 +59,8 @@ def run(args) -> int:
                              for k, v in results["panels"].items()}
         lines.append(f"Figure 1 reproduced in {results['seconds']:.0f} s.")
         for key, v in summary["panels"].items():
-            lines.append(f"  {key:8s} ceiling {v['ceiling']:.3f}  DNN {v['dnn']:.3f}  DNN+ {v['dnn_plus']:.3f}  "
-                         f"flipped hand {v['flipped_hand']:.3f} trained {v['flipped_trained']:.3f}")
+            lines.append(f"  {key:8s} ceiling {number(v['ceiling'])}  DNN {number(v['dnn'])}  DNN+ {number(v['dnn_plus'])}  "
+                         f"flipped hand {number(v['flipped_hand'])} trained {number(v['flipped_trained'])}")
     if args.all:
         summary["experiments"] = list(everything)
         lines.append(f"Ran {', '.join(everything)}.")

@@ -20,6 +20,7 @@ from typing import Any
 
 from signnet.cli.common import add_json, add_seed, emit
 from signnet.experiments.registry import EXPERIMENTS, Experiment, Option
+from signnet.report.render import number
 
 _TYPES = {"int": int, "float": float, "str": str}
 
@@ -120,16 +121,16 @@ def _budget(results: dict) -> str:
     for p in results["problems"]:
         k = "not reached" if p["smallest_k"] is None else f"k <= {p['smallest_k']} (hidden {p['smallest_k_hidden']})"
         paper = "-" if p["paper_flips"] is None else p["paper_flips"]
-        lines.append(f"  {p['title']}: {k}; ceiling {p['ceiling']:.3f}; paper {paper}")
+        lines.append(f"  {p['title']}: {k}; ceiling {number(p['ceiling'])}; paper {paper}")
     return "\n".join(lines) + f"\n{results['runs']} runs, {results['elapsed_seconds']:.1f} s."
 
 
 def _benchmark(results: dict) -> str:
     lines = [f"benchmark: {results['splits']} split(s) per data set, {results['elapsed_seconds']:.0f} s."]
     for name, ds in results["datasets"].items():
-        scores = ", ".join(f"{m['label']} {m['metric_mean']:.3f}\u00b1{m['metric_std']:.3f}"
+        scores = ", ".join(f"{m['label']} {number(m['metric_mean'])}\u00b1{number(m['metric_std'])}"
                            for m in ds["models"].values() if m["available"])
-        ceiling = f"; ceiling {ds['ceiling_mean']:.3f}" if ds["ceiling_mean"] is not None else ""
+        ceiling = f"; ceiling {number(ds['ceiling_mean'])}" if ds["ceiling_mean"] is not None else ""
         lines.append(f"  {name} {ds['metric']}: {scores}{ceiling}")
     failed = [v["key"] for v in results["checks"] if v["status"] != "holds"]
     lines.append(f"verdicts: {len(results['checks']) - len(failed)} of {len(results['checks'])} hold"

@@ -16,6 +16,7 @@ from signnet.nn.enforce import METHODS, TRANSFORMS, sign_violation
 from signnet.nn.networks import MLP
 from signnet.nn.signs import NAMED_SIGNS
 from signnet.report.artifacts import run_metadata, staged_file
+from signnet.report.render import number
 from signnet.train.checkpoint import read_checkpoint, save
 from signnet.train.fit import OPTIMIZERS, accuracy, fit
 from signnet.validation import (
@@ -159,6 +160,6 @@ def run(args) -> int:
         result["checkpoint"] = args.save
     min_w = min(layer["min_weight"] for layer in result["layers"])
     emit(result, args.json,
-         f"{args.problem} / {args.weights}: train accuracy {result['train_accuracy']:.3f}, "
+         f"{args.problem} / {args.weights}: train accuracy {number(result['train_accuracy'])}, "
          f"test accuracy {result['test_accuracy']:.3f}, smallest weight {min_w:+.3f}, {result['seconds']:.1f} s")
     return 0

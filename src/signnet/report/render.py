@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import base64
 import json
+import math
 import os
 from functools import lru_cache
 from pathlib import Path
@@ -70,7 +71,13 @@ def png_uri(png: str | os.PathLike | bytes) -> str:
 
 
 def number(value, digits: int = 3) -> str:
-    """A number for a table: floats with ``digits`` decimals (scientific when tiny), ints as is, None as "–"."""
+    """A number for a table: floats with ``digits`` decimals (scientific when tiny), ints as is, None as "–".
+
+    A float other than +-1 never reads as +-1: 0.9995 is "0.9995", not "1.000" (a verdict "accuracy 1"
+    fails beside it; accuracies, ceilings and probabilities end at 1), so such a value gets as many more
+    decimals as it takes (at most 12; beyond that its shortest repr). Tiny values are scientific, so
+    none reads as 0.
+    """
     if value is None:
         return "\u2013"
     if isinstance(value, bool):
@@ -80,7 +87,11 @@ def number(value, digits: int = 3) -> str:
     if isinstance(value, float):
         if value != 0 and abs(value) < 10 ** -digits:
             return f"{value:.{max(digits - 2, 1)}e}"
-        return f"{value:.{digits}f}"
+        for places in range(digits, 13):
+            text = f"{value:.{places}f}"
+            if abs(value) == 1 or not math.isfinite(value) or abs(float(text)) != 1:
+                return text
+        return repr(value)
     return str(value)
 
 

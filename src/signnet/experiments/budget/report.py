@@ -18,7 +18,7 @@ from markupsafe import Markup
 
 from signnet.experiments.budget.results import BudgetResults
 from signnet.report.artifacts import atomic_write_json, atomic_write_text, run_metadata, save_figure
-from signnet.report.render import render
+from signnet.report.render import number, render
 
 FIGURE = "budget.png"
 TITLE = "signnet budget: how many negative weights does each problem need?"
@@ -90,7 +90,7 @@ def where(by_layer: str | None) -> str:
 def _context(r: dict, out: Path) -> dict:
     rows = []
     for p in r["problems"]:
-        cons = "; ".join(f"{c['name']}: k = {c['negative_weights']}, accuracy {c['accuracy']:.3f}"
+        cons = "; ".join(f"{c['name']}: k = {c['negative_weights']}, accuracy {number(c['accuracy'])}"
                          for c in p["constructions"])
         rows.append({"title": p["title"], "ceiling": p["ceiling"], "paper": p["paper_flips"], "k": p["smallest_k"],
                      "hidden": p["smallest_k_hidden"], "successes": p["smallest_k_successes"],

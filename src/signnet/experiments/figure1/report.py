@@ -29,7 +29,7 @@ from signnet.experiments.figure1.results import Figure1Results
 from signnet.experiments.figure1.verdicts import SOLVED
 from signnet.report.artifacts import atomic_write_json, atomic_write_text, save_figure
 from signnet.report.plotting import CLASS_COLORS, POINT_COLORS, new_figure, plot_decision, plot_network
-from signnet.report.render import render
+from signnet.report.render import number, render
 
 FILES = ("figure1.png", "softmax.png", "continuous.png", "results.json", "index.html")
 
@@ -70,18 +70,18 @@ def figure1_png(models: dict, r: dict, path: Path) -> Path:
         units = built["hidden"][0]
         reached = " = ceiling" if built["accuracy"] == p["ceiling"] else ""
         title = textwrap.fill(f"{key}: {p['title'].removesuffix(' (control)')}", 30)
-        _decision(ax[0], None, X, y, f"{title}\nceiling {p['ceiling']:.3f}")
+        _decision(ax[0], None, X, y, f"{title}\nceiling {number(p['ceiling'])}")
         _decision(ax[1], m["dnn_plus_wide"], X, y, f"trained DNN+ {_hidden(wide['hidden'])}\n"
-                                                   f"mean {wide['accuracy_mean']:.3f}")
+                                                   f"mean {number(wide['accuracy_mean'])}")
         _decision(ax[2], m["dnn_plus_constructed"], X, y, f"built DNN+ ({units} ReLU unit{'s' * (units > 1)})\n"
-                                                          f"{built['accuracy']:.3f}{reached}")
+                                                          f"{number(built['accuracy'])}{reached}")
         plot_network(ax[3], m["flipped_hand"],
                      f"hand-built flipped network\n{p['flipped_hand']['negative_weights']} weight(s) < 0 (red)")
-        _decision(ax[4], m["flipped_hand"], X, y, f"hand-built flipped\n{p['flipped_hand']['accuracy']:.3f}")
+        _decision(ax[4], m["flipped_hand"], X, y, f"hand-built flipped\n{number(p['flipped_hand']['accuracy'])}")
         _decision(ax[5], m["flipped_trained"], X, y,
-                  f"trained flipped (first seed)\n{p['flipped_trained']['accuracies'][0]:.3f}")
+                  f"trained flipped (first seed)\n{number(p['flipped_trained']['accuracies'][0])}")
         _decision(ax[6], m["dnn"], X, y,
-                  f"trained DNN, {p['width']} units\n(first seed) {p['dnn']['accuracies'][0]:.3f}")
+                  f"trained DNN, {p['width']} units\n(first seed) {number(p['dnn']['accuracies'][0])}")
     fig.suptitle("Figure 1 of Wang et al., reproduced: DNN+ (weights >= 0) trained and built, flipped weights, DNN",
                  fontsize=12)
     fig.subplots_adjust(hspace=0.5, bottom=0.06)
@@ -94,11 +94,11 @@ def softmax_png(models: dict, r: dict, path: Path) -> Path:
     m, s = models["softmax"], r["softmax"]
     X, y = m["data"]
     fig, axes = new_figure(1, 4, size=3.0)
-    _decision(axes[0, 0], None, X, y, f"XOR clusters, ceiling {s['ceiling']:.3f}")
-    _decision(axes[0, 1], m["binary"], X, y, f"trained DNN+, one logit: {s['binary_accuracy']:.3f}")
+    _decision(axes[0, 0], None, X, y, f"XOR clusters, ceiling {number(s['ceiling'])}")
+    _decision(axes[0, 1], m["binary"], X, y, f"trained DNN+, one logit: {number(s['binary_accuracy'])}")
     _decision(axes[0, 2], m["constructed"], X, y,
-                  f"built DNN+, one logit: {s['dnn_plus_constructed']['accuracy']:.3f}")
-    _decision(axes[0, 3], m["softmax"], X, y, f"trained DNN+, softmax\nover 2 logits: {s['softmax_accuracy']:.3f}")
+                  f"built DNN+, one logit: {number(s['dnn_plus_constructed']['accuracy'])}")
+    _decision(axes[0, 3], m["softmax"], X, y, f"trained DNN+, softmax\nover 2 logits: {number(s['softmax_accuracy'])}")
     fig.subplots_adjust(bottom=0.12)
     class_key(fig)
     return save_figure(fig, path)
@@ -116,10 +116,10 @@ def continuous_png(models: dict, r: dict, path: Path) -> Path:
     for col, name in enumerate(names):
         m, c = models["continuous"][name], r["continuous"][name]
         X, y = m["data"]
-        _decision(axes[0, col], None, X, y, f"{name}\nceiling {c['ceiling']:.3f}", lim=1.0)
+        _decision(axes[0, col], None, X, y, f"{name}\nceiling {number(c['ceiling'])}", lim=1.0)
         for row, (kind, label) in enumerate(CONTINUOUS_ROWS, start=1):
             acc = c[kind]["accuracy"] if isinstance(c[kind], dict) else c[kind]
-            _decision(axes[row, col], m[kind], X, y, f"{label}\n{acc:.3f}", lim=1.0)
+            _decision(axes[row, col], m[kind], X, y, f"{label}\n{number(acc)}", lim=1.0)
     fig.suptitle("Continuous problems (test sets): rows are networks, columns problems", fontsize=12)
     fig.subplots_adjust(hspace=0.35, bottom=0.05)
     class_key(fig)
