@@ -61,7 +61,8 @@ def test_predictions_do_not_depend_on_n_jobs(Estimator):
 
 def test_n_jobs_is_validated():
     X, y = _data()
-    with pytest.raises(SignnetError, match="n_jobs"):
+    with pytest.raises(SignnetError, match=r"The 'n_jobs' parameter of MonotoneRegressor must be an int in the range "
+                                           r"\[1, inf\), an int in the range \(-inf, -1\] or None\. Got 0 instead\."):
         MonotoneRegressor(n_jobs=0).fit(X, y)
 
 

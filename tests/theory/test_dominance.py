@@ -132,6 +132,25 @@ def test_constant_and_tiny_gaps_are_not_violations(xor_data):
     assert find_violation(net, (-1.0, 1.0), n_starts=4, steps=5) is None
 
 
+def _decreasing_linear(w0: float) -> nn.Linear:
+    """float64 F(x) = w0 * x_0 on [-1, 1]^2: a pair x <= y has the gap F(x) - F(y) = -w0 (y_0 - x_0) <= 2 |w0|."""
+    lin = nn.Linear(2, 1, dtype=torch.float64)
+    with torch.no_grad():
+        lin.weight.copy_(torch.tensor([[w0, 0.0]], dtype=torch.float64))
+        lin.bias.zero_()
+    return lin
+
+
+def test_gaps_below_the_rounding_tolerance_are_not_violations_and_larger_ones_are(xor_data):
+    tiny, real = _decreasing_linear(-1e-9), _decreasing_linear(-1e-5)  # gaps up to 2e-9 (< tol 1e-6) and 2e-5 (> tol)
+    assert dominance_violations(tiny, xor_data, n_pairs=500).violations == 0
+    assert find_violation(tiny, (-1.0, 1.0), n_starts=4, steps=20) is None
+    assert dominance_violations(real, xor_data, n_pairs=500).violations > 0
+    found = find_violation(real, (-1.0, 1.0), n_starts=4, steps=20)
+    assert found is not None and 1e-6 < found.gap <= 2e-5 + 1e-12
+    assert dominance_violations(tiny, xor_data, n_pairs=500, tol=0.0).violations > 0  # tol=0: every positive gap
+
+
 def test_step_and_high_dimensional_inputs():
     rng = np.random.default_rng(0)
     torch.manual_seed(0)
@@ -191,6 +210,12 @@ def test_find_violation_on_a_larger_dnn_plus_keeps_the_thread_setting():
     # parameters x starts above the single-thread threshold: the multi-threaded branch
     torch.manual_seed(0)
     big = MLP(2, (256, 256), weights="nonneg")
+    small = MLP(2, (3,), weights="nonneg")
     before = torch.get_num_threads()
-    assert find_violation(big, (-1.0, 1.0), n_starts=64, steps=5, seed=0) is None
-    assert torch.get_num_threads() == before
+    torch.set_num_threads(3)  # a count neither branch chooses (the suite runs on one thread)
+    try:
+        for net in (big, small):
+            assert find_violation(net, (-1.0, 1.0), n_starts=64, steps=5, seed=0) is None
+            assert torch.get_num_threads() == 3
+    finally:
+        torch.set_num_threads(before)

@@ -1,5 +1,6 @@
 """fit, History, accuracy and input validation (signnet.training), plus the issue's acceptance figures."""
 
+import copy
 import functools
 
 import numpy as np
@@ -7,6 +8,8 @@ import pytest
 import torch
 
 from signnet import CONTROL_PROBLEMS, MLP, SignnetError, accuracy, fit, load_dataset, make_problem, sign_violation
+from signnet.nn.enforce import project_
+from signnet.train.losses import head_loss
 from signnet.validation import as_features, as_targets
 
 pytestmark = pytest.mark.usefixtures("single_thread")
@@ -152,8 +155,15 @@ def test_fit_projects_a_model_that_starts_outside_its_signs():
     model = MLP(2, (4,), weights="nonneg")
     with torch.no_grad():
         model[0].weight.fill_(-1.0)
-    fit(model, X, y, epochs=1, lr=1e-12, progress=False)
+    Xt, yt = torch.as_tensor(X, dtype=torch.float32), torch.as_tensor(y, dtype=torch.float32)
+    projected = project_(copy.deepcopy(model))
+    with torch.no_grad():
+        expected = float(head_loss(projected(Xt), yt, "binary"))
+        assert expected != pytest.approx(float(head_loss(model(Xt), yt, "binary")))  # the projection matters here
+    h = fit(model, X, y, epochs=1, lr=1e-12, progress=False)
     assert (model[0].weight >= 0).all()
+    # the first (full-batch) step already saw the projected weights, not only the state after it
+    assert h.loss[0] == pytest.approx(expected, rel=1e-6)
 
 
 def test_softmax_on_three_classes():

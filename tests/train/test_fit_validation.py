@@ -79,8 +79,14 @@ def test_restored_weights_obey_the_signs(method):
     torch.manual_seed(0)
     model = MLP(2, (32, 32), weights="nonneg", method=method)
     h = fit(model, p.X, p.y, epochs=60, lr=0.05, patience=None, progress=False, validation=(q.X, q.y))
-    assert h.best_epoch is not None
+    assert h.best_epoch is not None and h.best_epoch < len(h.val_loss) - 1  # a later epoch was worse: restored
     assert all(bool((layer.weight >= 0).all()) for layer in model.linear_layers)
+    model.eval()
+    with torch.no_grad():
+        restored = float(head_loss(model(torch.as_tensor(q.X, dtype=torch.float32)),
+                                   torch.as_tensor(q.y, dtype=torch.float32), "binary"))
+    assert restored == pytest.approx(h.val_loss[h.best_epoch], rel=1e-5)
+    assert restored < h.val_loss[-1]
 
 
 def test_validation_fraction_is_a_stratified_seeded_split():
