@@ -25,7 +25,8 @@ def read_csv(path, label: str) -> tuple[np.ndarray, np.ndarray, list[str]]:
     non-numeric or non-finite cell, a cell Python's ``float`` reads but pandas does not) sends the
     file to the reference reader, which reads row by row with :mod:`csv` and ``float`` and raises at
     the first bad cell; either way the values are those ``float`` gives (up to the sign of an integer
-    ``-0``), and line numbers count the non-blank rows.
+    ``-0``), and line numbers count the non-blank rows. Values are float64: an integer beyond ``2**53``
+    (a nanosecond timestamp) is rounded, so ``t`` and ``t + 1`` can read the same.
 
     Raises:
         SignnetError: missing or empty file, no such label column, ragged rows,

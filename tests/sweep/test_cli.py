@@ -16,6 +16,8 @@ SPEC = '[grid]\ndata = ["figure1:A"]\nhidden = [[2]]\nweights = [0, 1]\n'
     (SPEC, ["--device", "toaster"], "--device 'toaster' is not a torch device; pass e.g. cpu or cuda."),
     (SPEC, ["--workers", "0"], "--workers must be an integer >= 1, got 0."),
     (SPEC, ["--address", "auto"], "--address is for --engine ray; leave it out or add --engine ray."),
+    # fails in the first group, after the folder was made: the folder it made goes too
+    ("lr = 1e30\n" + SPEC, [], "Training of the batched networks diverged at epoch"),
 ])
 def test_bad_input_is_one_line_exit_2_and_nothing_written(tmp_path: Path, capsys, spec, extra, match):
     spec_file = tmp_path / "spec.toml"
@@ -23,7 +25,8 @@ def test_bad_input_is_one_line_exit_2_and_nothing_written(tmp_path: Path, capsys
     out = tmp_path / "sweep"
     assert main(["sweep", str(spec_file), "--out", str(out), *extra]) == 2
     err = capsys.readouterr().err
-    assert err.count("\n") == 1 and match in err
+    message = [line for line in err.split("\n") if line and not line.startswith("\r")]  # not the progress bar's
+    assert len(message) == 1 and message[0].startswith("signnet sweep: error: ") and match in message[0]
     assert not out.exists()
 
 
@@ -91,3 +94,16 @@ def test_two_sweeps_never_append_to_one_table(tmp_path: Path, capsys):
         held.close()
     assert "Another sweep is writing" in capsys.readouterr().err
     assert not (out / "runs.jsonl").exists()
+
+
+def test_a_folder_resumes_only_with_its_own_group_size(tmp_path: Path, capsys):
+    # a group's batched rounding depends on its size: another group_size could change the finished rows' numbers
+    spec_file, out = tmp_path / "spec.toml", tmp_path / "sweep"
+    spec_file.write_text("epochs = 2\ngroup_size = 1\n" + SPEC)
+    assert main(["sweep", str(spec_file), "--out", str(out), "--json"]) == 0
+    rows = (out / "runs.jsonl").read_text()
+    spec_file.write_text("epochs = 2\ngroup_size = 2\n" + SPEC)
+    capsys.readouterr()
+    assert main(["sweep", str(spec_file), "--out", str(out)]) == 2
+    assert "was swept with another spec" in capsys.readouterr().err
+    assert (out / "runs.jsonl").read_text() == rows

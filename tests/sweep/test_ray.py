@@ -1,5 +1,8 @@
 """A small sweep on a local Ray (2 CPUs, started inside the test) gives the local engine's table."""
 
+import os
+import signal
+
 import pandas as pd
 import pytest
 
@@ -41,7 +44,26 @@ def test_a_ray_address_that_cannot_be_joined_writes_nothing(tmp_path, capsys):
     spec = tmp_path / "spec.toml"
     spec.write_text(SPEC)
     out = tmp_path / "sweep"
+    environ, handler = dict(os.environ), signal.getsignal(signal.SIGTERM)
     assert main(["sweep", str(spec), "--out", str(out), "--engine", "ray", "--address", "auto"]) == 2
+    assert dict(os.environ) == environ and signal.getsignal(signal.SIGTERM) is handler
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "Cannot start or join Ray at 'auto'" in err and "check --address" in err
     assert not out.exists()
+
+
+def test_the_process_state_ray_changes_is_put_back():
+    from signnet.sweep.engines import _process_state_restored
+
+    os.environ["SIGNNET_TEST_KEPT"] = "1"
+    before, handler = dict(os.environ), signal.getsignal(signal.SIGTERM)
+    try:
+        with _process_state_restored():  # what ray.init does to the process
+            os.environ["PYTHONBREAKPOINT"] = "ray.util.rpdb._driver_set_trace"
+            os.environ["SIGNNET_TEST_KEPT"] = "changed"
+            del os.environ["SIGNNET_TEST_KEPT"]
+            signal.signal(signal.SIGTERM, lambda *_: None)
+        assert dict(os.environ) == before and signal.getsignal(signal.SIGTERM) is handler
+    finally:
+        os.environ.pop("SIGNNET_TEST_KEPT", None)
+        signal.signal(signal.SIGTERM, handler)

@@ -27,3 +27,16 @@ def test_equal_accuracies_over_seeds_plot_without_negative_error_bars(tmp_path: 
     spec = parse_spec('[grid]\ndata = ["xor"]\nhidden = [[3]]\nweights = [1]')
     page = write_summary(tmp_path / "summary", spec, rows)
     assert page.is_file() and (tmp_path / "summary" / "accuracy.png").stat().st_size > 1000
+
+
+def test_several_classes_have_no_ceiling_because_a_softmax_dnn_plus_is_not_monotone(tmp_path: Path):
+    from signnet.sweep.run import run_group
+
+    spec = parse_spec('epochs = 1\ndominance_pairs = 0\n[grid]\ndata = ["wine", "xor"]\nhidden = [[2]]\n'
+                      'weights = ["nonneg"]\nseeds = [0]')
+    rows = {r["data"]: r for group in spec.groups() for r in run_group(group)}
+    assert rows["wine"]["head"] == "softmax" and rows["wine"]["ceiling"] is None
+    assert rows["xor"]["head"] == "binary" and 0.5 <= rows["xor"]["ceiling"] < 1  # XOR: no monotone labelling is exact
+    # rows written before that rule carried an ordinal ceiling for softmax data: the summary drops it
+    old = [{**r, "head": "softmax", "ceiling": 0.889} for r in _rows([("nonneg", 0.978)])]
+    assert summarise(old)[0]["ceiling"] is None and summarise(_rows([("nonneg", 0.7)]))[0]["ceiling"] == 0.75

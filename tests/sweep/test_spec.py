@@ -73,7 +73,12 @@ def _spec(top: str = "", **grid: str) -> str:
     (_spec("epoch = 3"), r"Spec key `epoch` is unknown; use the settings name, epochs"),
     (_spec("epochs = 0"), r"Spec key `epochs` must be an integer >= 1 \(full-batch Adam steps per phase, "
                           r"e.g. epochs = 200\), got 0\."),
-    (_spec("lr = -1"), r"Spec key `lr` must be > 0"),
+    (_spec("lr = -1"), r"Spec key `lr` must be a number in \(0, 3.4e\+38\], the largest float32"),
+    (_spec("lr = inf"), r"Spec key `lr` must be a number in \(0, 3.4e\+38\].*got inf\."),
+    (_spec("lr = 1e300"), r"Spec key `lr` must be a number in \(0, 3.4e\+38\].*got 1e\+300\."),
+    (_spec(activation='[["relu"]]'), r"Spec key `grid.activation` must hold activations from .*got \['relu'\]\."),
+    (_spec(activation="[{}]"), r"Spec key `grid.activation` must hold activations from"),
+    (_spec(weights='[["free"]]'), r"Spec key `grid.weights` must hold \"free\", \"nonneg\" or integer budgets"),
     (_spec("noise = 0.9"), r"Spec key `noise` must lie in \[0, 0.5\]"),
     (_spec("ceiling = 1"), r"Spec key `ceiling` must be true or false"),
     ("epochs = 3", r"has no \[grid\] table; add one with the lists data, hidden"),
@@ -88,6 +93,8 @@ def test_bad_specs_give_one_line_naming_the_key_and_the_fix(text, match):
 def test_missing_file_and_packaged_specs(tmp_path: Path):
     with pytest.raises(SignnetError, match=r"Spec file '.*nope.toml' does not exist; give the path of a TOML spec"):
         load_spec(tmp_path / "nope.toml")
+    with pytest.raises(SignnetError, match=r"Spec path '.*' is a folder; give the path of a TOML spec file"):
+        load_spec(tmp_path)
     with pytest.raises(SignnetError, match=r"No packaged spec 'nope'; choose one of: budget"):
         packaged_spec("nope")
     for name in ("budget", "budget_full", "budget_quick"):

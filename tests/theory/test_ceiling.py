@@ -292,6 +292,14 @@ def test_integers_beyond_float64_are_compared_exactly_and_huge_values_raise_no_w
     for method in ("auto", "flow", "dense"):
         assert monotone_ceiling(X, [1, 0], method=method).relabeled == 0
     assert monotone_ceiling(np.array([[t + 1], [t]]), [0, 1], directions=[0]).relabeled == 0  # values differ
+    # the same exactness where such a column sits in a DataFrame beside floats, or comes as Python ints
+    import pandas as pd
+
+    frame = pd.DataFrame({"time": np.array([t, t + 1], dtype=np.int64), "score": [0.5, 0.5]})
+    assert monotone_ceiling(frame, [0, 1]).relabeled == 0 and monotone_ceiling(frame, [1, 0]).relabeled == 1
+    beyond_int64 = 2**70
+    assert monotone_ceiling([[beyond_int64], [beyond_int64 + 1]], [0, 1]).relabeled == 0
+    assert monotone_ceiling(np.array([[beyond_int64, 0.5], [beyond_int64 + 1, 0.5]], dtype=object), [0, 1]).relabeled == 0
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         assert monotone_ceiling([[1e308, 0.0], [-1e308, 1.0]], [0, 1], [0, 1]).relabeled == 0

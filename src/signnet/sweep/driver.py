@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import sys
 import time
 from dataclasses import dataclass
@@ -147,7 +148,8 @@ def run_sweep(spec: Spec, out, *, engine: str = "local", workers: int = 1, devic
 
 
 def _same_grid(copy: Path, spec: Spec, wanted: set) -> bool:
-    """The folder's spec (``copy``, if any) lists the same runs as ``spec`` with its ``--seed`` (comments aside)."""
+    """The folder's spec (``copy``, if any) lists the same runs as ``spec`` with its ``--seed`` (comments aside),
+    grouped alike (the same ``group_size``: a group's batched rounding depends on its size)."""
     if not copy.is_file():
         return True
     seed = spec.runs[0].sweep_seed if spec.runs else 0
@@ -155,7 +157,7 @@ def _same_grid(copy: Path, spec: Spec, wanted: set) -> bool:
         old = parse_spec(copy.read_text(encoding="utf-8"), sweep_seed=seed)
     except (SignnetError, UnicodeDecodeError):
         return False
-    return {r.run_id for r in old.runs} == wanted
+    return {r.run_id for r in old.runs} == wanted and old.settings["group_size"] == spec.settings["group_size"]
 
 
 def _run(spec: Spec, out: Path, *, engine: str, workers: int, device: str, address: str | None, progress: bool,
@@ -164,8 +166,10 @@ def _run(spec: Spec, out: Path, *, engine: str, workers: int, device: str, addre
     from tqdm.auto import tqdm
 
     start = time.perf_counter()
+    created = not out.exists()
     out.mkdir(parents=True, exist_ok=True)
     lock = _lock(out)
+    computed = 0
     try:
         from signnet.report.artifacts import atomic_write_text
 
@@ -174,7 +178,6 @@ def _run(spec: Spec, out: Path, *, engine: str, workers: int, device: str, addre
             wanted = {r.run_id for r in spec.runs}
             skipped = len(wanted & table.ids)
             todo = [g for g in spec.groups() if any(r.run_id not in table.ids for r in g)]
-            computed = 0
             bar = tqdm(total=len(spec.runs), initial=skipped, desc=f"sweep {spec.name}", unit="run",
                        disable=not progress, file=sys.stderr)
             try:
@@ -193,6 +196,11 @@ def _run(spec: Spec, out: Path, *, engine: str, workers: int, device: str, addre
             from signnet.sweep.report import write_summary
 
             page = write_summary(out / SUMMARY, spec, rows)
+    except BaseException:
+        if created and computed == 0:  # a folder this call made and no run reached: leave nothing behind
+            lock.close()
+            shutil.rmtree(out, ignore_errors=True)
+        raise
     finally:
         lock.close()
     return SweepOutcome(out=out, table=out / TABLE, summary=page, runs=len(spec.runs), skipped=skipped,

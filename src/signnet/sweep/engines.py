@@ -67,19 +67,49 @@ def ray_session(workers: int = 1, address: str | None = None):
     if ray.is_initialized():
         yield ray
         return
+    with _process_state_restored():  # ray.init installs signal handlers and sets environment variables
+        try:
+            if address:
+                ray.init(address=address, log_to_driver=False)
+            else:
+                ray.init(num_cpus=workers, include_dashboard=False, log_to_driver=False)
+        except (ConnectionError, RuntimeError, ValueError) as exc:
+            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            raise SignnetError(f"Cannot start or join Ray{f' at {address!r}' if address else ''} ({first}); "
+                               "check --address, or leave it out to start a local Ray.") from None
+        try:
+            yield ray
+        finally:
+            ray.shutdown()
+
+
+_SIGNALS = ("SIGTERM", "SIGINT")
+
+
+@contextlib.contextmanager
+def _process_state_restored():
+    """Put back, on exit, the environment variables and the SIGTERM / SIGINT handlers as they were on entry
+    (library code leaves the process as it found it; ``ray.init`` sets e.g. ``PYTHONBREAKPOINT`` and a
+    SIGTERM handler that outlive ``ray.shutdown``). Handlers are restored from the main thread only,
+    the one thread Python lets set them."""
+    import os
+    import signal
+    import threading
+
+    environ = dict(os.environ)
+    handlers = {name: signal.getsignal(getattr(signal, name)) for name in _SIGNALS}
     try:
-        if address:
-            ray.init(address=address, log_to_driver=False)
-        else:
-            ray.init(num_cpus=workers, include_dashboard=False, log_to_driver=False)
-    except (ConnectionError, RuntimeError, ValueError) as exc:
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise SignnetError(f"Cannot start or join Ray{f' at {address!r}' if address else ''} ({first}); "
-                           "check --address, or leave it out to start a local Ray.") from None
-    try:
-        yield ray
+        yield
     finally:
-        ray.shutdown()
+        for key in set(os.environ) - set(environ):
+            del os.environ[key]
+        for key, value in environ.items():
+            if os.environ.get(key) != value:
+                os.environ[key] = value
+        if threading.current_thread() is threading.main_thread():
+            for name, handler in handlers.items():
+                if handler is not None and signal.getsignal(getattr(signal, name)) is not handler:
+                    signal.signal(getattr(signal, name), handler)
 
 
 def run_ray(groups: list[list[RunConfig]], *, workers: int = 1, device: str = "cpu",

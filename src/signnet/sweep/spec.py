@@ -32,8 +32,13 @@ budget, for which the training chooses which weights may be negative
 A run's id is the first 16 hex digits of the SHA-256 of its configuration as
 canonical JSON (sorted keys), so the same run has the same id in every process,
 on every machine and in every later sweep: that is what lets a sweep resume.
-Settings that do not change a run's numbers (``group_size``, the device, the
-engine, the worker count) are not part of it.
+Settings that do not define a run (``group_size``, the device, the engine, the
+worker count) are not part of it. The engine and the worker count do not change
+any number. ``group_size`` and the device can: the runs of a group are trained in
+one batched computation whose rounding depends on how many share it (and on the
+device), and training can amplify a last-bit difference into a different accuracy.
+So a folder resumes only with its own ``group_size`` (the grouping, and so every
+number, is then the same as in one uninterrupted sweep).
 """
 
 from __future__ import annotations
@@ -46,6 +51,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from signnet.errors import SignnetError
+from signnet.train.checks import FLOAT32_MAX
 from signnet.validation import SEED_MAX, is_integer
 
 RUN_PROTOCOL = 1  # bump when a run's computation changes, so old rows are not mistaken for new ones
@@ -163,8 +169,8 @@ def _setting(key: str, value):
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise _err(key, value, f"must be a number ({help_})")
     value = float(value)
-    if key == "lr" and not value > 0:
-        raise _err(key, value, f"must be > 0 ({help_})")
+    if key == "lr" and not 0 < value <= FLOAT32_MAX:  # NaN, inf and what float32 cannot hold are refused here
+        raise _err(key, value, f"must be a number in (0, {FLOAT32_MAX:.3g}], the largest float32 ({help_})")
     if key == "noise" and not 0 <= value <= 0.5:
         raise _err(key, value, f"must lie in [0, 0.5] ({help_})")
     return value
@@ -189,11 +195,11 @@ def _grid_values(key: str, values) -> list:
                 raise _err("grid.hidden", v, f"must hold lists of widths >= 1, e.g. hidden = {example}")
             out.append(tuple(int(h) for h in v))
         elif key == "activation":
-            if v not in ACTIVATIONS:
+            if not isinstance(v, str) or v not in ACTIVATIONS:
                 raise _err("grid.activation", v, f"must hold activations from {', '.join(sorted(ACTIVATIONS))}")
             out.append(v)
         elif key == "weights":
-            if not (v in FIXED_SIGNS or (is_integer(v) and v >= 0)):
+            if not ((isinstance(v, str) and v in FIXED_SIGNS) or (is_integer(v) and v >= 0)):
                 raise _err("grid.weights", v, f'must hold "free", "nonneg" or integer budgets >= 0, e.g. weights = {example}')
             out.append(v if isinstance(v, str) else int(v))
         else:
@@ -259,6 +265,9 @@ def _grid_table(table: dict) -> dict:
 def load_spec(path, *, sweep_seed: int = 0) -> Spec:
     """Read and parse the spec file at ``path`` (see :func:`parse_spec`)."""
     path = Path(path)
+    if path.is_dir():
+        raise SignnetError(f"Spec path {str(path)!r} is a folder; give the path of a TOML spec file, "
+                           "e.g. src/signnet/sweep/specs/budget.toml.")
     if not path.is_file():
         raise SignnetError(f"Spec file {str(path)!r} does not exist; give the path of a TOML spec, "
                            "e.g. src/signnet/sweep/specs/budget.toml.")

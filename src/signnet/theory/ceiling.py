@@ -98,15 +98,58 @@ class CeilingResult:
 
 
 # ----------------------------------------------------------------- validation
+_EXACT = 2**53  # float64 holds every integer up to this magnitude exactly
+
+
+def _beyond_float64(column: np.ndarray) -> bool:
+    """An integer column (numpy integers, or Python ints in an object array) with a value float64 cannot hold."""
+    if not column.size:
+        return False
+    if column.dtype.kind in "iu":
+        return int(column.max()) > _EXACT or int(column.min()) < -_EXACT
+    return (column.dtype.kind == "O" and all(type(v) is int for v in column)
+            and max(abs(v) for v in column) > _EXACT)
+
+
+def _exact_integer_columns(X):
+    """``X`` with each integer column that float64 cannot hold exactly replaced by its exact ranks (0, 1, ...).
+
+    Only the order within each column matters to the ceiling (x precedes y column by column, and a free
+    column compares by equality), so a rank keeps every comparison that float64 would merge (t and t + 1
+    for nanosecond timestamps). Columns are read one by one, so a DataFrame mixing such a column with
+    float columns, or Python ints beyond int64, are exact too. Anything else is returned as it came.
+    """
+    if hasattr(X, "columns") and hasattr(X, "iloc") and getattr(X, "ndim", 0) == 2:  # a DataFrame
+        columns = [np.asarray(X.iloc[:, j].to_numpy()) for j in range(X.shape[1])]
+    else:
+        raw = np.asarray(X) if not isinstance(X, np.ndarray) else X
+        if raw.ndim != 2 or raw.dtype.kind not in "iuO":
+            return X
+        columns = [raw[:, j] for j in range(raw.shape[1])]
+    wide = [_beyond_float64(c) for c in columns]
+    if not any(wide):
+        return X
+    out = np.empty((len(columns[0]), len(columns)), dtype=np.float64)
+    for j, (column, exact) in enumerate(zip(columns, wide, strict=True)):
+        if exact:
+            order = {v: r for r, v in enumerate(sorted(set(column.tolist())))}
+            out[:, j] = [order[v] for v in column.tolist()]
+        else:
+            try:
+                out[:, j] = np.asarray(column, dtype=np.float64)
+            except (TypeError, ValueError):
+                return X  # not numbers: the caller's check names the problem
+    return out
+
+
 def check_features(X) -> np.ndarray:
     """Return ``X`` as a finite float array of shape (n, d) or raise SignnetError.
 
     Only the order of each column matters to the ceiling, so an integer column that float64 cannot
-    hold exactly (values beyond ``2**53``, e.g. nanosecond timestamps) is replaced by its exact ranks.
+    hold exactly (values beyond ``2**53``, e.g. nanosecond timestamps, in a numpy array, a DataFrame
+    column or Python ints) is replaced by its exact ranks (:func:`_exact_integer_columns`).
     """
-    raw = np.asarray(X)
-    if raw.dtype.kind in "iu" and raw.ndim == 2 and raw.size and (int(raw.max()) > 2**53 or int(raw.min()) < -2**53):
-        X = np.column_stack([np.unique(raw[:, j], return_inverse=True)[1].ravel() for j in range(raw.shape[1])])
+    X = _exact_integer_columns(X)
     try:
         arr = np.asarray(X, dtype=float)
     except (TypeError, ValueError) as exc:

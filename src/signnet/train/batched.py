@@ -73,6 +73,9 @@ class BatchedHistory(list):
 
 
 def _check_models(models) -> list[MLP]:
+    if isinstance(models, torch.nn.Module):  # list() would take an MLP apart into its layers
+        raise SignnetError(f"fit_batched takes a list of networks, got one {type(models).__name__}; pass [model] "
+                           "to train one.")
     models = list(models)
     if not models:
         raise SignnetError("fit_batched needs at least one network; pass a non-empty list of signnet.MLP.")
