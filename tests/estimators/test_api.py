@@ -5,6 +5,7 @@ import pickle
 import numpy as np
 import pandas as pd
 import pytest
+import torch
 from sklearn.base import clone
 from sklearn.model_selection import GridSearchCV, cross_val_score
 from sklearn.pipeline import make_pipeline
@@ -180,14 +181,41 @@ def test_auditing_an_unfitted_estimator_says_to_fit_it(call):
         call(MonotoneClassifier(monotonic_cst=[1, 0]))
 
 
-def test_columns_float32_cannot_resolve_are_constants_and_huge_targets_are_refused():
+def test_constant_columns_get_scale_1_and_huge_targets_are_refused():
     rng = np.random.default_rng(0)
     x1 = rng.normal(size=1000)
     y = x1 + 0.05 * rng.normal(size=1000)
     for column in (np.full(1000, 0.1),  # equal values whose float64 std is not 0 (rounding of the sum)
-                   1e-3 + 1e-13 * rng.normal(size=1000)):  # a spread below float32's step at 1e-3
+                   0.1 + 2e-17 * rng.integers(0, 2, size=1000)):  # 0.1 and the next float64: rounding, not data
         X = np.column_stack([column, x1])
         est = MonotoneRegressor(monotonic_cst=[0, 1], **FAST).fit(X, y)
         assert float(est.module_.standardise.weight[0, 0]) == 1.0 and est.score(X, y) > 0.9
     with pytest.raises(SignnetError, match=r"y holds .*e\+40, beyond float32's range .*; rescale y\."):
         MonotoneRegressor(**FAST).fit(x1[:, None], 1e40 * x1)
+
+
+def test_a_feature_float32_cannot_resolve_around_its_mean_is_read_exactly():
+    # unix timestamps over 300 s: float32's step at 1.7e9 is 128 s, so standardising after rounding to float32 (as
+    # predict once did, unlike fit) left the network almost nothing: R^2 0.73 on the training rows against 0.90
+    rng = np.random.default_rng(0)
+    seconds = rng.uniform(0, 300, 400)
+    X = np.column_stack([1.7e9 + seconds, rng.normal(size=400)])
+    y = seconds / 300 + 0.1 * rng.normal(size=400)
+    stamped = MonotoneRegressor(monotonic_cst=[1, 0], **FAST).fit(X, y)
+    shifted = X - [1.7e9, 0.0]  # the same data without the offset: standardisation makes the two problems one
+    plain = MonotoneRegressor(monotonic_cst=[1, 0], **FAST).fit(shifted, y)
+    assert plain.score(shifted, y) > 0.85
+    assert stamped.score(X, y) == pytest.approx(plain.score(shifted, y), abs=0.01)
+    # predict is the network on fit's float64 standardisation (then float32, as fit fed it)
+    Z = ((X - X.mean(axis=0)) / X.std(axis=0)).astype(np.float32)
+    with torch.no_grad():
+        network = stamped.module_.network.double()(torch.from_numpy(Z.astype(np.float64)))[:, 0].numpy()
+    np.testing.assert_allclose(stamped.predict(X), network * y.std() + y.mean(), rtol=1e-9, atol=1e-9)
+
+
+def test_a_target_far_from_0_is_mapped_back_in_float64():
+    rng = np.random.default_rng(1)
+    x = rng.normal(size=(300, 1))
+    y = 1_234_567_891 + x[:, 0] + 0.05 * rng.normal(size=300)  # float32 steps by 128 there: a float32 mean is off
+    est = MonotoneRegressor(monotonic_cst=[1], **FAST).fit(x, y)
+    assert est.score(x, y) > 0.9

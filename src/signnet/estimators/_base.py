@@ -53,9 +53,11 @@ AUTO_STEPS = 10
 AUTO_BATCH_MIN, AUTO_BATCH_MAX = 64, 1024
 # a column (or target) is taken as constant, and gets scale 1, when all its values are equal, when its standard
 # deviation is below _TINY_SCALE (1 / scale must stay a float32), or when it is below _RELATIVE_SCALE times its
-# mean's size: float32, in which the network reads X, cannot resolve such a spread (nor float64's rounding of a sum)
+# mean's size: a spread of a few thousand float64 steps around the mean, of the size of the rounding of the mean
+# itself. X and y are standardised in float64 (fit and predict alike), so a spread float32 cannot resolve around a
+# large mean (timestamps, years * 1e4) is still information.
 _TINY_SCALE = 1e-30
-_RELATIVE_SCALE = 2.0 ** -23
+_RELATIVE_SCALE = 2.0 ** -40
 
 
 def _constant(values: np.ndarray, std, mean):
@@ -188,6 +190,8 @@ class MonotoneBase(BaseEstimator):
         if shift is not None:
             output = (-shift, 1.0)
         self.module_ = _chain(average_networks(nets), mean, scale, output)
+        # what predict applies around module_.network, in float64, as fit did (module_ holds them in float32)
+        self._standardise, self._output = (mean, scale), output
         self.fits_ = fits
         self.n_iter_ = max(f.n_iter for f in fits)
         self.loss_curve_ = _mean_curve([f.loss_curve for f in fits])
@@ -285,21 +289,34 @@ class MonotoneBase(BaseEstimator):
 
     # ------------------------------------------------------------------ prediction
     def _raw_output(self, X) -> np.ndarray:
-        """``module_`` on ``X``: ``(n,)`` float64, the prediction (regression), logit (binary) or latent score (ordinal).
+        """``module_``'s map on ``X``: ``(n,)`` float64, the prediction (regression), logit (binary) or latent score
+        (ordinal).
 
-        ``module_``'s float32 weights are evaluated in float64 on the float32-rounded ``X``: the same
-        function as ``module_``, computed more precisely. How the rows are batched can still change the
-        last bits of float64 (about 1e-16 relative), far below float32's, in which float32 matrix
-        products would differ with the number of rows.
+        The network sees exactly what it saw in ``fit``: ``X`` standardised in float64 with the
+        fitted means and scales, then rounded to float32. Its float32 weights are evaluated in
+        float64, and the output is mapped back (target mean and scale, or the ordinal shift) in
+        float64. ``module_`` computes the same map in float32 from raw float32 ``X``: it agrees to
+        float32 rounding except on a column whose spread float32 cannot resolve around its mean
+        (e.g. unix timestamps over minutes), which only this float64 path reads exactly. How the rows
+        are batched can still change the last bits of float64 (about 1e-16 relative).
         """
         check_is_fitted(self, "module_")
         X = validate_data(self, X, reset=False, dtype=[np.float64, np.float32])
         _check_float32_range(X, self)
-        X = np.asarray(X, dtype=np.float32).astype(np.float64)  # a fresh, writable copy
         module = copy.deepcopy(self.module_).to(torch.float64)
+        standardise = getattr(self, "_standardise", None)
+        if standardise is None:  # fitted by signnet 0.1.0 before the float64 path: module_ on float32 X
+            X = np.asarray(X, dtype=np.float32).astype(np.float64)
+            with torch.no_grad():
+                return module(torch.from_numpy(X))[:, 0].numpy()
+        mean, scale = standardise
+        Z = ((np.asarray(X, dtype=np.float64) - mean) / scale).astype(np.float32).astype(np.float64)
         with torch.no_grad():
-            out = module(torch.from_numpy(X))
-        return out[:, 0].numpy()
+            out = module.network(torch.from_numpy(Z))[:, 0].numpy()
+        if self._output is not None:
+            shift, factor = self._output
+            out = out * factor + shift
+        return out
 
 
 def _mean_curve(curves: list[list[float]]) -> list[float]:

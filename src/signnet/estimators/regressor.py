@@ -91,7 +91,10 @@ class MonotoneRegressor(RegressorMixin, MonotoneBase):
             ``standardise`` (diagonal ``Linear``, positive scales from all rows given to ``fit``; a
             constant column gets scale 1), ``network`` (one :class:`signnet.MonotoneMLP`, the exact
             mean of the ``n_networks`` networks), ``output`` (``Linear(1, 1)``, weight the target's
-            standard deviation > 0, bias its mean).
+            standard deviation > 0, bias its mean). ``predict`` applies the same map with the
+            standardisation and the output in float64, as ``fit`` standardised: ``module_`` agrees with it
+            to float32 rounding, except on a column whose spread float32 cannot resolve around its mean
+            (e.g. unix timestamps over minutes), which only ``predict`` reads exactly.
         monotonic_cst_: ``np.ndarray`` of int8, ``(n_features_in_,)``.
         n_features_in_, feature_names_in_: as in scikit-learn (the latter for a DataFrame only).
         n_iter_: the most epochs any network ran.
