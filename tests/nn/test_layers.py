@@ -219,3 +219,27 @@ def test_numbers_of_any_kind_are_penalty_strengths_and_slices_keep_names():
         assert SignedLinear(2, 2, method="penalty", strength=strength).strength == float(strength)
     net = dnn_plus(2, (4, 4))
     assert list(net[2:4].state_dict()) == [k for k in net.state_dict() if k.split(".")[0] in ("2", "3")]
+
+
+def test_projection_reads_the_current_mask_after_dtype_round_trips():
+    # the uniform-sign cache was keyed on id(mask): after .double() and .float() a new mask often reused a freed
+    # one's address, and the flipped weight was projected as if the mask were all +1 (19 of 40 trials)
+    for trial in range(40):
+        layer = SignedLinear(3, 2, sign="nonneg")
+        layer.project_()  # caches "all +1" for this mask
+        layer.double()
+        layer.flip([(0, 1)])
+        layer.float()
+        with torch.no_grad():
+            layer.weight[0, 1] = -0.5
+            layer.weight[1, 0] = -0.25
+        layer.project_()
+        assert layer.weight[0, 1].item() == -0.5 and layer.weight[1, 0].item() == 0.0, trial
+        penalised = SignedLinear(3, 2, sign="nonneg", method="penalty")  # penalty reads the same cache
+        penalised.penalty()
+        penalised.double()
+        penalised.flip([(0, 1)])
+        penalised.float()
+        with torch.no_grad():
+            penalised.weight.copy_(torch.tensor([[1.0, -0.5, 1.0], [1.0, 1.0, 1.0]]))
+        assert penalised.penalty().item() == 0.0, trial  # -0.5 is on its sign's side

@@ -72,12 +72,19 @@ class _SignConstrained:
         self.weight = w
 
     def _uniform_sign(self) -> float | None:
-        """The sign shared by every entry of the mask, or ``None`` for a mixed mask (cached)."""
-        key = (id(self.sign_mask), self.sign_mask._version)
-        if getattr(self, "_uniform_key", None) != key:
-            values = torch.unique(self.sign_mask)
-            self._uniform_cache = float(values.item()) if values.numel() == 1 else None
-            self._uniform_key = key
+        """The sign shared by every entry of the mask, or ``None`` for a mixed mask (cached).
+
+        The cache holds the mask tensor itself with its version counter: ``.to()`` / ``.double()``
+        replace the buffer by a new tensor and in-place writes (``flip``, ``load_state_dict``) bump the
+        version, and either recomputes. (An ``id()`` key was stale when a new mask reused a freed
+        one's address: a flipped weight was then projected as if the mask were all +1.)
+        """
+        mask = self.sign_mask
+        cached = self.__dict__.get("_uniform_key")
+        if cached is None or cached[0] is not mask or cached[1] != mask._version:
+            values = torch.unique(mask)
+            self.__dict__["_uniform_cache"] = float(values.item()) if values.numel() == 1 else None
+            self.__dict__["_uniform_key"] = (mask, mask._version)
         return self._uniform_cache
 
     @torch.no_grad()
