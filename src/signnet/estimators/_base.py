@@ -41,6 +41,7 @@ from signnet.estimators._cst import check_monotonic_cst
 from signnet.estimators._train import ARCHITECTURES, NetworkFit, make_network, train_groups
 from signnet.nn import ACTIVATIONS
 from signnet.nn.merge import average_networks
+from signnet.train.autograd import with_gradients
 from signnet.train.checks import FLOAT32_MAX
 from signnet.validation import check_sizes, first_beyond
 
@@ -137,6 +138,7 @@ class MonotoneBase(BaseEstimator):
         return None
 
     # ------------------------------------------------------------------ fitting
+    @with_gradients
     def _fit(self, X, y):
         self._check_params()
         X, y = validate_data(self, X, y, dtype=[np.float64, np.float32], y_numeric=self._head == "regression")

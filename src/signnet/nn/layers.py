@@ -80,6 +80,9 @@ class _SignConstrained:
         one's address: a flipped weight was then projected as if the mask were all +1.)
         """
         mask = self.sign_mask
+        if mask.is_inference():  # built under torch.inference_mode: no version counter to key a cache on
+            values = torch.unique(mask)
+            return float(values.item()) if values.numel() == 1 else None
         cached = self.__dict__.get("_uniform_key")
         if cached is None or cached[0] is not mask or cached[1] != mask._version:
             values = torch.unique(mask)

@@ -48,6 +48,7 @@ from signnet.theory._device import resolve_device
 from signnet.theory._pairs import comparable_data_pairs
 from signnet.theory.blackbox import search_violation
 from signnet.theory.outputs import checked_functions, output_names
+from signnet.train.autograd import with_gradients
 from signnet.train.fit import torch_threads
 
 __all__ = ["DominanceReport", "Violation", "dominance_violations", "find_violation"]
@@ -284,6 +285,7 @@ def _column(output, names: list[str]) -> int | None:
     return int(output)
 
 
+@with_gradients
 def find_violation(model, bounds, n_starts: int = 64, steps: int = 200, seed: int = 0,
                    output: int | str | None = 0, *, lr: float = 0.05, tol: float = 1e-6, monotonic_cst=None,
                    X=None, device=None) -> Violation | None:

@@ -18,6 +18,7 @@ import torch
 from torch import nn
 
 from signnet.errors import SignnetError, choice_error
+from signnet.train.autograd import with_gradients
 from signnet.train.checks import non_negative_number, positive_int, positive_number, seed_value
 from signnet.train.loop import OPTIMIZERS, History, make_optimizer, train_loop
 from signnet.train.losses import CLASSIFIERS, head_loss
@@ -71,6 +72,7 @@ def check_validation_options(validation, validation_fraction, restore_best) -> f
     return validation_fraction
 
 
+@with_gradients
 def fit(model: nn.Module, X, y, *, epochs: int = 500, lr: float = 1e-2, optimizer: str = "adam",
         batch_size: int | None = None, weight_decay: float = 0.0, patience: int | None = 50,
         tol: float = 1e-5, seed: int = 0, progress: bool = True, callback=None,
@@ -130,6 +132,9 @@ def fit(model: nn.Module, X, y, *, epochs: int = 500, lr: float = 1e-2, optimize
     patience = positive_int(patience, "patience", "pass None to never stop early", allow_none=True)
     tol = non_negative_number(tol, "tol", "pass e.g. tol=1e-5")
     seed = seed_value(seed)
+    if any(p.is_inference() for p in model.parameters()):
+        raise SignnetError("The model's weights were created under torch.inference_mode(), where torch can never "
+                           "train them; build the model outside inference_mode.")
     if threads == "auto":
         small = sum(p.numel() for p in model.parameters()) < AUTO_SINGLE_THREAD_BELOW
         threads = 1 if small else None

@@ -47,6 +47,7 @@ from tqdm.auto import tqdm
 
 from signnet.errors import SignnetError, choice_error
 from signnet.nn.enforce import project_, sign_layers, sign_penalty
+from signnet.train.autograd import with_gradients
 from signnet.train.checks import integer, non_negative_number, positive_int
 from signnet.train.losses import CLASSIFIERS, check_head, count_correct, head_loss
 
@@ -152,6 +153,7 @@ def _resolve_scheduler(scheduler, optimizer):
                        f"got {type(scheduler).__name__}.")
 
 
+@with_gradients
 def train_loop(model: nn.Module, X: torch.Tensor, y: torch.Tensor, *, epochs: int,
                optimizer=None, loss: str | Callable | None = None, batch_size: int | None = None,
                generator: torch.Generator | int | None = None,
