@@ -165,10 +165,12 @@ class MixedActivation(nn.Module):
             ``(2, 2, 1)``, the ratio of the example in the authors' documentation.
 
     For ReLU the three maps are clamps, ``max(x, 0)``, ``min(x, 0)`` and ``clamp(x, -1, 1)``,
-    and the forward pass is one ``torch.clamp`` with per-unit bounds (the buffers
-    ``lower`` and ``upper``, not saved in a ``state_dict``): exact, where the general
-    formula ``rho(x + 1) - rho(1)`` rounds ``x + 1``. Otherwise the forward pass
-    depends only on its input and on ``activation`` and ``counts``, fixed at construction.
+    and the forward pass is one ``torch.clamp`` with per-unit bounds (:func:`relu_bounds`):
+    exact, where the general formula ``rho(x + 1) - rho(1)`` rounds ``x + 1``. Either way the
+    forward pass depends only on its input and on ``activation`` and ``counts``, fixed at
+    construction: the module holds no tensor, so nothing is lost by ``to_empty`` or left out of a
+    ``state_dict`` (clamp bounds once kept as buffers outside the ``state_dict`` were garbage after
+    ``to_empty`` + ``load_state_dict``).
 
     Shape:
         - Input: ``(N, *, H)``.  - Output: ``(N, *, H)``.
@@ -189,18 +191,14 @@ class MixedActivation(nn.Module):
                                f"{activation!r}: choose one of {', '.join(CONVEX_FUNCTIONS)}.")
         self.activation = activation
         self.counts = mixed_counts(n_units, split)
-        self.n_units = int(n_units)
-        if activation == "relu":
-            lower, upper = relu_bounds(self.counts, device=device, dtype=dtype)
-            self.register_buffer("lower", lower, persistent=False)
-            self.register_buffer("upper", upper, persistent=False)
+        self.n_units = int(n_units)  # device and dtype: accepted as every module takes them; it holds no tensor
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if x.shape[-1] != self.n_units:
             raise SignnetError(f"MixedActivation has {self.n_units} units but got an input whose last dimension "
                                f"is {x.shape[-1]}; give inputs of shape (N, *, {self.n_units}).")
         if self.activation == "relu":
-            return torch.clamp(x, self.lower.to(x.dtype), self.upper.to(x.dtype))
+            return torch.clamp(x, *relu_bounds(self.counts, device=x.device, dtype=x.dtype))
         rho = CONVEX_FUNCTIONS[self.activation]
         sign, flipped, offset, shift = self._pattern(x.device, x.dtype)
         # every unit is k * (rho(offset + k x) - offset * rho(1)) with k = +-1: k = 1, offset 0 (convex);

@@ -44,7 +44,6 @@ from signnet.nn.activations import (
     SOFTPLUS_THRESHOLD,
     MixedActivation,
     activation_info,
-    relu_bounds,
 )
 from signnet.nn.enforce import SignReparametrization
 from signnet.nn.layers import SignedConv2d, SignedLinear
@@ -243,13 +242,6 @@ def _mixed(name: str, module: MixedActivation, rounding: float) -> tuple[bool, b
     if module.activation not in CONVEX_FUNCTIONS or not ok or sum(counts) != module.n_units:
         raise refuse(name, module, f"its settings (activation={module.activation!r}, counts={counts!r}, "
                                    f"n_units={module.n_units!r}) are not those of a MixedActivation it can read")
-    if module.activation == "relu":
-        want = relu_bounds(counts, dtype=torch.float64)
-        have = [getattr(module, key, None) for key in ("lower", "upper")]
-        if not all(type(t) is torch.Tensor and t.shape == w.shape and torch.equal(t.detach().cpu().double(), w)
-                   for t, w in zip(have, want, strict=True)):
-            raise refuse(name, module, "its clamp bounds (lower, upper) are not those of its counts, so it does "
-                                       "not compute the mixed ReLU activation")
     if module.activation == "softplus" and not _reversion_hidden(SOFTPLUS_THRESHOLD, rounding):
         return False, False, False  # F.softplus's reversion above its threshold, in every kind of unit
     return module.properties()
