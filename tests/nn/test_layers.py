@@ -5,6 +5,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+import signnet
 from signnet import SignedConv2d, SignedLinear, SignnetError, attach_projection, dnn_plus
 
 pytestmark = pytest.mark.usefixtures("single_thread")
@@ -135,6 +136,13 @@ def test_conv_invalid_sizes(args):
         SignedConv2d(*args)
 
 
+def test_conv_takes_bias_by_keyword_only():
+    # nn.Conv2d's sixth positional argument is dilation: SignedConv2d(1, 8, 3, 1, 1, 2) once meant bias=2
+    with pytest.raises(TypeError, match="positional argument"):
+        SignedConv2d(1, 8, 3, 1, 1, 2)
+    assert SignedConv2d(1, 8, 3, 1, 1, bias=False).bias is None
+
+
 def test_invalid_method_transform_strength_and_mask():
     with pytest.raises(SignnetError, match="Unknown enforcement method 'clamp'"):
         SignedLinear(2, 2, method="clamp")
@@ -243,3 +251,24 @@ def test_projection_reads_the_current_mask_after_dtype_round_trips():
         with torch.no_grad():
             penalised.weight.copy_(torch.tensor([[1.0, -0.5, 1.0], [1.0, 1.0, 1.0]]))
         assert penalised.penalty().item() == 0.0, trial  # -0.5 is on its sign's side
+
+
+@pytest.mark.parametrize("build", [
+    lambda **k: signnet.MonotoneMLP([1, 0, -1], (4, 4), **k),  # init="sign": data-dependent, skipped on meta
+    lambda **k: signnet.MLP(3, (4,), init="sign", **k),
+    lambda **k: SignedLinear(3, 2, sign="nonneg", method="reparam", **k),
+    lambda **k: SignedLinear(3, 2, sign=[1, -1, 0], method="reparam", **k),
+    lambda **k: SignedLinear(3, 2, sign=[1, -1, 0], **k),
+], ids=["monotone_mlp", "mlp_sign_init", "reparam_uniform", "reparam_mixed", "project_mixed"])
+def test_the_meta_device_recipe_builds_and_loads_the_same_network(build):
+    torch.manual_seed(0)
+    ref = build()
+    lazy = build(device="meta")
+    assert all(p.is_meta for p in lazy.parameters())
+    with torch.device("meta"):  # the context manager form too (the sign mask is checked on the CPU)
+        assert all(p.is_meta for p in build().parameters())
+    lazy = lazy.to_empty(device="cpu")
+    lazy.load_state_dict(ref.state_dict(), strict=True)
+    x = torch.randn(16, 3)
+    assert torch.equal(lazy(x), ref(x))
+    assert signnet.certify(lazy).monotone == signnet.certify(ref).monotone

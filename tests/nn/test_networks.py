@@ -290,3 +290,15 @@ def test_def_1_1_pitfall_affine_output_lets_a_dnn_plus_predict_class_0():
     assert float((pred == p.y).mean()) > 0.95
     # the paper's Def 1.1 network, ReLU on the output, could not: its probability never drops below 1/2
     assert float(torch.sigmoid(torch.relu(logits)).min()) >= 0.5
+
+
+def test_export_and_compile_compute_the_same_network():
+    # the README says torch.export and torch.compile work on signnet's modules
+    import signnet
+
+    torch.manual_seed(0)
+    x = torch.randn(8, 3)
+    for module in (signnet.MLP(3, (4,), weights="nonneg"), signnet.MonotoneMLP([1, 0, -1], (4, 4)),
+                   signnet.SignedLinear(3, 2, sign=[1, -1, 0], method="reparam")):
+        torch.testing.assert_close(torch.export.export(module, (x,)).module()(x), module(x))
+        torch.testing.assert_close(torch.compile(module, backend="aot_eager")(x), module(x))

@@ -78,6 +78,9 @@ class SignReparametrization(nn.Module):
         self._refresh()
 
     def _refresh(self) -> None:
+        if self.mask.is_meta:  # no values yet (load_state_dict refreshes): the general, mask-reading path
+            self.uniform = None
+            return
         values = torch.unique(self.mask)
         self.uniform = float(values.item()) if values.numel() == 1 else None
 

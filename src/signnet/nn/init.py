@@ -89,7 +89,7 @@ def sign_init_(weight: torch.Tensor, signs, generator: torch.Generator | None = 
     if not isinstance(target_var, (int, float)) or isinstance(target_var, bool) or not 0 < target_var < math.inf:
         raise SignnetError(f"`target_var` must be a positive finite number, got {target_var!r}; pass e.g. 1.0.")
     mask = sign_mask(signs, weight.shape).to(device=weight.device, dtype=weight.dtype)
-    if not bool((mask != 0).any()):
+    if weight.is_meta or not bool((mask != 0).any()):  # meta: no values to initialise
         return weight
     rows = weight.shape[0]
     w, s = weight.reshape(rows, -1).double(), mask.reshape(rows, -1).double()
@@ -165,8 +165,8 @@ def sign_init_network_(model: nn.Module, generator: torch.Generator | None = Non
     """
     leaves = list(_applied_in_order(model))
     linear = [m for m in leaves if isinstance(m, nn.Linear)]
-    if not linear:
-        return model
+    if not linear or any(m.weight.is_meta for m in linear):  # meta tensors hold no values to initialise, as in
+        return model  # torch's own init; the weights come later (to_empty, then load_state_dict)
     first = linear[0].weight
     if inputs is None:
         probe = torch.empty(PROBE_ROWS, first.shape[1], dtype=torch.float64)

@@ -58,9 +58,10 @@ def sign_mask(spec, shape: Sequence[int]) -> torch.Tensor:
     if isinstance(spec, str):
         if spec not in NAMED_SIGNS:
             raise choice_error("sign specification", spec, [*NAMED_SIGNS, "a mask", "a per-input vector"])
-        return torch.full(shape, float(NAMED_SIGNS[spec]))
+        return torch.full(shape, float(NAMED_SIGNS[spec]), device="cpu")  # checked and built on the CPU, even
+        # under a `with torch.device("meta")` block; the layer moves it to its own device
     try:
-        values = torch.as_tensor(np.asarray(spec, dtype=np.float64), dtype=torch.float32)
+        values = torch.as_tensor(np.asarray(spec, dtype=np.float64), dtype=torch.float32, device="cpu")
     except (TypeError, ValueError) as exc:
         raise SignnetError(
             f"Sign specification {spec!r} is neither a name nor numeric; "
