@@ -75,3 +75,21 @@ def test_the_report_renders_and_a_finished_sweep_can_be_read_back(quick_run, tmp
     assert [p.smallest_k for p in again.problems] == [p["smallest_k"] for p in r["problems"]]
     with pytest.raises(SignnetError, match=r"--sweep '.*' holds no sweep \(spec.toml and runs.jsonl\)"):
         compute_budget(tmp_path, sweep=str(tmp_path))
+
+
+def test_theorem_verdicts_are_inconclusive_when_a_run_has_a_non_monotone_activation():
+    # Theorem 1.1 needs non-decreasing activations: a one-unit GELU network with weights >= 0 scores 1.000 on
+    # `disconnected` (ceiling 0.74), so over such runs the ceiling proves nothing
+    from signnet.experiments.budget.results import Budget, Problem
+    from signnet.experiments.budget.verdicts import problem_verdicts
+
+    problem = Problem(data="disconnected", title="disconnected", paper_flips=None, ceiling=0.74, n_test=100,
+                      budgets=[Budget(k=0, label="k = 0", best=1.0, best_hidden="1", archs=[])],
+                      smallest_k=None, smallest_k_hidden=None,
+                      smallest_k_seed=None, smallest_k_successes=None, smallest_k_accuracy=None,
+                      smallest_k_negative_by_layer=None, smallest_k_certificate=None, free_best=1.0,
+                      constructions=[])
+    theorem = {v.key.rsplit(".", 1)[1]: v.status for v in problem_verdicts(problem, TARGET, 3) if v.kind == "theorem"}
+    assert theorem == {"k0_below_ceiling": "inconclusive", "needs_a_negative_weight": "inconclusive"}
+    monotone = {v.key.rsplit(".", 1)[1]: v.status for v in problem_verdicts(problem, TARGET, 0) if v.kind == "theorem"}
+    assert monotone == {"k0_below_ceiling": "fails", "needs_a_negative_weight": "holds"}

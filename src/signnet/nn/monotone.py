@@ -22,14 +22,17 @@ of them. The three architectures differ in what they can represent:
     the same signs as ``"dnn+"``, and each hidden layer's units split between a
     convex ``rho``, its reflection ``-rho(-x)`` and a saturated blend
     (:class:`~signnet.nn.activations.MixedActivation`). They prove such networks
-    approximate every continuous monotone function on a compact set.
+    approximate every continuous monotone function on a compact set (with enough
+    width and depth: their result is about multi-layer networks).
 ``"alternating"``
     Sartor, Sinigaglia & Susto, "Advancing Constrained Monotonic Neural Networks:
     Achieving Universal Approximation Beyond Bounded Activations", ICML 2025:
     with a convex monotone activation (ReLU), non-negative weights give only
     convex functions, while **non-positive** weights (equivalently, activations
     that saturate on alternating sides) give universal approximators of monotone
-    functions. Here every layer after the first is ``<= 0``; the first layer's
+    functions, given enough depth: with ONE hidden layer the output is a
+    non-positive combination of convex units, a concave function (``certify``
+    reports it). Here every layer after the first is ``<= 0``; the first layer's
     column signs are ``monotonic_cst`` times ``(-1) ** len(hidden)``, the sign of
     the product of the later layers, so every path from a +1 feature is
     non-negative and every path from a -1 feature non-positive.

@@ -79,8 +79,10 @@ class CeilingResult:
     """The monotone ceiling of one labelled data set.
 
     Attributes:
-        accuracy: the ceiling, ``(n - relabeled) / n``: the best accuracy any
-            monotone classifier (any DNN+, Theorem 1.1 of Wang et al.) can reach.
+        accuracy: the ceiling, ``(n - relabeled) / n``: the best accuracy of any monotone
+            classifier, hence an upper bound for every DNN+ with non-decreasing activations and
+            one logit (Theorem 1.1 of Wang et al.). Some monotone classifier attains it (e.g. a
+            two-hidden-layer tanh DNN+); a ReLU DNN+, being convex, not always.
         n: number of points.
         relabeled: fewest labels that must change to make the labelling monotone.
         labels: shape (n,), int; one monotone labelling that changes exactly

@@ -5,8 +5,10 @@ Theorem 1.1 of Wang et al. ("Why do networks need negative weights?"): a DNN+
 dominance. :func:`dominance_violations` tests the statement on sampled
 comparable pairs; :func:`find_violation` searches for a counterexample with
 gradient ascent. Neither proves anything (see :func:`signnet.theory.certificate.certify`
-for a proof); on a DNN+ both must come back empty, on an ordinary network
-trained on XOR both find violations at once.
+for a proof); on a DNN+ with a single-logit or regression head both must come back
+empty, on an ordinary network trained on XOR both find violations at once. A
+softmax DNN+ is checked on its logit differences, which Theorem 1.1 does not
+cover, and can fail them (see below).
 
 What ``F`` is. For a ``"binary"`` or ``"regression"`` head (or a model without
 ``head``) every output ``out{j}`` is checked; the binary logit ``P(x)`` is
@@ -206,7 +208,9 @@ def dominance_violations(model, X, n_pairs: int = 10000, seed: int = 0, step=Non
             ``None``: where its parameters are. The pairs are moved there once. Black boxes ignore it.
 
     Returns:
-        A :class:`DominanceReport`; 0 violations for any DNN+ with non-decreasing activations.
+        A :class:`DominanceReport`; 0 violations for any DNN+ with non-decreasing activations and a
+        single-logit or regression head (each raw output is non-decreasing, Theorem 1.1). A softmax
+        DNN+ is checked on logit differences, which the theorem does not cover, and can violate them.
 
     Shape:
         ``X``: ``(n, *shape)``; witnesses' ``x``, ``y``: ``shape``.
@@ -297,8 +301,9 @@ def find_violation(model, bounds, n_starts: int = 64, steps: int = 200, seed: in
     features and ``y_i = x_i`` for free ones, whose shared value is searched too),
     and Adam maximises ``F(x) - F(y)`` over ``(a, b)`` from ``n_starts`` random starts
     at once (one batch; single-threaded on a CPU when the batch is small, where threads
-    only cost). A DNN+ never yields one (Theorem 1.1); a network trained on XOR does in
-    well under a second. Any other fitted model (a black box) is searched without
+    only cost). A DNN+ with a single-logit or regression head never yields one (Theorem
+    1.1; a softmax DNN+'s logit differences can); a network trained on XOR does in well
+    under a second. Any other fitted model (a black box) is searched without
     gradients by :func:`signnet.theory.blackbox.search_violation`: grid sweeps of each
     constrained feature from ``n_starts`` base points (``steps`` points each) and
     ``n_starts * steps`` random pairs; ``lr`` is unused there.

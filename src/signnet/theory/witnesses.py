@@ -1,4 +1,4 @@
-"""Certificates that no sign-constrained network fits a 2-D data set.
+"""Certificates that no DNN+ (no monotone classifier) fits a 2-D data set.
 
 A DNN+ (non-negative weights, non-decreasing activations) is monotone: for data
 points ``A <= C <= B`` (coordinate-wise) it gives ``F(A) <= F(C) <= F(B)``
@@ -24,8 +24,9 @@ the certificate). Coordinates are first scaled by each feature's range; the
 first rule that applies wins.
 
 * ``"closed_shape"``: pattern 0, 1, 0 and further 0-points lie strictly
-  above-left and below-right of ``C``, so the 1 at ``C`` is enclosed by 0s on
-  all four sides -- a bounded class region.
+  above-left and below-right of ``C``, so the 1 at ``C`` has 0s on all four
+  sides: consistent with a bounded class region (a heuristic; the region need not
+  be bounded).
 * ``"positive_slope"``: ``C`` lies within 5% of ``|AB|`` of the line ``AB``,
   which has non-negative slope (horizontal and vertical included): labels
   alternating along an increasing line (Corollary 1.1.1).

@@ -139,7 +139,10 @@ def compute_budget(out: Path, seed: int = 0, quick: bool = False, progress: bool
         rows = [r for r in read_rows(Path(out) / "sweep" / "runs.jsonl") if r["run_id"] in wanted]
     datas = list(dict.fromkeys(r.data for r in spec.runs))
     problems = [_problem(d, [r for r in rows if r["data"] == d], spec) for d in datas]
-    checks = [v for p in problems for v in problem_verdicts(p, TARGET)]
+    from signnet.nn.activations import ACTIVATIONS
+
+    non_monotone = sum(1 for r in rows if not ACTIVATIONS[r["activation"]].monotone)
+    checks = [v for p in problems for v in problem_verdicts(p, TARGET, non_monotone)]
     grid_plain = {k: [list(v) if isinstance(v, tuple) else v for v in vs] for k, vs in spec.grid.items()}
     return BudgetResults(study="budget", claim=CLAIM, target=TARGET, seed=int(rows[0]["sweep_seed"]), grid=grid,
                          spec={"name": spec.name, "settings": spec.settings, "grid": grid_plain}, runs=len(rows),

@@ -7,14 +7,17 @@ classifier at 0.5 on XOR) falls short of its class, not of the theorem's limit. 
 show that, this module turns the ceiling's optimal relabelling of a 2-D data set
 into an explicit DNN+ (every weight >= 0, biases free) and the caller scores it:
 
-* :func:`relu_ceiling_network`, one hidden ReLU layer. A ReLU DNN+ is convex and
-  non-decreasing (Lemma 1.1 with a convex activation), so its class-0 region is a
+* :func:`relu_ceiling_network`, one hidden ReLU layer. A ReLU DNN+ is non-decreasing
+  (Theorem 1.1) and convex (non-negative combinations of convex non-decreasing functions
+  of convex functions are convex: a fact the paper does not state), so its class-0 region is a
   convex down-set; the network cuts out the smallest one that holds the
   relabelled class-0 points, ``conv(S0) + R^2_-``, with one unit per facet
   (greedily, only the facets needed to exclude class-1 points). It realises the
   relabelling exactly when no relabelled class-1 point lies in that set (the
   Figure 1 panels); otherwise it falls short (then the best half-plane is used if
-  it scores more), which is what convexity costs.
+  it scores more), which bounds from above what convexity costs on these points (a
+  ReLU DNN+ built from another optimal relabelling, or giving up some class-0 points,
+  may score more).
 * :func:`tanh_ceiling_network`, two hidden tanh layers, realises any monotone
   relabelling of 2-D points: class 1 iff ``x >= u`` for some minimal class-1
   point ``u`` (an up-set is the union of the orthants above its minimal points).

@@ -91,9 +91,10 @@ def _lagrangian(m: str, row: MethodRow, summary: Summary, trained: tuple) -> lis
                 "Q&A: it 'will not force pred to be non-negative during the training process')", "training",
                 (C(f"{m} largest violation during training", f.largest_violation_during_training, ">", "tolerance",
                    TOL),), requires=trained),
-        Verdict(f"{m}.feasible_only_once_converged", f"The {form} form becomes feasible only late in training (the "
-                "Q&A: 'only after the optimization has converged'): a training prediction below -tolerance "
-                "persists into the second half of the epochs", "training",
+        Verdict(f"{m}.feasible_only_once_converged", f"The {form} form becomes feasible only late in training: a "
+                "training prediction below -tolerance persists into the second half of the epochs (a timing; the "
+                "Q&A guarantees non-negativity only 'after the optimization has converged' and does not say when "
+                "feasibility comes)", "training",
                 (C(f"{m} last epoch with a training prediction below -tolerance", last, ">", "half the epochs",
                    f.epochs / 2),), requires=trained, note=note),
     ]

@@ -12,7 +12,9 @@ lies relative to those eigenvectors:
 * ``w* = (1, -1)``, weights of opposite signs (the zig-zag case): the direction
   the optimum needs is the flat one, and positive inputs slow descent;
 * ``w* = (1, 1)``, weights of one sign: the direction lies near the steep
-  eigenvector, which gradient descent crosses quickly.
+  eigenvector, so positive inputs slow descent less than toward ``(1, -1)``, but
+  they still slow it (the small flat component of the error sets the step count:
+  measured 22 steps against 5 centred, where ``(1, -1)`` took 44 against 4).
 
 Gradient descent starts at ``w0 = 0`` with ``lr = lr_fraction * 2 / L_max``
 (``L_max`` the largest eigenvalue of ``H``; the same rule for both input
