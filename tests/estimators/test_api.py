@@ -219,3 +219,22 @@ def test_a_target_far_from_0_is_mapped_back_in_float64():
     y = 1_234_567_891 + x[:, 0] + 0.05 * rng.normal(size=300)  # float32 steps by 128 there: a float32 mean is off
     est = MonotoneRegressor(monotonic_cst=[1], **FAST).fit(x, y)
     assert est.score(x, y) > 0.9
+
+
+def test_the_audits_read_the_map_predict_computes():
+    # a column whose spread float32 cannot resolve around its mean carries half the signal: module_ (float32) is far
+    # off there, so certify / dominance_violations / find_violation read predict's float64 map instead
+    from signnet.estimators._base import audit_module
+
+    rng = np.random.default_rng(0)
+    x1, noise = rng.normal(size=400), rng.normal(size=400)
+    X = np.column_stack([1e-3 + 1e-12 * noise, x1])
+    y = x1 + noise + 0.05 * rng.normal(size=400)
+    est = MonotoneRegressor(monotonic_cst=[1, 1], **FAST).fit(X, y)
+    with torch.no_grad():
+        audited = audit_module(est)(torch.as_tensor(X))[:, 0].numpy()
+        float32 = est.module_(torch.as_tensor(X, dtype=torch.float32))[:, 0].double().numpy()
+    np.testing.assert_allclose(audited, est.predict(X), atol=1e-5)  # predict rounds the standardised X to float32
+    assert np.abs(float32 - est.predict(X)).max() > 0.5  # module_ alone cannot read the column
+    assert signnet.certify(est).monotone == [[1, 1]]
+    assert signnet.dominance_violations(est, X, n_pairs=500).violations == 0

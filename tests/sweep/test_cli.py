@@ -105,5 +105,13 @@ def test_a_folder_resumes_only_with_its_own_group_size(tmp_path: Path, capsys):
     spec_file.write_text("epochs = 2\ngroup_size = 2\n" + SPEC)
     capsys.readouterr()
     assert main(["sweep", str(spec_file), "--out", str(out)]) == 2
-    assert "was swept with another spec" in capsys.readouterr().err
+    assert "was swept with group_size = 1, this spec has 2" in capsys.readouterr().err
     assert (out / "runs.jsonl").read_text() == rows
+
+
+def test_a_sweep_failing_before_any_run_removes_the_parent_folders_it_made(tmp_path: Path, capsys):
+    spec_file = tmp_path / "spec.toml"
+    spec_file.write_text("lr = 1e30\n" + SPEC)  # diverges in the first group
+    assert main(["sweep", str(spec_file), "--out", str(tmp_path / "new" / "deeper" / "sweep")]) == 2
+    assert "diverged" in capsys.readouterr().err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["spec.toml"]

@@ -58,12 +58,15 @@ def test_the_process_state_ray_changes_is_put_back():
     os.environ["SIGNNET_TEST_KEPT"] = "1"
     before, handler = dict(os.environ), signal.getsignal(signal.SIGTERM)
     try:
-        with _process_state_restored():  # what ray.init does to the process
+        with _process_state_restored() as snapshot:  # what ray.init does to the process
             os.environ["PYTHONBREAKPOINT"] = "ray.util.rpdb._driver_set_trace"
-            os.environ["SIGNNET_TEST_KEPT"] = "changed"
             del os.environ["SIGNNET_TEST_KEPT"]
             signal.signal(signal.SIGTERM, lambda *_: None)
+            snapshot.taken()
+            os.environ["SIGNNET_TEST_LATER"] = "another thread's"  # set after ray.init: not Ray's, kept
+        assert os.environ.pop("SIGNNET_TEST_LATER") == "another thread's"
         assert dict(os.environ) == before and signal.getsignal(signal.SIGTERM) is handler
     finally:
         os.environ.pop("SIGNNET_TEST_KEPT", None)
+        os.environ.pop("SIGNNET_TEST_LATER", None)
         signal.signal(signal.SIGTERM, handler)

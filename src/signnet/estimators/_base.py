@@ -321,6 +321,31 @@ class MonotoneBase(BaseEstimator):
         return out
 
 
+def audit_module(est) -> nn.Sequential:
+    """The map ``predict`` computes, as one float64 ``nn.Sequential`` that the audits read.
+
+    ``module_`` with its standardisation and output written in float64 from the fitted float64
+    means, scales and target scaling (``module_`` holds them in float32, which cannot resolve a
+    column whose spread is tiny beside its mean, e.g. unix timestamps over minutes). ``predict``
+    also rounds the standardised inputs to float32 before the network, as ``fit`` fed them: a
+    non-decreasing step, so every certificate of this module holds for ``predict`` too. An
+    estimator fitted before the float64 path gets its ``module_`` in float64.
+    """
+    module = copy.deepcopy(est.module_).to(torch.float64)
+    standardise = getattr(est, "_standardise", None)
+    if standardise is None:
+        return module
+    mean, scale = standardise
+    with torch.no_grad():
+        module.standardise.weight.copy_(torch.diag(torch.as_tensor(1.0 / scale, dtype=torch.float64)))
+        module.standardise.bias.copy_(torch.as_tensor(-mean / scale, dtype=torch.float64))
+        if est._output is not None:
+            shift, factor = est._output
+            module.output.weight.fill_(factor)
+            module.output.bias.fill_(shift)
+    return module
+
+
 def _mean_curve(curves: list[list[float]]) -> list[float]:
     """Per epoch, the mean of the curves that reach it (networks stop at different epochs)."""
     return [float(np.mean([c[e] for c in curves if len(c) > e])) for e in range(max(map(len, curves)))]

@@ -36,7 +36,8 @@ class MonotoneClassifier(ClassifierMixin, MonotoneBase):
     Attributes:
         classes_: the two labels, sorted; ``classes_[1]`` is the positive class.
         module_: ``nn.Sequential`` from raw float32 ``X`` ``(n, d)`` to the logit ``(n, 1)``:
-            ``standardise`` (diagonal ``Linear``, positive scales) and ``network``.
+            ``standardise`` (diagonal ``Linear``, positive scales) and ``network``; ``predict`` and the audits
+            read it with the standardisation in float64 (see :class:`~signnet.estimators.MonotoneRegressor`).
         monotonic_cst_, n_features_in_, feature_names_in_, n_iter_, fits_, loss_curve_,
         validation_scores_, best_validation_score_:
             as in :class:`~signnet.estimators.MonotoneRegressor`.

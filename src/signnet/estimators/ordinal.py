@@ -69,7 +69,8 @@ class MonotoneOrdinalClassifier(ClassifierMixin, MonotoneBase):
         module_: ``nn.Sequential`` from raw float32 ``X`` ``(n, d)`` to ``f(x)`` ``(n, 1)``:
             ``standardise`` (diagonal ``Linear``, positive scales), ``network`` (the merged
             ``MonotoneMLP``) and ``output`` (``Linear(1, 1)``, weight 1, bias the shift that sets
-            ``thresholds_[0]`` to 0).
+            ``thresholds_[0]`` to 0); ``predict`` and the audits read it with the standardisation and the
+            shift in float64 (see :class:`~signnet.estimators.MonotoneRegressor`).
         monotonic_cst_, n_features_in_, feature_names_in_, n_iter_, loss_curve_, validation_scores_,
             best_validation_score_: as in :class:`~signnet.estimators.MonotoneRegressor` (the loss is the
             negative log-likelihood, the score the accuracy of the median class).

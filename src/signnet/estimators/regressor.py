@@ -92,9 +92,11 @@ class MonotoneRegressor(RegressorMixin, MonotoneBase):
             constant column gets scale 1), ``network`` (one :class:`signnet.MonotoneMLP`, the exact
             mean of the ``n_networks`` networks), ``output`` (``Linear(1, 1)``, weight the target's
             standard deviation > 0, bias its mean). ``predict`` applies the same map with the
-            standardisation and the output in float64, as ``fit`` standardised: ``module_`` agrees with it
-            to float32 rounding, except on a column whose spread float32 cannot resolve around its mean
-            (e.g. unix timestamps over minutes), which only ``predict`` reads exactly.
+            standardisation and the output in float64, as ``fit`` standardised, and ``certify``,
+            ``dominance_violations`` and ``find_violation`` read that float64 map. ``module_`` itself, in
+            float32, agrees with it to float32 rounding except on a column whose spread float32 cannot
+            resolve around its mean (relative spread below about 1e-7, e.g. unix timestamps over
+            minutes): there ``module_`` alone can be far off.
         monotonic_cst_: ``np.ndarray`` of int8, ``(n_features_in_,)``.
         n_features_in_, feature_names_in_: as in scikit-learn (the latter for a DataFrame only).
         n_iter_: the most epochs any network ran.

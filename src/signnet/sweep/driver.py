@@ -137,9 +137,15 @@ def run_sweep(spec: Spec, out, *, engine: str = "local", workers: int = 1, devic
             raise SignnetError(f"--out {str(out)!r} holds {len(foreign)} run(s) that this spec does not list (another "
                                f"spec, or another --seed, was swept there); give a new folder, or resume that sweep "
                                f"with its own spec ({SPEC_COPY} there) and --seed.")
-        if not _same_grid(out / SPEC_COPY, spec, wanted):
+        old_group_size = _other_grid(out / SPEC_COPY, spec, wanted)
+        if old_group_size is False:
             raise SignnetError(f"--out {str(out)!r} was swept with another spec ({SPEC_COPY} there differs from this "
                                "one); give a new folder, or resume that sweep with its own spec.")
+        if old_group_size is not None:
+            raise SignnetError(f"--out {str(out)!r} was swept with group_size = {old_group_size}, this spec has "
+                               f"{spec.settings['group_size']}: a group's batched rounding depends on its size, so the "
+                               f"rows would not be one sweep's; resume with group_size = {old_group_size}, or give a "
+                               "new folder.")
     pending = bool(wanted - done)  # Ray only when there is something to run
     session = ray_session(workers, address) if engine == "ray" and pending else contextlib.nullcontext()
     with session:  # Ray is started or joined before anything is written: a bad --address leaves out as it was
@@ -147,17 +153,31 @@ def run_sweep(spec: Spec, out, *, engine: str = "local", workers: int = 1, devic
                     summary=summary)
 
 
-def _same_grid(copy: Path, spec: Spec, wanted: set) -> bool:
-    """The folder's spec (``copy``, if any) lists the same runs as ``spec`` with its ``--seed`` (comments aside),
-    grouped alike (the same ``group_size``: a group's batched rounding depends on its size)."""
+def _first_missing(path: Path) -> Path | None:
+    """The topmost of ``path`` and its parents that does not exist yet (what ``mkdir(parents=True)`` makes)."""
+    missing = None
+    while not path.exists():
+        missing, path = path, path.parent
+        if path == missing:  # the root
+            break
+    return missing
+
+
+def _other_grid(copy: Path, spec: Spec, wanted: set):
+    """How the folder's spec (``copy``, if any) differs from ``spec`` with its ``--seed`` (comments aside): ``None``
+    when it lists the same runs grouped alike, ``False`` when it lists other runs (or is unreadable), else its own
+    ``group_size`` (a group's batched rounding depends on its size, so that changes numbers too)."""
     if not copy.is_file():
-        return True
+        return None
     seed = spec.runs[0].sweep_seed if spec.runs else 0
     try:
         old = parse_spec(copy.read_text(encoding="utf-8"), sweep_seed=seed)
     except (SignnetError, UnicodeDecodeError):
         return False
-    return {r.run_id for r in old.runs} == wanted and old.settings["group_size"] == spec.settings["group_size"]
+    if {r.run_id for r in old.runs} != wanted:
+        return False
+    size = old.settings["group_size"]
+    return None if size == spec.settings["group_size"] else size
 
 
 def _run(spec: Spec, out: Path, *, engine: str, workers: int, device: str, address: str | None, progress: bool,
@@ -166,7 +186,7 @@ def _run(spec: Spec, out: Path, *, engine: str, workers: int, device: str, addre
     from tqdm.auto import tqdm
 
     start = time.perf_counter()
-    created = not out.exists()
+    created = _first_missing(out)  # the topmost folder this call makes (None: out exists)
     out.mkdir(parents=True, exist_ok=True)
     lock = _lock(out)
     computed = 0
@@ -197,9 +217,8 @@ def _run(spec: Spec, out: Path, *, engine: str, workers: int, device: str, addre
 
             page = write_summary(out / SUMMARY, spec, rows)
     except BaseException:
-        if created and computed == 0:  # a folder this call made and no run reached: leave nothing behind
-            lock.close()
-            shutil.rmtree(out, ignore_errors=True)
+        if created is not None and computed == 0:  # folders this call made and no run reached: leave nothing behind
+            shutil.rmtree(created, ignore_errors=True)  # while the lock is held: no other sweep is writing there
         raise
     finally:
         lock.close()

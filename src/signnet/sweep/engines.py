@@ -67,7 +67,7 @@ def ray_session(workers: int = 1, address: str | None = None):
     if ray.is_initialized():
         yield ray
         return
-    with _process_state_restored():  # ray.init installs signal handlers and sets environment variables
+    with _process_state_restored() as snapshot:  # ray.init installs signal handlers and sets environment variables
         try:
             if address:
                 ray.init(address=address, log_to_driver=False)
@@ -77,6 +77,8 @@ def ray_session(workers: int = 1, address: str | None = None):
             first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
             raise SignnetError(f"Cannot start or join Ray{f' at {address!r}' if address else ''} ({first}); "
                                "check --address, or leave it out to start a local Ray.") from None
+        finally:
+            snapshot.taken()  # what ray.init changed, and only that, is put back on exit
         try:
             yield ray
         finally:
@@ -86,30 +88,58 @@ def ray_session(workers: int = 1, address: str | None = None):
 _SIGNALS = ("SIGTERM", "SIGINT")
 
 
+class _Snapshot:
+    """The environment and the SIGTERM / SIGINT handlers before a call, and what the call changed."""
+
+    def __init__(self):
+        import os
+        import signal
+
+        self.environ = dict(os.environ)
+        self.handlers = {name: signal.getsignal(getattr(signal, name)) for name in _SIGNALS}
+        self.changed_env, self.changed_handlers = {}, {}
+
+    def taken(self) -> None:
+        """Record what changed since the snapshot: those keys (with the values set) and handlers only."""
+        import os
+        import signal
+
+        keys = (set(os.environ) | set(self.environ))
+        self.changed_env = {k: os.environ.get(k) for k in keys if os.environ.get(k) != self.environ.get(k)}
+        self.changed_handlers = {name: signal.getsignal(getattr(signal, name)) for name in _SIGNALS
+                                 if signal.getsignal(getattr(signal, name)) is not self.handlers[name]}
+
+    def restore(self) -> None:
+        """Put back each recorded key and handler, unless something else changed it again since."""
+        import os
+        import signal
+        import threading
+
+        for key, value in self.changed_env.items():
+            if os.environ.get(key) != value:
+                continue  # changed again by someone else: theirs now
+            if self.environ.get(key) is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = self.environ[key]
+        if threading.current_thread() is threading.main_thread():
+            for name, handler in self.changed_handlers.items():
+                if signal.getsignal(getattr(signal, name)) is handler and self.handlers[name] is not None:
+                    signal.signal(getattr(signal, name), self.handlers[name])
+
+
 @contextlib.contextmanager
 def _process_state_restored():
-    """Put back, on exit, the environment variables and the SIGTERM / SIGINT handlers as they were on entry
-    (library code leaves the process as it found it; ``ray.init`` sets e.g. ``PYTHONBREAKPOINT`` and a
-    SIGTERM handler that outlive ``ray.shutdown``). Handlers are restored from the main thread only,
-    the one thread Python lets set them."""
-    import os
-    import signal
-    import threading
-
-    environ = dict(os.environ)
-    handlers = {name: signal.getsignal(getattr(signal, name)) for name in _SIGNALS}
+    """Library code leaves the process as it found it: ``ray.init`` sets environment variables (e.g.
+    ``PYTHONBREAKPOINT``) and a SIGTERM handler that outlive ``ray.shutdown``. Call ``taken()`` on the
+    yielded snapshot right after ``ray.init``; on exit exactly what changed between the two is put back
+    (a variable another thread sets meanwhile is left alone). Handlers are restored from the main thread
+    only, the one Python lets set them."""
+    snapshot = _Snapshot()
     try:
-        yield
+        yield snapshot
     finally:
-        for key in set(os.environ) - set(environ):
-            del os.environ[key]
-        for key, value in environ.items():
-            if os.environ.get(key) != value:
-                os.environ[key] = value
-        if threading.current_thread() is threading.main_thread():
-            for name, handler in handlers.items():
-                if handler is not None and signal.getsignal(getattr(signal, name)) is not handler:
-                    signal.signal(getattr(signal, name), handler)
+        snapshot.restore()
 
 
 def run_ray(groups: list[list[RunConfig]], *, workers: int = 1, device: str = "cpu",

@@ -83,6 +83,9 @@ def as_target(model, what: str) -> Target:
         raise SignnetError(f"This {type(model).__name__} is not fitted yet; call fit(X, y) before {what}.")
     module = getattr(model, "module_", None)
     if isinstance(module, nn.Module) and hasattr(model, "monotonic_cst_") and is_signnet_estimator(model):
+        from signnet.estimators._base import audit_module
+
+        module = audit_module(model)  # predict's map: module_ with its standardisation in float64
         names = getattr(model, "feature_names_in_", None)
         width = getattr(model, "n_features_in_", None)
         return Target(module, None, None, np.asarray(model.monotonic_cst_),

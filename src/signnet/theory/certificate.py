@@ -243,8 +243,10 @@ def _unwrap(model) -> tuple[nn.Module, object, list | None]:
             raise SignnetError(f"certify reads signnet's own estimators, whose predictions are their module_; a "
                                f"{type(model).__name__} may predict with more than its module_: certify the "
                                f"module itself, certify(model.module_, monotonic_cst=...).")
-        names = getattr(model, "feature_names_in_", None)
-        return module, model.monotonic_cst_, None if names is None else [str(f) for f in names]
+        from signnet.estimators._base import audit_module
+
+        names = getattr(model, "feature_names_in_", None)  # predict's map: module_, standardised in float64
+        return audit_module(model), model.monotonic_cst_, None if names is None else [str(f) for f in names]
     if any(callable(getattr(model, m, None)) for m in METHODS):
         raise SignnetError(f"certify proves properties of torch modules; {type(model).__name__} is not one: "
                            "use find_violation or dominance_violations.")
