@@ -136,11 +136,12 @@ def test_conv_invalid_sizes(args):
         SignedConv2d(*args)
 
 
-def test_conv_takes_bias_by_keyword_only():
+def test_conv_refuses_a_bias_that_is_not_a_bool():
     # nn.Conv2d's sixth positional argument is dilation: SignedConv2d(1, 8, 3, 1, 1, 2) once meant bias=2
-    with pytest.raises(TypeError, match="positional argument"):
+    with pytest.raises(SignnetError, match=r"`bias` must be True or False, got 2 \(nn.Conv2d's sixth positional "
+                                           r"argument is dilation, which SignedConv2d does not take\)"):
         SignedConv2d(1, 8, 3, 1, 1, 2)
-    assert SignedConv2d(1, 8, 3, 1, 1, bias=False).bias is None
+    assert SignedConv2d(1, 8, 3, 1, 1, False).bias is None and SignedConv2d(1, 8, 3, bias=False).bias is None
 
 
 def test_invalid_method_transform_strength_and_mask():

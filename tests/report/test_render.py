@@ -1,6 +1,7 @@
 """The jinja2 environment: autoescaping, embedded PNGs, number formatting."""
 
 import jinja2
+import numpy as np
 import pytest
 
 from signnet.report.render import certificate_entry, environment, number, png_uri, render
@@ -37,6 +38,8 @@ def test_number_never_rounds_a_value_to_one():
         "0.9995", "0.99996", "-0.9996", "1.0004", "1.000", "-1.000"]
     assert number(1 - 2**-52) == "0.9999999999999998"  # beyond 12 decimals: its shortest repr
     assert number(2.0004) == "2.000" and number(0.12345) == "0.123"  # other values keep 3 decimals
+    assert number(np.float32(0.25)) == "0.250" and number(np.float64(0.99996)) == "0.99996"  # numpy floats too
+    assert number(1e300) == "1.0e+300" and number(0.123456789, 14) == "0.12345678900000"
 
 
 def test_verdict_macro_shows_status_and_kind():

@@ -300,6 +300,14 @@ def test_integers_beyond_float64_are_compared_exactly_and_huge_values_raise_no_w
     beyond_int64 = 2**70
     assert monotone_ceiling([[beyond_int64], [beyond_int64 + 1]], [0, 1]).relabeled == 0
     assert monotone_ceiling(np.array([[beyond_int64, 0.5], [beyond_int64 + 1, 0.5]], dtype=object), [0, 1]).relabeled == 0
+    numpy_ints = np.array([[np.int64(2**60)], [np.int64(2**60 + 1)]], dtype=object)
+    assert monotone_ceiling(numpy_ints, [0, 1]).relabeled == 0
+    # pandas' own timestamps: t and t + 1 ns are one float64, and NaT is no time at all
+    stamp = pd.Timestamp("2024-01-01")
+    times = pd.DataFrame({"time": pd.to_datetime([stamp, stamp + pd.Timedelta(1, "ns")]), "score": [0.5, 0.5]})
+    assert monotone_ceiling(times, [0, 1]).relabeled == 0 and monotone_ceiling(times, [1, 0]).relabeled == 1
+    with pytest.raises(SignnetError, match=r"X column 0 holds NaT \(a missing date or duration\); drop or impute"):
+        monotone_ceiling(pd.DataFrame({"time": [stamp, pd.NaT]}), [0, 1])
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         assert monotone_ceiling([[1e308, 0.0], [-1e308, 1.0]], [0, 1], [0, 1]).relabeled == 0

@@ -295,3 +295,9 @@ def test_chunks_on_threads_match_one_thread_bit_for_bit(monkeypatch, opts):
         for la, lb, lc in zip(a.linear_layers, b.linear_layers, c.linear_layers, strict=True):
             assert torch.equal(la.weight, lb.weight) and torch.equal(la.bias, lb.bias)
             assert torch.equal(la.weight, lc.weight) and torch.equal(la.bias, lc.bias)
+
+
+def test_a_module_list_of_networks_is_a_list():
+    X, y = [[0.0, 0.0], [1.0, 1.0]], [0, 1]
+    histories = fit_batched(torch.nn.ModuleList([MLP(2, (3,)), MLP(2, (3,))]), X, y, epochs=2, progress=False)
+    assert len(histories) == 2

@@ -1,6 +1,5 @@
 """fit, History, accuracy and input validation (signnet.training), plus the issue's acceptance figures."""
 
-import copy
 import functools
 
 import numpy as np
@@ -9,7 +8,6 @@ import torch
 
 from signnet import CONTROL_PROBLEMS, MLP, SignnetError, accuracy, fit, load_dataset, make_problem, sign_violation
 from signnet.nn.enforce import project_
-from signnet.train.losses import head_loss
 from signnet.validation import as_features, as_targets
 
 pytestmark = pytest.mark.usefixtures("single_thread")
@@ -148,22 +146,6 @@ def test_exact_methods_in_fit_keep_signs(method):
     fit(model, X, y, epochs=100, progress=False)
     assert all((layer.weight >= 0).all() for layer in model.linear_layers)
     assert sign_violation(model)["count"] == 0
-
-
-def test_fit_projects_a_model_that_starts_outside_its_signs():
-    X, y = _small_problem()
-    model = MLP(2, (4,), weights="nonneg")
-    with torch.no_grad():
-        model[0].weight.fill_(-1.0)
-    Xt, yt = torch.as_tensor(X, dtype=torch.float32), torch.as_tensor(y, dtype=torch.float32)
-    projected = project_(copy.deepcopy(model))
-    with torch.no_grad():
-        expected = float(head_loss(projected(Xt), yt, "binary"))
-        assert expected != pytest.approx(float(head_loss(model(Xt), yt, "binary")))  # the projection matters here
-    h = fit(model, X, y, epochs=1, lr=1e-12, progress=False)
-    assert (model[0].weight >= 0).all()
-    # the first (full-batch) step already saw the projected weights, not only the state after it
-    assert h.loss[0] == pytest.approx(expected, rel=1e-6)
 
 
 def test_softmax_on_three_classes():
@@ -308,7 +290,7 @@ def test_adamw_decouples_weight_decay():
 
 def _reference_fit(model, X, y, *, epochs, lr, batch_size, seed):
     """The training loop as fit ran it before the one loop existed: Adam, BCE, penalty, projection."""
-    from signnet.nn.enforce import project_, sign_penalty
+    from signnet.nn.enforce import sign_penalty
 
     Xt, yt = torch.as_tensor(X, dtype=torch.float32), torch.as_tensor(y, dtype=torch.int64)
     opt = torch.optim.Adam(model.parameters(), lr=lr, foreach=True)

@@ -1,5 +1,6 @@
 """The one training loop (signnet.train.loop): every hook checked against numbers computed by hand."""
 
+import copy
 import math
 
 import pytest
@@ -7,8 +8,11 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+import signnet
 from signnet import MLP, SignnetError, make_problem
+from signnet.nn.enforce import project_
 from signnet.train import Step, fit_batched, train_loop
+from signnet.train.losses import head_loss
 from signnet.validation import as_features, as_targets
 
 pytestmark = pytest.mark.usefixtures("single_thread")
@@ -378,3 +382,17 @@ def test_data_follow_the_model_to_its_device():
                    on_step=lambda s: (s.inputs.device.type, s.output.device.type) == ("cuda", "cuda") or 1 / 0)
     assert h.epochs == 20 and h.loss[-1] < h.loss[0]
     assert all(bool((layer.weight >= 0).all()) for layer in model.linear_layers)
+
+
+def test_fit_projects_a_model_that_starts_outside_its_signs():
+    p, model = make_problem("negative_slope", 200, seed=0), MLP(2, (4,), weights="nonneg")
+    X, y, Xt, yt = p.X, p.y, torch.as_tensor(p.X, dtype=torch.float32), torch.as_tensor(p.y, dtype=torch.float32)
+    with torch.no_grad():
+        model[0].weight.fill_(-1.0)
+    projected = project_(copy.deepcopy(model))
+    with torch.no_grad():
+        expected = float(head_loss(projected(Xt), yt, "binary"))
+        assert expected != pytest.approx(float(head_loss(model(Xt), yt, "binary")))  # the projection matters here
+    h = signnet.fit(model, X, y, epochs=1, lr=1e-12, progress=False)
+    # the first (full-batch) step already saw the projected weights, not only the state after it
+    assert (model[0].weight >= 0).all() and h.loss[0] == pytest.approx(expected, rel=1e-6)

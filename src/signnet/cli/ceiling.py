@@ -19,6 +19,7 @@ from signnet.cli.common import add_json, add_seed, config_of, emit, parse_int_li
 from signnet.data.problems import PROBLEMS, make_problem
 from signnet.errors import SignnetError
 from signnet.report.artifacts import run_metadata
+from signnet.report.render import number
 from signnet.theory.ceiling import monotone_ceiling
 from signnet.validation import check_choice, check_count, check_float, check_size, read_csv
 
@@ -73,7 +74,7 @@ def run(args) -> int:
     result = {"data": source, "n": res.n, "features": features, "classes": labels,
               "directions": directions if directions is not None else [1] * X.shape[1],
               "ceiling": res.accuracy, "relabeled": res.relabeled, "method": res.method}
-    text = f"{source}: monotone ceiling {res.accuracy:.4f} ({res.relabeled} of {res.n} labels must change)"
+    text = f"{source}: monotone ceiling {number(res.accuracy, 4)} ({res.relabeled} of {res.n} labels must change)"
     if args.orient:
         from signnet.theory.orientation import best_orientation
 
@@ -82,7 +83,7 @@ def run(args) -> int:
                                  "directions": list(o.directions), "ceiling": o.ceiling, "exact": o.exact,
                                  "relabeled": o.relabeled}
         names = ", ".join(features[k] for k in o.flips) or "none"
-        text += f"; best orientation flips {names}: ceiling {o.ceiling:.4f}{'' if o.exact else ' (local search)'}"
+        text += f"; best orientation flips {names}: ceiling {number(o.ceiling, 4)}{'' if o.exact else ' (local search)'}"
     result["seconds"] = round(time.perf_counter() - start, 4)
     result.update(run_metadata(config, args.seed))
     emit(result, args.json, f"{text}; {result['seconds']:.2f} s")

@@ -161,5 +161,5 @@ def run(args) -> int:
     min_w = min(layer["min_weight"] for layer in result["layers"])
     emit(result, args.json,
          f"{args.problem} / {args.weights}: train accuracy {number(result['train_accuracy'])}, "
-         f"test accuracy {result['test_accuracy']:.3f}, smallest weight {min_w:+.3f}, {result['seconds']:.1f} s")
+         f"test accuracy {number(result['test_accuracy'])}, smallest weight {min_w:+.3f}, {result['seconds']:.1f} s")
     return 0

@@ -200,10 +200,10 @@ class SignedConv2d(_SignConstrained, nn.Conv2d):
     """2-D convolution whose kernel obeys a sign mask.
 
     Args:
-        in_channels, out_channels, kernel_size, stride, padding, bias: as ``torch.nn.Conv2d``; ``bias``
-            is keyword-only (``nn.Conv2d``'s sixth positional argument is ``dilation``, which, like
-            ``groups`` and ``padding_mode``, this layer does not take: ``SignedConv2d(1, 8, 3, 1, 1, 2)``
-            must not read a dilation of 2 as ``bias=2``).
+        in_channels, out_channels, kernel_size, stride, padding, bias: as ``torch.nn.Conv2d``. ``bias``
+            must be ``True`` or ``False``: ``nn.Conv2d``'s sixth positional argument is ``dilation``,
+            which, like ``groups`` and ``padding_mode``, this layer does not take, so
+            ``SignedConv2d(1, 8, 3, 1, 1, 2)`` is refused rather than read as ``bias=2``.
         sign: a sign specification: a name, a mask of the kernel's shape
             ``(C_out, C_in, kh, kw)`` or a length-``C_in`` per-input-channel vector.
         method, transform, strength, init, device, dtype: as :class:`SignedLinear`.
@@ -215,12 +215,15 @@ class SignedConv2d(_SignConstrained, nn.Conv2d):
     element-wise dominance of images, exactly as the paper's Theorem 1.1.
     """
 
-    def __init__(self, in_channels: int, out_channels: int, kernel_size, stride=1, padding=0, *,
-                 bias: bool = True, sign="free", method: str = "project",
+    def __init__(self, in_channels: int, out_channels: int, kernel_size, stride=1, padding=0,
+                 bias: bool = True, *, sign="free", method: str = "project",
                  transform: str = "softplus", strength: float = 1.0, init: str = "abs", device=None, dtype=None):
         for name, value in (("in_channels", in_channels), ("out_channels", out_channels)):
             if not is_integer(value) or value <= 0:
                 raise SignnetError(f"`{name}` must be a positive integer, got {value!r}.")
+        if not isinstance(bias, bool):
+            raise SignnetError(f"`bias` must be True or False, got {bias!r} (nn.Conv2d's sixth positional argument is "
+                               "dilation, which SignedConv2d does not take); pass bias=True or bias=False.")
         super().__init__(int(in_channels), int(out_channels), kernel_size, stride=stride, padding=padding, bias=bias,
                          device=device, dtype=dtype)
         self._setup_sign(sign, method, transform, strength, init)

@@ -23,6 +23,7 @@ from functools import lru_cache
 from pathlib import Path
 
 import jinja2
+import numpy as np
 
 _PACKAGE = Path(__file__).resolve().parents[1]  # src/signnet
 
@@ -84,10 +85,11 @@ def number(value, digits: int = 3) -> str:
         return "yes" if value else "no"
     if isinstance(value, int):
         return str(value)
-    if isinstance(value, float):
-        if value != 0 and abs(value) < 10 ** -digits:
+    if isinstance(value, (float, np.floating)):
+        value = float(value)
+        if value != 0 and (abs(value) < 10 ** -digits or abs(value) >= 1e15):  # tiny or huge: scientific
             return f"{value:.{max(digits - 2, 1)}e}"
-        for places in range(digits, 13):
+        for places in range(digits, max(digits, 12) + 1):
             text = f"{value:.{places}f}"
             if abs(value) == 1 or not math.isfinite(value) or abs(float(text)) != 1:
                 return text

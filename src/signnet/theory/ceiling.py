@@ -103,14 +103,26 @@ class CeilingResult:
 _EXACT = 2**53  # float64 holds every integer up to this magnitude exactly
 
 
+def _is_integer(v) -> bool:
+    return isinstance(v, (int, np.integer)) and not isinstance(v, (bool, np.bool_))
+
+
+def _as_integers(column: np.ndarray) -> np.ndarray:
+    """Datetimes and durations as their int64 counts (their order; NaT is left for the finiteness check)."""
+    if column.dtype.kind in "mM" and not np.isnat(column).any():
+        return column.view(np.int64)
+    return column
+
+
 def _beyond_float64(column: np.ndarray) -> bool:
-    """An integer column (numpy integers, or Python ints in an object array) with a value float64 cannot hold."""
+    """An integer column (numpy integers, datetimes, or ints in an object array) with a value float64 cannot hold."""
+    column = _as_integers(column)
     if not column.size:
         return False
     if column.dtype.kind in "iu":
         return int(column.max()) > _EXACT or int(column.min()) < -_EXACT
-    return (column.dtype.kind == "O" and all(type(v) is int for v in column)
-            and max(abs(v) for v in column) > _EXACT)
+    return (column.dtype.kind == "O" and all(_is_integer(v) for v in column)
+            and max(abs(int(v)) for v in column) > _EXACT)
 
 
 def _exact_integer_columns(X):
@@ -119,28 +131,34 @@ def _exact_integer_columns(X):
     Only the order within each column matters to the ceiling (x precedes y column by column, and a free
     column compares by equality), so a rank keeps every comparison that float64 would merge (t and t + 1
     for nanosecond timestamps). Columns are read one by one, so a DataFrame mixing such a column with
-    float columns, or Python ints beyond int64, are exact too. Anything else is returned as it came.
+    float columns, or Python ints beyond int64, are exact too. Dates and durations are compared by their
+    counts (later is larger); NaT is refused. Anything else is returned as it came.
     """
     if hasattr(X, "columns") and hasattr(X, "iloc") and getattr(X, "ndim", 0) == 2:  # a DataFrame
         columns = [np.asarray(X.iloc[:, j].to_numpy()) for j in range(X.shape[1])]
     else:
         raw = np.asarray(X) if not isinstance(X, np.ndarray) else X
-        if raw.ndim != 2 or raw.dtype.kind not in "iuO":
+        if raw.ndim != 2 or raw.dtype.kind not in "iuOmM":
             return X
         columns = [raw[:, j] for j in range(raw.shape[1])]
     wide = [_beyond_float64(c) for c in columns]
-    if not any(wide):
+    times = [c.dtype.kind in "mM" for c in columns]
+    if not any(wide) and not any(times):
         return X
     out = np.empty((len(columns[0]), len(columns)), dtype=np.float64)
     for j, (column, exact) in enumerate(zip(columns, wide, strict=True)):
+        if times[j] and np.isnat(column).any():  # NaT would read as the earliest time of all
+            raise SignnetError(f"X column {j} holds NaT (a missing date or duration); drop or impute those rows.")
+        column = _as_integers(column)
         if exact:
-            order = {v: r for r, v in enumerate(sorted(set(column.tolist())))}
-            out[:, j] = [order[v] for v in column.tolist()]
+            values = [int(v) for v in column.tolist()]
+            order = {v: r for r, v in enumerate(sorted(set(values)))}
+            out[:, j] = [order[v] for v in values]
         else:
             try:
                 out[:, j] = np.asarray(column, dtype=np.float64)
-            except (TypeError, ValueError):
-                return X  # not numbers: the caller's check names the problem
+            except (TypeError, ValueError, OverflowError):
+                return X  # not numbers (or beyond float64): the caller's check names the problem
     return out
 
 
@@ -154,7 +172,7 @@ def check_features(X) -> np.ndarray:
     X = _exact_integer_columns(X)
     try:
         arr = np.asarray(X, dtype=float)
-    except (TypeError, ValueError) as exc:
+    except (TypeError, ValueError, OverflowError) as exc:
         raise SignnetError(
             f"X could not be read as an array of numbers ({exc}); pass an (n, d) array of floats."
         ) from None

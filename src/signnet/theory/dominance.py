@@ -4,11 +4,9 @@ Theorem 1.1 of Wang et al. ("Why do networks need negative weights?"): a DNN+
 (non-negative weights, non-decreasing activations) preserves element-wise
 dominance. :func:`dominance_violations` tests the statement on sampled
 comparable pairs; :func:`find_violation` searches for a counterexample with
-gradient ascent. Neither proves anything (see :func:`signnet.theory.certificate.certify`
-for a proof); on a DNN+ with a single-logit or regression head both must come back
-empty, on an ordinary network trained on XOR both find violations at once. A
-softmax DNN+ is checked on its logit differences, which Theorem 1.1 does not
-cover, and can fail them (see below).
+gradient ascent. Neither proves anything (:func:`signnet.theory.certificate.certify`
+does); on a one-logit or regression DNN+ both must come back empty (a softmax DNN+'s
+logit differences, below, can fail), on a network trained on XOR both find violations.
 
 What ``F`` is. For a ``"binary"`` or ``"regression"`` head (or a model without
 ``head``) every output ``out{j}`` is checked; the binary logit ``P(x)`` is
@@ -25,13 +23,12 @@ inputs and ``x_i == y_i`` on free (``0``) inputs, which are held fixed; without 
 every input is ``1`` and the results are those of element-wise dominance.
 
 Models. A torch module is evaluated in float64 on a copy, on ``device`` (default:
-where its parameters are). A fitted signnet estimator is audited through its
-``module_`` against its ``monotonic_cst_``; any other fitted object with
+where its parameters are). A fitted signnet estimator is audited through its ``predict``
+map (``module_`` standardised in float64) against its ``monotonic_cst_``; any other fitted object with
 ``decision_function`` / ``predict_proba`` / ``predict`` is a black box
 (:mod:`signnet.theory.blackbox`), searched without gradients.
 
-Rounding. A gap counts only when ``F(x) - F(y) > tol * max(1, |F(x)|, |F(y)|)`` (``tol = 1e-6``).
-"""
+Rounding: a gap counts only when ``F(x) - F(y) > tol * max(1, |F(x)|, |F(y)|)`` (``tol = 1e-6``)."""
 
 from __future__ import annotations
 
@@ -208,9 +205,8 @@ def dominance_violations(model, X, n_pairs: int = 10000, seed: int = 0, step=Non
             ``None``: where its parameters are. The pairs are moved there once. Black boxes ignore it.
 
     Returns:
-        A :class:`DominanceReport`; 0 violations for any DNN+ with non-decreasing activations and a
-        single-logit or regression head (each raw output is non-decreasing, Theorem 1.1). A softmax
-        DNN+ is checked on logit differences, which the theorem does not cover, and can violate them.
+        A :class:`DominanceReport`; 0 violations for any one-logit or regression DNN+ with non-decreasing
+        activations (Theorem 1.1); a softmax DNN+'s logit differences, which it does not cover, can fail.
 
     Shape:
         ``X``: ``(n, *shape)``; witnesses' ``x``, ``y``: ``shape``.

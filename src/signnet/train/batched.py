@@ -73,7 +73,8 @@ class BatchedHistory(list):
 
 
 def _check_models(models) -> list[MLP]:
-    if isinstance(models, torch.nn.Module):  # list() would take an MLP apart into its layers
+    if isinstance(models, torch.nn.Module) and not isinstance(models, torch.nn.ModuleList):
+        # list() would take an MLP (an nn.Sequential) apart into its layers
         raise SignnetError(f"fit_batched takes a list of networks, got one {type(models).__name__}; pass [model] "
                            "to train one.")
     models = list(models)
