@@ -148,3 +148,20 @@ def test_ctrl_c_while_waiting_stops_the_groups(monkeypatch):
                           n_iter_no_change=3000, early_stopping=False, n_jobs=2).fit(X, y)
     assert len(fits) == 8 and all(1 <= f.n_iter < 3000 for f in fits), [f.n_iter for f in fits]
     assert torch.get_num_threads() == 3
+
+
+def test_fits_side_by_side_on_threads_give_the_fits_alone():
+    # the initial weights are drawn from torch's shared generator: two fits at once once interleaved their seeds
+    from concurrent.futures import ThreadPoolExecutor
+
+    X, y = _data()
+
+    def fitted(seed):
+        return MonotoneRegressor(monotonic_cst=[1, 0, 0], n_networks=2, max_iter=10, random_state=seed).fit(X, y).predict(X)
+
+    alone = [fitted(s) for s in (0, 1)]
+    for _ in range(3):
+        with ThreadPoolExecutor(2) as pool:
+            together = list(pool.map(fitted, (0, 1)))
+        for a, b in zip(alone, together, strict=True):
+            np.testing.assert_array_equal(a, b)

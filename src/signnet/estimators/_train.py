@@ -36,6 +36,7 @@ import torch.nn.functional as F
 from signnet.estimators._cumulative import CutPoints
 from signnet.estimators._stacked import Stacked
 from signnet.nn import MONOTONE_ARCHITECTURES, MonotoneMLP
+from signnet.nn._rng import forked_rng
 from signnet.train import make_optimizer, torch_threads, train_loop
 from signnet.train.fit import AUTO_SINGLE_THREAD_BELOW
 
@@ -53,8 +54,7 @@ def make_network(monotonic_cst: np.ndarray, hidden: tuple[int, ...], *, architec
     left as it was. It is built on one thread (:func:`signnet.torch_threads`, restored on exit): the
     initialisation's probe statistics of a small network run many times faster so on a busy machine.
     """
-    with torch.random.fork_rng(devices=[]), torch_threads(1):
-        torch.manual_seed(seed)
+    with forked_rng(seed), torch_threads(1):  # one thread at a time: fits side by side stay reproducible
         return MonotoneMLP([int(c) for c in monotonic_cst], hidden, architecture=architecture,
                            activation=activation, head=head)
 

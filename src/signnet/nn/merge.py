@@ -31,6 +31,7 @@ from collections.abc import Sequence
 import torch
 
 from signnet.errors import SignnetError
+from signnet.nn._rng import forked_rng
 from signnet.nn.activations import mixed_counts
 from signnet.nn.monotone import MonotoneMLP
 
@@ -61,7 +62,7 @@ def _members(nets: Sequence[MonotoneMLP]) -> tuple[list[MonotoneMLP], dict]:
         if diff:
             raise SignnetError(f"`nets` must share one configuration, but nets[{i}] differs from nets[0] in "
                                f"{', '.join(diff)}: build every member with the same MonotoneMLP arguments.")
-    with torch.random.fork_rng(devices=[]):  # only its masks are read: leave the caller's generator alone
+    with forked_rng():  # only its masks are read: leave the caller's generator alone
         built = [layer.sign_mask.cpu() for layer in MonotoneMLP.from_config(dict(config)).linear_layers]
     for i, net in enumerate(nets):
         if any(not torch.equal(layer.sign_mask.detach().cpu().to(mask.dtype), mask)
@@ -121,7 +122,7 @@ def _build(config: dict, n: int, outputs: str, like: torch.Tensor) -> MonotoneML
         split = config["split"]
     head, out = (config["head"], config["out_features"]) if outputs == "average" else ("regression",
                                                                                        n * config["out_features"])
-    with torch.random.fork_rng(devices=[]):  # init="abs": the cheapest initialisation, overwritten by _fill
+    with forked_rng():  # init="abs": the cheapest initialisation, overwritten by _fill
         merged = MonotoneMLP(config["monotonic_cst"], hidden, architecture=config["architecture"],
                              activation=config["activation"], head=head, out_features=out, split=split,
                              init="abs", method="project", transform=config["transform"], dtype=like.dtype)

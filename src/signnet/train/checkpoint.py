@@ -17,6 +17,7 @@ from pathlib import Path
 import torch
 
 from signnet.errors import SignnetError
+from signnet.nn._rng import forked_rng
 from signnet.nn.monotone import MonotoneMLP
 from signnet.nn.networks import MLP
 from signnet.report.artifacts import atomic_write_bytes
@@ -69,7 +70,7 @@ def load(path: str | os.PathLike) -> MLP | MonotoneMLP:
     if not isinstance(kind, str) or kind not in MODELS:
         raise SignnetError(f"Checkpoint {str(path)!r} holds a {kind!r}; this signnet loads {', '.join(MODELS)}.")
     try:
-        with torch.random.fork_rng(devices=[]):  # the initialisation is overwritten: leave the caller's generator alone
+        with forked_rng():  # the initialisation is overwritten: leave the caller's generator alone
             if kind == "MonotoneMLP":
                 model = MonotoneMLP.from_config(config)
             else:
