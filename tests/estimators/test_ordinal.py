@@ -305,3 +305,16 @@ def test_readme_example_runs_and_its_comments_hold():
     assert ordinal.predict_proba(cars.X[:2]).shape == (2, 3)
     assert signnet.certify(ordinal).satisfies_monotonic_cst is True
     assert signnet.certify(ordinal).monotone[0][2:4] == [-1, -1]  # horsepower, weight
+
+
+def test_an_ordered_categorical_keeps_its_own_order_of_classes():
+    import pandas as pd
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(300, 1))
+    codes = np.digitize(X[:, 0] + 0.2 * rng.normal(size=300), [-0.5, 0.5])  # 0, 1, 2 increasing in x
+    y = pd.Categorical.from_codes(codes, ["low", "mid", "high"], ordered=True)
+    clf = MonotoneOrdinalClassifier(monotonic_cst=[1], n_networks=2, max_iter=40, random_state=0).fit(X, y)
+    assert clf.classes_.tolist() == ["low", "mid", "high"]  # not alphabetical (high, low, mid)
+    assert clf.predict(np.array([[-3.0], [3.0]])).tolist() == ["low", "high"]
+    assert clf.score(X, y) > 0.7

@@ -89,7 +89,14 @@ class MonotoneOrdinalClassifier(ClassifierMixin, MonotoneBase):
     _head = "ordinal"
 
     def fit(self, X, y):
-        """Fit on ``X`` ``(n, d)`` and ordered labels ``y`` ``(n,)`` of ``K >= 2`` classes; returns ``self``."""
+        """Fit on ``X`` ``(n, d)`` and ordered labels ``y`` ``(n,)`` of ``K >= 2`` classes; returns ``self``.
+
+        The order of the classes is their sorted order, except for an *ordered* pandas Categorical
+        ``y``, whose own order of categories is kept (``low < mid < high``, not alphabetical).
+        """
+        dtype = getattr(y, "dtype", None)
+        ordered = bool(getattr(dtype, "ordered", False)) and hasattr(dtype, "categories")
+        self._category_order = list(dtype.categories) if ordered else None
         return self._fit(X, y)
 
     def decision_function(self, X) -> np.ndarray:
@@ -111,7 +118,14 @@ class MonotoneOrdinalClassifier(ClassifierMixin, MonotoneBase):
 
     def _encode_targets(self, y: np.ndarray) -> np.ndarray:
         check_classification_targets(y)
-        classes, encoded = np.unique(y, return_inverse=True)
+        order = getattr(self, "_category_order", None)
+        if order is None:
+            classes, encoded = np.unique(y, return_inverse=True)
+        else:  # an ordered Categorical: its categories' order, those present in y
+            present = set(y.tolist())
+            classes = np.array([c for c in order if c in present], dtype=y.dtype)
+            rank = {c: k for k, c in enumerate(classes.tolist())}
+            encoded = np.array([rank[v] for v in y.tolist()])
         if classes.size < 2:
             raise SignnetError(f"{type(self).__name__} needs at least two classes in y, got one class only "
                                f"({classes.tolist()[0]!r}): pass labels of at least two ordered classes.")
