@@ -202,3 +202,16 @@ def test_numbers_in_an_object_array_are_read_as_numbers():
 
     X = np.random.default_rng(0).normal(size=(50, 2))
     assert dominance_violations(Predictor(), X, monotonic_cst=[1, 0], n_pairs=100).violations == 0
+
+
+def test_a_black_box_without_constraints_is_audited_with_a_warning():
+    # a Pipeline declares no monotonic_cst: "every feature increasing" is then a guess, and the audit says so
+    import warnings
+
+    X = np.random.default_rng(0).uniform(-1, 1, (50, 2))
+    with pytest.warns(UserWarning, match=r"Value declares no monotonic_cst, so every feature is checked as increasing; "
+                                         r"pass monotonic_cst=\.\.\."):
+        dominance_violations(Value(), X, n_pairs=50)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        dominance_violations(Value(), X, n_pairs=50, monotonic_cst=[1, 0])

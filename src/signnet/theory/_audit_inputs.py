@@ -11,6 +11,7 @@ for arrays.
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -102,6 +103,10 @@ def resolve_cst(target: Target, cst, n_features: int) -> np.ndarray:
     """The constraints checked: ``cst`` when given, else the estimator's (or MonotoneMLP's) own, else every feature ``1``."""
     if cst is None and target.declared is not None:
         return as_monotonic_cst(target.declared, n_features, target.feature_names, name="the estimator's monotonic_cst")
+    if cst is None and target.box is not None:  # e.g. a Pipeline, which declares no constraints of its own
+        warnings.warn(f"{target.box.name} declares no monotonic_cst, so every feature is checked as "
+                      "increasing; pass monotonic_cst=... (a list, or a dict by feature name) to check what it "
+                      "should guarantee.", UserWarning, stacklevel=3)
     return as_monotonic_cst(cst, n_features, target.feature_names)
 
 
