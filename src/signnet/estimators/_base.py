@@ -305,7 +305,7 @@ class MonotoneBase(BaseEstimator):
         check_is_fitted(self, "module_")
         X = validate_data(self, X, reset=False, dtype=[np.float64, np.float32])
         _check_float32_range(X, self)
-        module = copy.deepcopy(self.module_).to(torch.float64)
+        module = audit_module(self)
         standardise = getattr(self, "_standardise", None)
         if standardise is None:  # fitted by signnet 0.1.0 before the float64 path: module_ on float32 X
             X = np.asarray(X, dtype=np.float32).astype(np.float64)
@@ -313,12 +313,8 @@ class MonotoneBase(BaseEstimator):
                 return module(torch.from_numpy(X))[:, 0].numpy()
         mean, scale = standardise
         Z = ((np.asarray(X, dtype=np.float64) - mean) / scale).astype(np.float32).astype(np.float64)
-        with torch.no_grad():
-            out = module.network(torch.from_numpy(Z))[:, 0].numpy()
-        if self._output is not None:
-            shift, factor = self._output
-            out = out * factor + shift
-        return out
+        with torch.no_grad():  # the network and the output map, after the standardisation done here
+            return module[1:](torch.from_numpy(Z))[:, 0].numpy()
 
 
 def audit_module(est) -> nn.Sequential:

@@ -19,6 +19,9 @@ row order and the volatile columns (timings, host).
 from __future__ import annotations
 
 import contextlib
+import os
+import signal
+import threading
 from collections.abc import Iterator
 
 from signnet.errors import SignnetError
@@ -92,29 +95,19 @@ class _Snapshot:
     """The environment and the SIGTERM / SIGINT handlers before a call, and what the call changed."""
 
     def __init__(self):
-        import os
-        import signal
-
         self.environ = dict(os.environ)
         self.handlers = {name: signal.getsignal(getattr(signal, name)) for name in _SIGNALS}
         self.changed_env, self.changed_handlers = {}, {}
 
     def taken(self) -> None:
         """Record what changed since the snapshot: those keys (with the values set) and handlers only."""
-        import os
-        import signal
-
-        keys = (set(os.environ) | set(self.environ))
+        keys = set(os.environ) | set(self.environ)
         self.changed_env = {k: os.environ.get(k) for k in keys if os.environ.get(k) != self.environ.get(k)}
         self.changed_handlers = {name: signal.getsignal(getattr(signal, name)) for name in _SIGNALS
                                  if signal.getsignal(getattr(signal, name)) is not self.handlers[name]}
 
     def restore(self) -> None:
         """Put back each recorded key and handler, unless something else changed it again since."""
-        import os
-        import signal
-        import threading
-
         for key, value in self.changed_env.items():
             if os.environ.get(key) != value:
                 continue  # changed again by someone else: theirs now
