@@ -108,7 +108,7 @@ def _is_integer(v) -> bool:
 
 
 def _as_integers(column: np.ndarray) -> np.ndarray:
-    """Datetimes and durations as their int64 counts (their order; NaT is left for the finiteness check)."""
+    """Datetimes and durations as their int64 counts (their order); a column with NaT is returned as it is."""
     if column.dtype.kind in "mM" and not np.isnat(column).any():
         return column.view(np.int64)
     return column
