@@ -215,3 +215,25 @@ def test_a_black_box_without_constraints_is_audited_with_a_warning():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         dominance_violations(Value(), X, n_pairs=50, monotonic_cst=[1, 0])
+
+
+def test_a_pipeline_that_encodes_strings_is_pointed_at_its_last_step():
+    from sklearn.compose import make_column_transformer
+    from sklearn.linear_model import LinearRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import OneHotEncoder
+
+    rng = np.random.default_rng(0)
+    X = pd.DataFrame({"debt": rng.normal(size=60), "region": rng.choice(["north", "south"], 60)})
+    y = 2 * X["debt"] + (X["region"] == "north")
+    pipe = make_pipeline(make_column_transformer((OneHotEncoder(), ["region"]), remainder="passthrough"),
+                         LinearRegression()).fit(X, y)
+    with pytest.raises(SignnetError, match=r"^X must be numeric, got values of type object; the audit moves numeric "
+                                           r"inputs, so audit the pipeline's last step on the encoded rows: pass "
+                                           r"pipe\[-1\] and pipe\[:-1\]\.transform\(X\)\.$"):
+        dominance_violations(pipe, X, monotonic_cst={"debt": 1})
+    # the advice works: the encoded rows have the last step's own feature names
+    encoded = pipe[:-1].transform(X)
+    assert dominance_violations(pipe[-1], encoded, monotonic_cst=[0, 0, 1], n_pairs=200).violations == 0
+    with pytest.raises(SignnetError, match=r"convert the columns to numbers\.$"):
+        dominance_violations(LinearRegression().fit(X[["debt"]].to_numpy(), y), np.array([["a"], ["b"]]))

@@ -129,7 +129,11 @@ def as_inputs(X, target: Target) -> np.ndarray:
         X = X.to_numpy()
     arr = np.asarray(X.detach().cpu().numpy() if hasattr(X, "detach") else X)
     if arr.dtype.kind not in "biuf":
-        raise SignnetError(f"X must be numeric, got values of type {arr.dtype}; convert the columns to numbers.")
+        fix = "convert the columns to numbers"
+        if target.box is not None and hasattr(target.box.estimator, "steps"):  # a Pipeline that encodes its inputs
+            fix = ("the audit moves numeric inputs, so audit the pipeline's last step on the encoded rows: "
+                   "pass pipe[-1] and pipe[:-1].transform(X)")
+        raise SignnetError(f"X must be numeric, got values of type {arr.dtype}; {fix}.")
     if arr.ndim < 2 or arr.shape[0] == 0:
         raise SignnetError(f"X must be a non-empty array (n_samples, n_features, ...), got shape {arr.shape}.")
     if not np.isfinite(arr).all():
