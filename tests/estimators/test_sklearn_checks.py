@@ -17,10 +17,17 @@ ESTIMATORS = [
 ]
 
 
+# scikit-learn expects the same failure of HistGradientBoosting* (its instance_generator.py); its tests
+# run MLP* in this check only with solvers that have no validation split
+WEIGHTS_ARE_NOT_REPEATS = ("sample_weight is not equivalent to repeating rows: the validation rows and the "
+                           "minibatches are drawn over rows, so a row of weight 2 is one row in one place where "
+                           "its two copies can land in two (test_weights.py checks what weights do instead)")
+
+
 def expected_failed_checks(estimator) -> dict[str, str]:
-    """None: every check passes (predictions evaluate module_ in float64, so even
+    """One: every other check passes (predictions evaluate module_ in float64, so even
     check_methods_subset_invariance holds, which float32 matrix products broke in the last bit)."""
-    return {}
+    return {"check_sample_weight_equivalence_on_dense_data": WEIGHTS_ARE_NOT_REPEATS}
 
 
 @parametrize_with_checks(ESTIMATORS, expected_failed_checks=expected_failed_checks)

@@ -39,6 +39,7 @@ from torch import nn
 from signnet.errors import SignnetError
 from signnet.estimators._cst import check_monotonic_cst
 from signnet.estimators._train import ARCHITECTURES, NetworkFit, make_network, train_groups
+from signnet.estimators._weights import check_sample_weight, moments
 from signnet.nn import ACTIVATIONS
 from signnet.nn.merge import average_networks
 from signnet.train.autograd import with_gradients
@@ -139,9 +140,11 @@ class MonotoneBase(BaseEstimator):
 
     # ------------------------------------------------------------------ fitting
     @with_gradients
-    def _fit(self, X, y):
+    def _fit(self, X, y, sample_weight=None):
         self._check_params()
         X, y = validate_data(self, X, y, dtype=[np.float64, np.float32], y_numeric=self._head == "regression")
+        weights = check_sample_weight(sample_weight, X.shape[0])  # None, or (n,) >= 0 with mean 1
+        counted = slice(None) if weights is None else weights > 0  # the rows that enter the statistics
         target = self._encode_targets(y)
         _check_float32_range(X, self)
         self.monotonic_cst_ = check_monotonic_cst(self, self.monotonic_cst)
@@ -152,19 +155,19 @@ class MonotoneBase(BaseEstimator):
         split_seed, order_seed, *init_seeds = (int(s) for s in rng.randint(0, 2**31 - 1, size=2 + n_networks))
 
         n = X.shape[0]
-        val_rows = self._validation_rows(target, n_networks, split_seed)
+        val_rows = self._validation_rows(target, n_networks, split_seed,
+                                         None if weights is None else np.flatnonzero(counted))
         X64 = X.astype(np.float64)
-        mean = X64.mean(axis=0)
-        scale = X64.std(axis=0)
-        scale[_constant(X64, scale, mean)] = 1.0
+        mean, scale = moments(X64, weights)
+        scale[_constant(X64[counted], scale, mean)] = 1.0
         y_mean, y_scale = 0.0, 1.0
         if self._head == "regression":
             if np.abs(target).max() > FLOAT32_MAX:  # name the largest
                 raise SignnetError(f"y holds {float(target[np.argmax(np.abs(target))]):.3g}, beyond float32's range "
                                    f"(+-{FLOAT32_MAX:.3g}) in which the fitted model stores the target's scale; "
                                    "rescale y.")
-            y_mean, y_scale = float(target.mean()), float(target.std())
-            if _constant(np.asarray(target, dtype=np.float64), y_scale, y_mean):
+            y_mean, y_scale = (float(v) for v in moments(np.asarray(target, dtype=np.float64), weights))
+            if _constant(np.asarray(target, dtype=np.float64)[counted], y_scale, y_mean):
                 y_scale = 1.0
             y_t = torch.as_tensor((target - y_mean) / y_scale, dtype=torch.float32).reshape(-1, 1)
         else:
@@ -173,19 +176,23 @@ class MonotoneBase(BaseEstimator):
         train_mask = torch.ones(n, n_networks)
         for r, rows in enumerate(val_rows or ()):
             train_mask[rows, r] = 0.0
+        row_weights = None if weights is None else torch.as_tensor(weights, dtype=torch.float32)
+        if row_weights is not None:
+            train_mask *= row_weights[:, None]  # each row's term in a network's loss is scaled by its weight
+        n_train = int((train_mask[:, 0] > 0).sum())  # one network's training rows (of positive weight)
         network_head = "regression" if self._head == "ordinal" else self._head  # ordinal: one latent score f
         nets = [make_network(self.monotonic_cst_, hidden, architecture=self.architecture, activation=self.activation,
                              head=network_head, seed=s) for s in init_seeds]
         cut_points = self._init_cut_points(target, n_networks)
         fits = [NetworkFit(seed=s, validation_rows=None if val_rows is None else val_rows[r])
                 for r, s in enumerate(init_seeds)]
-        n_train = int(train_mask[:, 0].sum())
         train_groups(nets, X_t, y_t, n_jobs=self.n_jobs, head=self._head, train_mask=train_mask,
                       validation_rows=None if val_rows is None else [torch.as_tensor(v) for v in val_rows],
                       score=self._validation_score(), fits=fits, epochs=self.max_iter,
                       lr=float(self.learning_rate_init), weight_decay=float(self.alpha),
                       batch_size=self._batch_size(n, n_train), patience=self.n_iter_no_change, tol=float(self.tol),
-                      seed=order_seed, device=device, verbose=bool(self.verbose), cut_points=cut_points)
+                      seed=order_seed, device=device, verbose=bool(self.verbose), cut_points=cut_points,
+                      row_weights=row_weights)
 
         output = (y_mean, y_scale) if self._head == "regression" else None
         shift = self._output_shift(cut_points, fits)
@@ -232,8 +239,12 @@ class MonotoneBase(BaseEstimator):
             size = min(AUTO_BATCH_MAX, max(AUTO_BATCH_MIN, math.ceil(n_train / AUTO_STEPS)))
         return None if size >= n else int(size)
 
-    def _validation_rows(self, target: np.ndarray, n_networks: int, seed: int) -> list[np.ndarray] | None:
+    def _validation_rows(self, target: np.ndarray, n_networks: int, seed: int,
+                         eligible: np.ndarray | None = None) -> list[np.ndarray] | None:
         """Each network's validation rows (sorted indices), ``None`` without early stopping.
+
+        They are drawn among the ``eligible`` rows (sorted indices; ``None``: every row), with
+        sample weights the rows of positive weight; ``n`` below counts those.
 
         Each network holds out ``ceil(validation_fraction * n)`` rows, stratified by class for a
         classifier's target when every class has two rows and each side of the split room for every
@@ -241,19 +252,21 @@ class MonotoneBase(BaseEstimator):
         (``n_networks * ceil(validation_fraction * n) <= n``) they are disjoint, drawn one after the
         other from the rows not yet held out; otherwise each is an independent random draw.
         """
-        n = target.shape[0]
         if not self.early_stopping:
             return None
+        every = np.arange(target.shape[0]) if eligible is None else eligible
+        n = every.size
         n_val = math.ceil(self.validation_fraction * n)
         if n - n_val < 1:
-            raise SignnetError(f"X has {n} sample{'s' if n != 1 else ''}, too few to hold out "
+            counted = "" if eligible is None else " of positive weight"
+            raise SignnetError(f"X has {n} sample{'s' if n != 1 else ''}{counted}, too few to hold out "
                                f"validation_fraction={self.validation_fraction!r} for early stopping and train on the "
                                f"rest: pass more samples or early_stopping=False.")
         disjoint = n_networks * n_val <= n
         seeds = np.random.RandomState(seed).randint(0, 2**31 - 1, size=n_networks)
-        pool, held = np.arange(n), []
+        pool, held = every, []
         for r in range(n_networks):
-            rows = pool if disjoint else np.arange(n)
+            rows = pool if disjoint else every
             if n_val == rows.size:
                 val = rows
             else:
@@ -270,23 +283,29 @@ class MonotoneBase(BaseEstimator):
         return held
 
     def _validation_score(self):
-        """``score(output (m,), y_val)``: R^2 (regression) or accuracy (classifiers), as ``MLPRegressor``/``MLPClassifier``.
+        """``score(output (m,), y_val, w=None)``: R^2 (regression) or accuracy (classifiers), as
+        ``MLPRegressor``/``MLPClassifier``; weighted by the validation rows' sample weights ``w`` ``(m,)`` when given.
 
         The ordinal trainer passes a member's predicted classes as ``output`` (:func:`train_members`).
         """
         if self._head == "regression":
-            def r2(out: torch.Tensor, y_val: torch.Tensor) -> float:
+            def r2(out: torch.Tensor, y_val: torch.Tensor, w: torch.Tensor | None = None) -> float:
                 y_val = y_val[:, 0]
-                total = float(((y_val - y_val.mean()) ** 2).sum())
-                residual = float(((out - y_val) ** 2).sum())
+                if w is None:
+                    total = float(((y_val - y_val.mean()) ** 2).sum())
+                    residual = float(((out - y_val) ** 2).sum())
+                else:  # sklearn's r2_score(sample_weight=w)
+                    total = float((w * (y_val - (w * y_val).sum() / w.sum()) ** 2).sum())
+                    residual = float((w * (out - y_val) ** 2).sum())
                 if total == 0.0:  # a constant validation target: sklearn's r2_score(force_finite=True)
                     return 1.0 if residual == 0.0 else 0.0
                 return 1.0 - residual / total
             return r2
 
-        def accuracy(out: torch.Tensor, y_val: torch.Tensor) -> float:
+        def accuracy(out: torch.Tensor, y_val: torch.Tensor, w: torch.Tensor | None = None) -> float:
             labels = out if self._head == "ordinal" else (out > 0).long()
-            return float((labels == y_val).float().mean())
+            right = (labels == y_val).float()
+            return float(right.mean()) if w is None else float((w * right).sum() / w.sum())
         return accuracy
 
     # ------------------------------------------------------------------ prediction

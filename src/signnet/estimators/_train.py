@@ -95,20 +95,27 @@ def train_members(nets: list[MonotoneMLP], X: torch.Tensor, y: torch.Tensor, *, 
                   validation_rows: list[torch.Tensor] | None, score: Callable[[torch.Tensor, torch.Tensor], float],
                   fits: list[NetworkFit], epochs: int, lr: float, weight_decay: float, batch_size: int | None,
                   patience: int, tol: float, seed: int, device: torch.device, verbose: bool,
-                  cut_points: CutPoints | None = None, cancelled: Callable[[], bool] | None = None) -> None:
+                  cut_points: CutPoints | None = None, cancelled: Callable[[], bool] | None = None,
+                  row_weights: torch.Tensor | None = None) -> None:
     """Train ``nets`` (``R`` networks of one configuration) in place, recording each in ``fits[r]``.
 
     Args:
         X: float32 ``(N, d)``; y: float32 ``(N, 1)`` targets (regression) or 0/1 labels ``(N,)``.
-        train_mask: ``(N, R)`` float 0/1, row ``i`` is a training row of member ``r``.
+        train_mask: ``(N, R)`` float >= 0: row ``i``'s weight in member ``r``'s training loss, 0 where
+            it is not a training row of ``r`` (1 on every training row without sample weights); each
+            minibatch's loss of ``r`` is the weighted mean over its rows.
         validation_rows: per member, the int64 indices of its validation rows (``None``: no early
             stopping; then ``patience`` applies to each member's training loss and its last weights
             are kept).
-        score: ``score(output (m,), y (m, 1) or (m,)) -> float``, recorded per epoch on the validation rows;
+        score: ``score(output (m,), y (m, 1) or (m,)[, w (m,)]) -> float``, recorded per epoch on the validation
+            rows (``w``: their weights, passed only with ``row_weights``);
             for ``head="ordinal"`` it gets the member's predicted classes instead of its output.
         cut_points: the members' cut points, for ``head="ordinal"`` only (labels ``0..K-1`` in ``y``).
         cancelled: asked after every epoch; ``True`` ends the run there (each member keeps its best
             weights so far). :func:`train_groups` sets it when another group failed or was interrupted.
+        row_weights: ``(N,)`` float32 sample weights (``None``: all equal); the validation loss and
+            score of each member are then weighted means over its validation rows (whose weights are
+            positive: the estimators draw them among such rows).
         Others: as :func:`signnet.fit` (Adam; ``seed`` draws the minibatch order).
 
     Each epoch every member's training loss and (with validation rows) validation loss and score
@@ -119,6 +126,7 @@ def train_members(nets: list[MonotoneMLP], X: torch.Tensor, y: torch.Tensor, *, 
     n = len(nets)
     wide = Stacked(nets).to(device)
     X, y = X.to(device), y.to(device)
+    row_weights = None if row_weights is None else row_weights.to(device)
     target = y.float().reshape(-1, 1)
     packed = torch.cat([target, train_mask.to(device=device, dtype=target.dtype)], dim=1)  # (N, 1 + R)
     sums, counts = torch.zeros(n, device=device, dtype=torch.float64), torch.zeros(n, device=device, dtype=torch.float64)
@@ -140,7 +148,8 @@ def train_members(nets: list[MonotoneMLP], X: torch.Tensor, y: torch.Tensor, *, 
         rows = member.sum(dim=0)
         sums.add_(per.detach().double())
         counts.add_(rows.double())
-        return torch.where(running, per / rows.clamp_min(1.0), 0.0).sum()  # a stopped member leaves the objective
+        mean = per / torch.where(rows > 0, rows, 1.0)  # a member without rows in this minibatch: 0
+        return torch.where(running, mean, 0.0).sum()  # a stopped member leaves the objective
 
     def on_step(step) -> None:
         wide.project_()  # method="project": the Euclidean projection onto the signs after every step
@@ -149,7 +158,7 @@ def train_members(nets: list[MonotoneMLP], X: torch.Tensor, y: torch.Tensor, *, 
                 restore(r)  # a stopped member keeps its restored weights (and cut points)
 
     def on_epoch(epoch: int, model, history) -> bool:
-        train_losses = (sums / counts.clamp_min(1.0)).tolist()
+        train_losses = (sums / torch.where(counts > 0, counts, 1.0)).tolist()
         sums.zero_()
         counts.zero_()
         out = None
@@ -168,11 +177,14 @@ def train_members(nets: list[MonotoneMLP], X: torch.Tensor, y: torch.Tensor, *, 
             if out is not None:
                 rows = val[r]
                 o = out[r, :rows.numel()]
+                w = None if row_weights is None else row_weights[rows]
                 with torch.no_grad():
-                    monitored = float(_member_losses(o, target[rows], head, cut_points, slice(r, r + 1)).mean())
+                    terms = _member_losses(o, target[rows], head, cut_points, slice(r, r + 1))[:, 0]  # (m,)
+                    monitored = float(terms.mean() if w is None else (terms * w).sum() / w.sum())
                 scored = o[:, 0] if cut_points is None else cut_points.predict(o[:, 0], r)
                 fit.validation_loss_curve.append(monitored)
-                fit.validation_scores.append(score(scored.cpu(), y[rows].cpu()))
+                weighted = () if w is None else (w.cpu(),)
+                fit.validation_scores.append(score(scored.cpu(), y[rows].cpu(), *weighted))
                 if monitored < best_val[r]:
                     best_val[r], fit.best_epoch = monitored, epoch
                     fit.best_validation_score = fit.validation_scores[-1]

@@ -51,9 +51,15 @@ class MonotoneClassifier(ClassifierMixin, MonotoneBase):
 
     _head = "binary"
 
-    def fit(self, X, y):
-        """Fit on ``X`` ``(n, d)`` and labels ``y`` ``(n,)`` of two classes (any labels); returns ``self``."""
-        return self._fit(X, y)
+    def fit(self, X, y, sample_weight=None):
+        """Fit on ``X`` ``(n, d)`` and labels ``y`` ``(n,)`` of two classes (any labels); returns ``self``.
+
+        ``sample_weight``: ``None`` or ``(n,)`` numbers >= 0 (or one number), as
+        ``HistGradientBoostingClassifier.fit`` (e.g. to weigh a rare class up): each row's term in the
+        training loss, the validation loss and accuracy is scaled by its weight, and the standardisation
+        is weighted (:mod:`signnet.estimators._weights`).
+        """
+        return self._fit(X, y, sample_weight)
 
     def decision_function(self, X) -> np.ndarray:
         """The logit ``P(x)`` ``(n,)``: positive means ``classes_[1]``."""

@@ -88,8 +88,11 @@ class MonotoneOrdinalClassifier(ClassifierMixin, MonotoneBase):
 
     _head = "ordinal"
 
-    def fit(self, X, y):
+    def fit(self, X, y, sample_weight=None):
         """Fit on ``X`` ``(n, d)`` and ordered labels ``y`` ``(n,)`` of ``K >= 2`` classes; returns ``self``.
+
+        ``sample_weight``: ``None`` or ``(n,)`` numbers >= 0, as for :class:`MonotoneClassifier`
+        (the cut points' starting values are still the unweighted class frequencies).
 
         The order of the classes is their sorted order, except for an *ordered* pandas Categorical
         ``y``, whose own order of categories is kept (``low < mid < high``, not alphabetical).
@@ -97,7 +100,7 @@ class MonotoneOrdinalClassifier(ClassifierMixin, MonotoneBase):
         dtype = getattr(y, "dtype", None)
         ordered = bool(getattr(dtype, "ordered", False)) and hasattr(dtype, "categories")
         self._category_order = list(dtype.categories) if ordered else None
-        return self._fit(X, y)
+        return self._fit(X, y, sample_weight)
 
     def decision_function(self, X) -> np.ndarray:
         """The latent score ``f(x)`` ``(n,)``: the log-odds that ``y`` is above ``classes_[0]``."""

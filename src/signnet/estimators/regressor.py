@@ -123,9 +123,15 @@ class MonotoneRegressor(RegressorMixin, MonotoneBase):
 
     _head = "regression"
 
-    def fit(self, X, y):
-        """Fit on ``X`` ``(n, d)`` and real targets ``y`` ``(n,)``; returns ``self``."""
-        return self._fit(X, y)
+    def fit(self, X, y, sample_weight=None):
+        """Fit on ``X`` ``(n, d)`` and real targets ``y`` ``(n,)``; returns ``self``.
+
+        ``sample_weight``: ``None`` or ``(n,)`` numbers >= 0 (or one number), as
+        ``HistGradientBoostingRegressor.fit``: each row's term in the training loss, the validation loss
+        and score is scaled by its weight, and the standardisation is weighted
+        (:mod:`signnet.estimators._weights`).
+        """
+        return self._fit(X, y, sample_weight)
 
     def predict(self, X) -> np.ndarray:
         """Predictions ``(n,)`` in ``y``'s units."""
