@@ -36,21 +36,48 @@ def _ours(cst, X, y) -> str:
 ])
 def test_errors_repeat_hist_gradient_boosting_word_for_word(cst):
     X, y = _data()
-    assert _ours(cst, X, y) == _hgb_message(cst, X, y)
+    ours, theirs = _ours(cst, X, y), _hgb_message(cst, X, y)
+    if "unexpected feature names" in theirs:  # scikit-learn's sentence, then what the features are named
+        assert ours == theirs + " The features are named ['a', 'b', 'c']."
+    else:
+        assert ours == theirs
 
 
 def test_dict_without_feature_names_is_refused_as_hist_gradient_boosting_refuses_it():
     X, y = _data()
     hgb = _hgb_message({"a": 1}, X.to_numpy(), y).replace("HistGradientBoostingRegressor", "MonotoneRegressor")
-    assert _ours({"a": 1}, X.to_numpy(), y) == hgb
     assert hgb == ("MonotoneRegressor was not fitted on data with feature names. "
                    "Pass monotonic_cst as an integer array instead.")
+    assert _ours({"a": 1}, X.to_numpy(), y) == hgb[:-1] + (" (or, in a Pipeline, call pipe.set_output("
+                                                           "transform='pandas') so that its steps pass on named "
+                                                           "columns).")
 
 
 def test_unknown_name_message():
     X, y = _data()
-    with pytest.raises(ValueError, match=r"monotonic_cst contains 1 unexpected feature names: \['d'\]\."):
+    with pytest.raises(ValueError, match=r"^monotonic_cst contains 1 unexpected feature names: \['d'\]\. The "
+                                         r"features are named \['a', 'b', 'c'\]\.$"):
         MonotoneRegressor(monotonic_cst={"a": 1, "d": -1}).fit(X, y)
+
+
+def test_a_column_renamed_by_a_column_transformer_is_suggested():
+    from sklearn.compose import make_column_transformer
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import OneHotEncoder, StandardScaler
+
+    rng = np.random.default_rng(0)
+    X = pd.DataFrame({"debt": rng.normal(size=40), "region": rng.choice(["n", "s"], 40)})
+    encode = make_column_transformer((StandardScaler(), ["debt"]), (OneHotEncoder(sparse_output=False), ["region"]))
+    pipe = make_pipeline(encode, MonotoneRegressor(monotonic_cst={"debt": 1}, max_iter=2))
+    with pytest.raises(ValueError, match=r"^MonotoneRegressor was not fitted on data with feature names\. .*"
+                                         r"pipe\.set_output\(transform='pandas'\)"):
+        pipe.fit(X, X["debt"])
+    with pytest.raises(ValueError, match=r"unexpected feature names: \['debt'\]\. The features are named "
+                                         r"\['standardscaler__debt', 'onehotencoder__region_n', "
+                                         r"'onehotencoder__region_s'\]; did you mean 'standardscaler__debt'\?$"):
+        pipe.set_output(transform="pandas").fit(X, X["debt"])
+    pipe.set_params(monotoneregressor__monotonic_cst={"standardscaler__debt": 1}).fit(X, X["debt"])
+    assert pipe[-1].monotonic_cst_.tolist() == [1, 0, 0]
 
 
 @pytest.mark.parametrize("cst, expected", [

@@ -6,7 +6,9 @@ feature grows, -1: must not increase, 0: unconstrained), or a dict keyed by feat
 signnet's one parser, :func:`signnet.theory.as_monotonic_cst` (``default=0``, scikit-learn's
 meaning of ``None``), whose messages repeat scikit-learn's wording
 (``sklearn.utils.validation._check_monotonic_cst``); the one message that names the estimator
-(a dict without feature names) is raised here, worded as scikit-learn words it.
+(a dict without feature names) is raised here, worded as scikit-learn words it, with a hint for pipelines added.
+Unknown names get scikit-learn's sentence too, followed by the features' names (and the likely meant
+``"<step>__<name>"`` where a ``ColumnTransformer`` renamed a column).
 """
 
 from __future__ import annotations
@@ -32,5 +34,6 @@ def check_monotonic_cst(estimator, monotonic_cst) -> np.ndarray:
     names = getattr(estimator, "feature_names_in_", None)
     if isinstance(monotonic_cst, dict) and names is None:
         raise SignnetError(f"{type(estimator).__name__} was not fitted on data with feature names. "
-                           "Pass monotonic_cst as an integer array instead.")
+                           "Pass monotonic_cst as an integer array instead (or, in a Pipeline, call "
+                           "pipe.set_output(transform='pandas') so that its steps pass on named columns).")
     return as_monotonic_cst(monotonic_cst, estimator.n_features_in_, names, default=0)

@@ -60,7 +60,8 @@ def as_monotonic_cst(cst, n_features: int, feature_names=None, *, default: int =
         unexpected = sorted(set(map(str, cst)) - set(names))
         if unexpected:
             shown = unexpected[:5] + (["..."] if len(unexpected) > 5 else [])
-            raise SignnetError(f"{name} contains {len(unexpected)} unexpected feature names: {shown}.")
+            raise SignnetError(f"{name} contains {len(unexpected)} unexpected feature names: {shown}. "
+                               + _name_hint(unexpected, names))
         out = np.zeros(len(names), dtype=np.int8)
         for i, feature in enumerate(names):
             if feature in cst:
@@ -89,3 +90,17 @@ def precedes(x: np.ndarray, y: np.ndarray, cst: np.ndarray) -> bool:
     """Does ``x`` precede ``y`` under ``cst`` (module docstring)? ``x``, ``y``, ``cst`` of one shape, flat or not."""
     x, y, c = (np.asarray(v).reshape(-1) for v in (x, y, cst))
     return bool(((c != 1) | (x <= y)).all() and ((c != -1) | (x >= y)).all() and ((c != 0) | (x == y)).all())
+
+
+def _name_hint(unexpected: list[str], names: list[str]) -> str:
+    """What the features are called, and the likely meant name where a transformer renamed a column.
+
+    A ``ColumnTransformer`` in a ``Pipeline`` names its outputs ``"<transformer>__<column>"``
+    (``num__debt``): a name that matches such a suffix is suggested.
+    """
+    meant = {u: [n for n in names if n.endswith("__" + u)] for u in unexpected}
+    guesses = [f"{n!r}" for u in unexpected for n in meant[u][:1]]
+    listed = names[:8] + (["..."] if len(names) > 8 else [])
+    hint = f"The features are named {listed}"
+    return hint + (f"; did you mean {', '.join(guesses)}?" if guesses else ".")
+
