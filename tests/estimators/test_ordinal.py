@@ -267,7 +267,7 @@ def test_continuous_targets_are_refused_as_scikit_learn_refuses_them():
 def test_bad_monotonic_cst_and_parameters():
     X, y, _ = _data(50)
     with pytest.raises(SignnetError, match=r"^MonotoneOrdinalClassifier was not fitted on data with feature names\. "
-                                           r"Pass monotonic_cst as an integer array instead\.$"):
+                                           r"Pass monotonic_cst as an integer array instead \(or, in a Pipeline"):
         MonotoneOrdinalClassifier(monotonic_cst={"a": 1}).fit(X, y)
     with pytest.raises(SignnetError, match=r"The 'n_networks' parameter of MonotoneOrdinalClassifier must be an int "
                                            r"in the range \[1, inf\)\. Got 0 instead\."):

@@ -27,7 +27,7 @@ def _targets(y, Estimator):
 
 
 @pytest.mark.parametrize("Estimator", [MonotoneRegressor, MonotoneClassifier, MonotoneOrdinalClassifier])
-@pytest.mark.parametrize("equal", [np.ones(200), 7.0, np.full(200, 0.25)])
+@pytest.mark.parametrize("equal", [np.ones(200), 7.0, np.full(200, 0.1), np.full(200, 1 / 3)])
 def test_equal_weights_give_the_unweighted_fit_bit_for_bit(Estimator, equal):
     X, y = _data()
     t = _targets(y, Estimator)
@@ -40,7 +40,7 @@ def test_equal_weights_give_the_unweighted_fit_bit_for_bit(Estimator, equal):
     assert weighted.validation_scores_ == plain.validation_scores_
 
 
-def _two_answers(n=150, seed=0):
+def _two_answers(n=600, seed=0):
     """Every x twice, once with each of two answers: the best prediction is their weighted mean."""
     X = np.random.default_rng(seed).uniform(-1, 1, size=(n, 2))
     return np.vstack([X, X]), np.r_[np.zeros(n), np.ones(n)], np.r_[np.full(n, 3.0), np.ones(n)]
@@ -53,8 +53,7 @@ def test_a_regressor_fits_the_weighted_mean():
     weighted = MonotoneRegressor(monotonic_cst=[1, 0], random_state=0, n_networks=2).fit(X, y, sample_weight=w)
     assert plain.predict(X).mean() == pytest.approx(5.0, abs=0.3)
     assert weighted.predict(X).mean() == pytest.approx(2.5, abs=0.3)  # (3 * 0 + 1 * 10) / 4
-    assert weighted._output[0] == pytest.approx(2.5)  # the target's weighted mean and std standardise it
-    assert weighted._output[1] == pytest.approx(np.sqrt(0.75 * 0.25) * 10.0)
+    assert weighted._output == pytest.approx((5.0, 5.0))  # standardised as without weights (_weights.py)
 
 
 def test_a_classifier_fits_the_weighted_class_frequency():
@@ -69,8 +68,8 @@ def test_rows_of_weight_zero_enter_no_statistic_and_no_validation_set():
     X, y = _data(300)
     w = np.ones(300)
     w[::3] = 0.0
-    X[::3, 0] += 1e4  # far outliers, and absurd targets, on the rows of weight zero
-    y[::3] = 1e6
+    X[::3, 0] = 1e30  # sentinels, and absurd targets, on the rows of weight zero: inf * 0 would be NaN
+    y[::3] = 1e20
     kept = w > 0
     model = MonotoneRegressor(monotonic_cst=[1, -1, 0], **{**SMALL, "n_networks": 3}).fit(X, y, sample_weight=w)
     mean, scale = model._standardise
@@ -107,15 +106,23 @@ def test_weights_reach_the_last_step_of_a_pipeline():
 
 
 @pytest.mark.parametrize("weights, message", [
-    (-np.ones(200), r"^sample_weight holds -1 at row 0; weights must be >= 0 \(0 leaves a row out\)\.$"),
-    (np.r_[np.ones(199), np.nan], r"^sample_weight holds 1 NaN or infinite values \(first at row 199\); pass finite "
+    (np.r_[1.0, -1.0, np.ones(198)], r"^sample_weight holds -1 at row 1; weights must be >= 0 \(0 leaves a row "
+                                     r"out\)\.$"),
+    (np.r_[np.ones(199), np.nan], r"^sample_weight holds 1 NaN value \(first at row 199\); pass finite "
                                   r"weights >= 0\.$"),
-    (np.ones(150), r"^sample_weight has shape \(150,\), but X has 200 rows; pass one weight per row, shape \(200,\)\.$"),
-    (np.ones((200, 1)), r"^sample_weight has shape \(200, 1\), but X has 200 rows"),
+    (-2.0, r"^sample_weight holds -2; weights must be >= 0"),
+    (np.r_[np.ones(199), np.inf], r"^sample_weight holds 1 infinite value \(first at row 199\)"),
+    (np.ones(150), r"^sample_weight has 150 weights, but X has 200 rows; pass one weight per row\.$"),
+    (np.ones((200, 1)), r"^sample_weight is 2-D, shape \(200, 1\); pass a 1-D array of 200 weights, one per row "
+                        r"\(w\.ravel\(\), or a DataFrame's column df\['weight'\]\)\.$"),
     (np.zeros(200), r"^sample_weight is zero on every row; give some rows a positive weight\.$"),
-    (np.array(["1"] * 200), r"^sample_weight must hold numbers, got values of type <U1; pass one number >= 0 per row\.$"),
-    (np.ones(200, dtype=bool), r"^sample_weight must hold numbers, got values of type bool"),
-    (np.full(200, 1e308), r"^sample_weight's sum overflows float64; rescale the weights"),
+    ("balanced", r"^sample_weight must hold real numbers, got values such as np\.str_\('balanced'\); pass one number "
+                 r">= 0 per row \(e\.g\. sklearn\.utils\.class_weight\.compute_sample_weight\('balanced', y\)\)\.$"),
+    (np.ones(200, dtype=bool), r"^sample_weight must hold real numbers, got values such as np\.True_"),
+    (np.ones(200, dtype=complex), r"^sample_weight must hold real numbers, got complex numbers"),
+    (np.array([1.0] * 199 + [None], dtype=object), r"^sample_weight holds None, which is not a number"),
+    (np.r_[1e-50, np.ones(199)], r"^sample_weight's ratio of largest to smallest positive weight \(1e\+50, smallest at "
+                                 r"row 0\) is beyond float32"),
 ])
 def test_bad_weights_are_refused_in_one_sentence(weights, message):
     X, y = _data()
@@ -132,3 +139,38 @@ def test_too_few_rows_of_positive_weight_to_hold_out_validation_rows():
         MonotoneRegressor(**SMALL).fit(X, y, sample_weight=w)
     model = MonotoneRegressor(**{**SMALL, "early_stopping": False}).fit(X, y, sample_weight=w)
     assert np.isfinite(model.predict(X)).all()
+
+
+def test_numbers_of_any_kind_are_weights():
+    from decimal import Decimal
+    from fractions import Fraction
+
+    X, y = _data()
+    w = np.where(np.arange(200) < 100, 2.0, 1.0)
+    ref = MonotoneRegressor(**SMALL).fit(X, y, sample_weight=w).predict(X)
+    for other in (w.astype(object), [Fraction(int(v)) for v in w], [Decimal(int(v)) for v in w], w.astype(np.float32),
+                  np.full(200, 1e308) * (w / 2)):
+        np.testing.assert_array_equal(MonotoneRegressor(**SMALL).fit(X, y, sample_weight=other).predict(X), ref)
+
+
+def test_light_rows_are_standardised_as_the_others():
+    # a group weighted down must not reach the network at z of 1 / sqrt(its weight) (scales are unweighted)
+    rng = np.random.default_rng(0)
+    X = np.column_stack([rng.normal(size=600), (np.arange(600) < 60).astype(float)])
+    y = X[:, 0] + 2.0 * X[:, 1] + 0.1 * rng.normal(size=600)
+    w = np.where(X[:, 1] == 1, 1e-4, 1.0)
+    model = MonotoneRegressor(monotonic_cst=[1, 1], random_state=0, n_networks=2).fit(X, y, sample_weight=w)
+    np.testing.assert_allclose(model._standardise[1], X.std(axis=0))
+    group = model.predict(X[X[:, 1] == 1]) - X[X[:, 1] == 1, 0]
+    # weighted moments gave 15.5 here (z = 300 for the group); the group's effect of 2 weighs too little to be learnt
+    assert -0.5 < group.mean() < 3.0
+
+
+def test_weighted_class_shares_start_the_cut_points():
+    from signnet.estimators._cumulative import CutPoints
+
+    labels = np.array([0, 0, 1, 2])
+    plain = CutPoints(labels, 3, 1).thresholds()[0].detach().numpy()
+    weighted = CutPoints(labels, 3, 1, np.array([0.0, 0.0, 1.0, 1.0], dtype=np.float32)).thresholds()[0].detach()
+    assert plain[0] == pytest.approx(0.0, abs=1e-6)  # P(y <= 0) = 1/2
+    assert weighted.numpy()[0] < -10  # no weight on class 0: P(y <= 0) clipped at 1e-6

@@ -39,7 +39,7 @@ from torch import nn
 from signnet.errors import SignnetError
 from signnet.estimators._cst import check_monotonic_cst
 from signnet.estimators._train import ARCHITECTURES, NetworkFit, make_network, train_groups
-from signnet.estimators._weights import check_sample_weight, moments
+from signnet.estimators._weights import check_sample_weight
 from signnet.nn import ACTIVATIONS
 from signnet.nn.merge import average_networks
 from signnet.train.autograd import with_gradients
@@ -130,7 +130,7 @@ class MonotoneBase(BaseEstimator):
         """``y`` ``(n,)`` as the network's target: floats (regression) or labels ``0..K-1`` (classifiers)."""
         raise NotImplementedError
 
-    def _init_cut_points(self, target: np.ndarray, n_networks: int):
+    def _init_cut_points(self, target: np.ndarray, n_networks: int, weights: np.ndarray | None):
         """The members' cut points trained beside the networks (ordinal only), else ``None``."""
         return None
 
@@ -143,7 +143,7 @@ class MonotoneBase(BaseEstimator):
     def _fit(self, X, y, sample_weight=None):
         self._check_params()
         X, y = validate_data(self, X, y, dtype=[np.float64, np.float32], y_numeric=self._head == "regression")
-        weights = check_sample_weight(sample_weight, X.shape[0])  # None, or (n,) >= 0 with mean 1
+        weights = check_sample_weight(sample_weight, X.shape[0])  # None, or float32 (n,) >= 0 with mean 1
         counted = slice(None) if weights is None else weights > 0  # the rows that enter the statistics
         target = self._encode_targets(y)
         _check_float32_range(X, self)
@@ -158,32 +158,38 @@ class MonotoneBase(BaseEstimator):
         val_rows = self._validation_rows(target, n_networks, split_seed,
                                          None if weights is None else np.flatnonzero(counted))
         X64 = X.astype(np.float64)
-        mean, scale = moments(X64, weights)
-        scale[_constant(X64[counted], scale, mean)] = 1.0
+        kept = X64[counted]  # with sample weights, the rows of positive weight (unweighted moments: _weights.py)
+        mean, scale = kept.mean(axis=0), kept.std(axis=0)
+        scale[_constant(kept, scale, mean)] = 1.0
         y_mean, y_scale = 0.0, 1.0
         if self._head == "regression":
-            if np.abs(target).max() > FLOAT32_MAX:  # name the largest
-                raise SignnetError(f"y holds {float(target[np.argmax(np.abs(target))]):.3g}, beyond float32's range "
+            kept_y = np.asarray(target, dtype=np.float64)[counted]
+            if np.abs(kept_y).max() > FLOAT32_MAX:  # name the largest
+                raise SignnetError(f"y holds {float(kept_y[np.argmax(np.abs(kept_y))]):.3g}, beyond float32's range "
                                    f"(+-{FLOAT32_MAX:.3g}) in which the fitted model stores the target's scale; "
                                    "rescale y.")
-            y_mean, y_scale = (float(v) for v in moments(np.asarray(target, dtype=np.float64), weights))
-            if _constant(np.asarray(target, dtype=np.float64)[counted], y_scale, y_mean):
+            y_mean, y_scale = float(kept_y.mean()), float(kept_y.std())
+            if _constant(kept_y, y_scale, y_mean):
                 y_scale = 1.0
             y_t = torch.as_tensor((target - y_mean) / y_scale, dtype=torch.float32).reshape(-1, 1)
         else:
             y_t = torch.as_tensor(target, dtype=torch.int64)
         X_t = torch.as_tensor((X64 - mean) / scale, dtype=torch.float32)
+        if weights is not None:  # rows of weight 0: values that cannot reach a loss as inf * 0 = NaN
+            dropped = torch.as_tensor(~counted)
+            X_t[dropped] = 0.0
+            y_t[dropped] = 0
         train_mask = torch.ones(n, n_networks)
         for r, rows in enumerate(val_rows or ()):
             train_mask[rows, r] = 0.0
-        row_weights = None if weights is None else torch.as_tensor(weights, dtype=torch.float32)
+        row_weights = None if weights is None else torch.from_numpy(weights)
         if row_weights is not None:
             train_mask *= row_weights[:, None]  # each row's term in a network's loss is scaled by its weight
         n_train = int((train_mask[:, 0] > 0).sum())  # one network's training rows (of positive weight)
         network_head = "regression" if self._head == "ordinal" else self._head  # ordinal: one latent score f
         nets = [make_network(self.monotonic_cst_, hidden, architecture=self.architecture, activation=self.activation,
                              head=network_head, seed=s) for s in init_seeds]
-        cut_points = self._init_cut_points(target, n_networks)
+        cut_points = self._init_cut_points(target, n_networks, weights)
         fits = [NetworkFit(seed=s, validation_rows=None if val_rows is None else val_rows[r])
                 for r, s in enumerate(init_seeds)]
         train_groups(nets, X_t, y_t, n_jobs=self.n_jobs, head=self._head, train_mask=train_mask,

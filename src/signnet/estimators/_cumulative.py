@@ -61,14 +61,16 @@ def _raw_from_thresholds(thresholds: np.ndarray) -> np.ndarray:
 class CutPoints(nn.Module):
     """The cut points of ``R`` members, ``(R, K-1)``, strictly increasing in each row (module docstring).
 
-    Initialised for every member at ``theta_k = logit(share of labels <= k)``, the maximum-likelihood
+    Initialised for every member at ``theta_k = logit(share of labels <= k)`` (shares of ``weights``
+    ``(n,)`` when given, the sample weights), the maximum-likelihood
     cut points of the model with ``f = 0``. :meth:`keep_` records member ``r``'s current cut points
     as its best (the early-stopping epoch); :meth:`kept` returns them in float64.
     """
 
-    def __init__(self, labels: np.ndarray, n_classes: int, n_members: int):
+    def __init__(self, labels: np.ndarray, n_classes: int, n_members: int, weights: np.ndarray | None = None):
         super().__init__()
-        counts = np.bincount(labels.astype(np.int64), minlength=n_classes).astype(np.float64)
+        counts = np.bincount(labels.astype(np.int64), weights=None if weights is None else weights.astype(np.float64),
+                             minlength=n_classes).astype(np.float64)
         share = np.clip(np.cumsum(counts)[:-1] / counts.sum(), 1e-6, 1 - 1e-6)  # (K-1,) P(y <= k)
         start = np.log(share) - np.log1p(-share)
         start = np.maximum.accumulate(start) + 2 * MIN_GAP * np.arange(start.size)  # gaps > MIN_GAP, even if clipped

@@ -1,13 +1,17 @@
-"""Sample weights of the estimators' ``fit(X, y, sample_weight=...)``: their validation and weighted moments.
+"""Sample weights of the estimators' ``fit(X, y, sample_weight=...)``: their validation.
 
 A weight scales a row's term in every loss the fit computes: the training loss of each minibatch
 (a weighted mean over the network's rows in it), the validation loss that early stopping watches
 and the validation score it records (weighted R^2 or accuracy), as ``HistGradientBoosting*`` and
-``MLP*`` take ``sample_weight``. The standardisation of ``X`` and of a regression target uses the
-weighted mean and standard deviation, and validation rows are drawn among the rows of positive
-weight only, so a row of weight 0 enters no loss and no statistic. It still takes a place in the
-minibatches (whose order is drawn over all rows), so the fit is not the same, bit for bit, as the
-fit without that row.
+``MLP*`` take ``sample_weight``; the ordinal cut points start from the weighted class shares.
+Validation rows are drawn among the rows of positive weight only. A row of weight 0 is left out of
+every loss and of the standardisation (its inputs and target are replaced by 0 before training, so
+even a sentinel such as 1e30 on it changes nothing); it still takes a place in the minibatches,
+whose order is drawn over all rows, so the fit is not the same, bit for bit, as the fit without it.
+
+The standardisation is the unweighted mean and standard deviation of the rows of positive weight:
+weighting it would give a column that varies mostly across light rows a small scale, and those rows
+would reach the network far outside the range it trains on.
 """
 
 from __future__ import annotations
@@ -19,44 +23,69 @@ import numpy as np
 from signnet.errors import SignnetError
 
 
-def check_sample_weight(sample_weight, n: int) -> np.ndarray | None:
-    """``None`` (every row weighs the same), or float64 weights ``(n,)`` >= 0 scaled to mean 1.
+def _as_floats(sample_weight, n: int) -> np.ndarray:
+    if isinstance(sample_weight, Real) and not isinstance(sample_weight, bool):
+        return np.full(n, float(sample_weight))
+    w = np.asarray(sample_weight)
+    if w.dtype.kind == "b" or w.dtype.kind in "USc":
+        first = w.flat[0] if w.size else w
+        kind = "complex numbers" if w.dtype.kind == "c" else f"values such as {first!r}"
+        raise SignnetError(f"sample_weight must hold real numbers, got {kind}; pass one number >= 0 per row "
+                           "(e.g. sklearn.utils.class_weight.compute_sample_weight('balanced', y)).")
+    if w.dtype.kind == "O":  # numbers held in an object array (Decimal, Fraction) are weights; None is not
+        bad = [v for v in w.ravel() if not _is_number(v)][:1]  # None too
+        if bad:
+            bad = bad[0]
+            raise SignnetError(f"sample_weight holds {bad!r}, which is not a number; pass one number >= 0 per row.")
+    return np.asarray(w, dtype=np.float64)
 
-    A number stands for that weight on every row. The scaling leaves every weighted mean as it is
-    and keeps the loss in the units of the unweighted fit (so ``tol`` means the same); weights that
-    are all equal give exactly 1.0 on every row, the unweighted fit.
+
+def _is_number(value) -> bool:
+    if isinstance(value, (bool, np.bool_, complex, np.complexfloating)):
+        return False
+    try:
+        float(value)
+    except (TypeError, ValueError):
+        return False
+    return True
+
+
+def check_sample_weight(sample_weight, n: int) -> np.ndarray | None:
+    """``None`` (every row weighs the same), or float32 weights ``(n,)`` >= 0 scaled to mean 1.
+
+    A number stands for that weight on every row. Weights that are all equal give ``None``: the
+    unweighted fit, bit for bit. The scaling leaves every weighted mean as it is and keeps the loss
+    in the units of the unweighted fit (so ``tol`` means the same). The weights are returned in
+    float32, the precision the network trains in; ratios float32 cannot hold are refused.
     """
     if sample_weight is None:
         return None
-    if isinstance(sample_weight, Real) and not isinstance(sample_weight, bool):
-        sample_weight = np.full(n, float(sample_weight))
-    w = np.asarray(sample_weight)
-    if w.dtype.kind not in "biuf" or w.dtype.kind == "b":
-        raise SignnetError(f"sample_weight must hold numbers, got values of type {w.dtype}; pass one number >= 0 "
-                           "per row.")
-    if w.ndim != 1 or w.shape[0] != n:
-        raise SignnetError(f"sample_weight has shape {w.shape}, but X has {n} rows; pass one weight per row, "
-                           f"shape ({n},).")
-    w = w.astype(np.float64)
-    bad = ~np.isfinite(w)
-    if bad.any():
-        raise SignnetError(f"sample_weight holds {int(bad.sum())} NaN or infinite values (first at row "
-                           f"{int(np.argmax(bad))}); pass finite weights >= 0.")
+    w = _as_floats(sample_weight, n)
+    if w.ndim != 1:
+        raise SignnetError(f"sample_weight is {w.ndim}-D, shape {w.shape}; pass a 1-D array of {n} weights, one "
+                           "per row (w.ravel(), or a DataFrame's column df['weight']).")
+    if w.shape[0] != n:
+        raise SignnetError(f"sample_weight has {w.shape[0]} weights, but X has {n} rows; pass one weight per row.")
+    for test, what in ((np.isnan, "NaN"), (np.isinf, "infinite")):
+        bad = test(w)
+        if bad.any():
+            raise SignnetError(f"sample_weight holds {int(bad.sum())} {what} value{'s' if bad.sum() > 1 else ''} "
+                               f"(first at row {int(np.argmax(bad))}); pass finite weights >= 0.")
     if (w < 0).any():
         row = int(np.argmax(w < 0))
-        raise SignnetError(f"sample_weight holds {w[row]:g} at row {row}; weights must be >= 0 (0 leaves a row out).")
-    with np.errstate(over="ignore"):  # an overflowing sum is refused below
-        mean = w.mean()
-    if not mean > 0:
+        where = "" if np.ptp(w) == 0 else f" at row {row}"
+        raise SignnetError(f"sample_weight holds {w[row]:g}{where}; weights must be >= 0 (0 leaves a row out).")
+    top = w.max()
+    if top == 0:
         raise SignnetError("sample_weight is zero on every row; give some rows a positive weight.")
-    if not np.isfinite(mean):
-        raise SignnetError("sample_weight's sum overflows float64; rescale the weights (only their ratios matter).")
-    return w / mean
-
-
-def moments(values: np.ndarray, weights: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
-    """Mean and standard deviation of ``values`` ``(n, ...)`` over the rows, weighted when ``weights`` ``(n,)`` is given."""
-    if weights is None:
-        return values.mean(axis=0), values.std(axis=0)
-    mean = np.average(values, axis=0, weights=weights)
-    return mean, np.sqrt(np.average((values - mean) ** 2, axis=0, weights=weights))
+    if np.ptp(w) == 0:
+        return None  # all equal: exactly the unweighted fit
+    w = w / top  # in (0, 1]: the mean below cannot overflow
+    w32 = (w / w.mean()).astype(np.float32)
+    lost = (w > 0) & (w32 == 0)
+    if lost.any():
+        row = int(np.argmax(lost))
+        raise SignnetError(f"sample_weight's ratio of largest to smallest positive weight ({1 / w[w > 0].min():.3g}, "
+                           f"smallest at row {row}) is beyond float32, in which the networks train; clip the "
+                           "smallest weights up, or set them to 0 to leave those rows out.")
+    return w32

@@ -56,8 +56,8 @@ class MonotoneClassifier(ClassifierMixin, MonotoneBase):
 
         ``sample_weight``: ``None`` or ``(n,)`` numbers >= 0 (or one number), as
         ``HistGradientBoostingClassifier.fit`` (e.g. to weigh a rare class up): each row's term in the
-        training loss, the validation loss and accuracy is scaled by its weight, and the standardisation
-        is weighted (:mod:`signnet.estimators._weights`).
+        training loss, the validation loss and accuracy is scaled by its weight; rows of weight 0 are
+        left out of every loss and statistic (:mod:`signnet.estimators._weights`).
         """
         return self._fit(X, y, sample_weight)
 

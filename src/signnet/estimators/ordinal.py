@@ -92,7 +92,7 @@ class MonotoneOrdinalClassifier(ClassifierMixin, MonotoneBase):
         """Fit on ``X`` ``(n, d)`` and ordered labels ``y`` ``(n,)`` of ``K >= 2`` classes; returns ``self``.
 
         ``sample_weight``: ``None`` or ``(n,)`` numbers >= 0, as for :class:`MonotoneClassifier`
-        (the cut points' starting values are still the unweighted class frequencies).
+        (the cut points start from the weighted class shares).
 
         The order of the classes is their sorted order, except for an *ordered* pandas Categorical
         ``y``, whose own order of categories is kept (``low < mid < high``, not alphabetical).
@@ -135,8 +135,8 @@ class MonotoneOrdinalClassifier(ClassifierMixin, MonotoneBase):
         self.classes_ = classes
         return encoded.astype(np.int64)
 
-    def _init_cut_points(self, target: np.ndarray, n_networks: int) -> CutPoints:
-        return CutPoints(target, self.classes_.size, n_networks)
+    def _init_cut_points(self, target: np.ndarray, n_networks: int, weights: np.ndarray | None) -> CutPoints:
+        return CutPoints(target, self.classes_.size, n_networks, weights)
 
     def _output_shift(self, cut_points: CutPoints, fits: list) -> float:
         """Sets ``thresholds_``; returns the float32 shift ``s ~ theta_1`` subtracted from ``f`` in ``module_``.

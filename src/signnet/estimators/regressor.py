@@ -128,7 +128,7 @@ class MonotoneRegressor(RegressorMixin, MonotoneBase):
 
         ``sample_weight``: ``None`` or ``(n,)`` numbers >= 0 (or one number), as
         ``HistGradientBoostingRegressor.fit``: each row's term in the training loss, the validation loss
-        and score is scaled by its weight, and the standardisation is weighted
+        and score is scaled by its weight; rows of weight 0 are left out of every loss and statistic
         (:mod:`signnet.estimators._weights`).
         """
         return self._fit(X, y, sample_weight)
