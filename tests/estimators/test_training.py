@@ -116,3 +116,20 @@ def test_audit_finds_no_violating_pair_of_a_fitted_estimator():
     report = dominance_violations(model, X)  # pairs ordered by the estimator's own monotonic_cst_
     assert report.monotonic_cst == [1, -1, 0, 0]
     assert report.n_pairs > 0 and report.violations == 0
+
+
+@pytest.mark.parametrize("Estimator", [MonotoneClassifier, MonotoneRegressor])
+def test_inputs_that_standardise_beyond_float32_stay_monotone(Estimator):
+    # 1e37 is a float32, but (1e37 - mean) / 0.01 is not: as inf it met zero weights (0 * inf = NaN), and predict
+    # gave classes_[0] and NaN where the certificate promised non-decreasing
+    rng = np.random.default_rng(0)
+    X = np.column_stack([rng.normal(0, 0.01, 300), rng.normal(size=300)])
+    y = X[:, 0] / 0.01 + 0.3 * rng.normal(size=300)
+    model = Estimator(monotonic_cst=[1, 0], n_networks=2, hidden_layer_sizes=(8, 8), max_iter=30, random_state=0)
+    model.fit(X, (y > 0).astype(int) if Estimator is MonotoneClassifier else y)
+    assert certify(model).satisfies_monotonic_cst
+    rows = np.array([[0.05, 0.0], [1e37, 0.0], [3e38, 0.0]])  # non-decreasing in the +1 feature
+    out = model.decision_function(rows) if Estimator is MonotoneClassifier else model.predict(rows)
+    assert np.isfinite(out).all() and (np.diff(out) >= 0).all()
+    if Estimator is MonotoneClassifier:
+        assert model.predict(rows).tolist() == [1, 1, 1]

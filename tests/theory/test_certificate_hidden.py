@@ -237,3 +237,81 @@ def test_what_the_checks_must_still_accept():
 def test_a_setting_beyond_any_float_is_an_error_not_a_crash():
     with pytest.raises(SignnetError, match="has min_val=-1000.*a certificate needs finite settings"):
         certify(nn.Sequential(nn.Linear(1, 1), nn.Hardtanh(-10**400, 1)))
+
+
+# Session 10's red team: five more ways to run something other than what certify reads
+
+
+def test_a_compiled_call_is_refused():
+    model = nn.Sequential(_positive_linear(), nn.ReLU())
+    model[1]._compiled_call_impl = lambda x: -torch.relu(x)  # what Module.__call__ runs when set
+    assert _decreases(model)
+    _refused(model, "certify refuses module '1' (ReLU): it is compiled (module.compile()), so module(x) runs the "
+                    "compiled function, not its class's forward; certify it before compiling")
+    compiled = nn.Sequential(_positive_linear(), nn.ReLU())
+    compiled.compile()
+    _refused(compiled, "certify refuses the model itself (Sequential): it is compiled")
+
+
+def test_a_metaclass_that_fakes_the_mro_is_refused():
+    class Meta(type):
+        @property
+        def __mro__(cls):
+            return nn.Sequential, nn.Module, object
+
+    class Negated(nn.Sequential, metaclass=Meta):
+        def forward(self, x):
+            return -super().forward(x)
+
+    model = Negated(_positive_linear())
+    assert _decreases(model)
+    _refused(model, "certify refuses the model itself (Negated): its class has the metaclass Meta")
+
+
+def test_a_bias_spread_over_the_batch_is_refused():
+    lin = nn.Linear(1, 1)
+    with torch.no_grad():
+        lin.weight.fill_(1.0)
+    del lin.bias
+    lin.bias = nn.Parameter(torch.tensor([[5.0], [0.0]]))  # sample 0 gets 5, sample 1 gets 0
+    with torch.no_grad():
+        out = nn.Sequential(lin)(torch.tensor([[0.0], [1.0]]))
+    assert out[0, 0] > out[1, 0]  # F(0) > F(1) in one batch
+    _refused(nn.Sequential(lin), "certify refuses module '0' (Linear): its bias has shape (2, 1), not (1,)")
+
+
+def test_a_setting_hidden_in_a_buffer_is_read():
+    act = nn.LeakyReLU()
+    del act.negative_slope
+    act.register_buffer("negative_slope", torch.tensor(float("nan")))
+    with pytest.raises(SignnetError, match=r"has negative_slope=nan; a certificate needs finite settings"):
+        certify(nn.Sequential(_positive_linear(), act))
+
+
+def test_a_child_that_is_not_a_module_is_refused_not_a_crash():
+    model = nn.Sequential(_positive_linear())
+    model._modules["negate"] = lambda t: -t
+    assert _decreases(model)
+    _refused(model, "certify refuses the model itself (Sequential): its child 'negate' is a function, not a module")
+
+
+def test_a_look_alike_parametrize_class_is_refused():
+    base = nn.Linear(2, 1)
+    parametrize.register_parametrization(base, "weight", SignReparametrization(torch.ones(1, 2), "abs"))
+    with torch.no_grad():
+        base.parametrizations.weight.original.fill_(1.0)
+        base.bias.zero_()
+
+    def lying(self):  # the real value under no_grad (where certify reads), its negation when the model runs
+        w = self.parametrizations.weight()
+        return w if not torch.is_grad_enabled() else -w
+
+    base.__class__ = type("ParametrizedLinear", (nn.Linear,), {"weight": property(lying), "__doc__": None,
+                                                               "__module__": "torch.nn.utils.parametrize"})
+    assert bool((nn.Sequential(base)(X_HI) < nn.Sequential(base)(X_LO)).all())
+    _refused(nn.Sequential(base), "its weight property is not torch's parametrize getter")
+    honest = nn.Linear(2, 1)
+    parametrize.register_parametrization(honest, "weight", SignReparametrization(torch.ones(1, 2), "abs"))
+    with torch.no_grad():
+        honest.parametrizations.weight.original.fill_(1.0)
+    assert certify(nn.Sequential(honest)).monotone == [[1, 1]]

@@ -337,7 +337,10 @@ class MonotoneBase(BaseEstimator):
             with torch.no_grad():
                 return module(torch.from_numpy(X))[:, 0].numpy()
         mean, scale = standardise
-        Z = ((np.asarray(X, dtype=np.float64) - mean) / scale).astype(np.float32).astype(np.float64)
+        Z = (np.asarray(X, dtype=np.float64) - mean) / scale
+        # clipped into float32's range, as float32 rounds (a non-decreasing step): 1e37 on a feature of scale 0.01 would
+        # become inf, and 0 * inf = NaN in the network (where zero weights and the averaged blocks meet it)
+        Z = np.clip(Z, -FLOAT32_MAX, FLOAT32_MAX).astype(np.float32).astype(np.float64)
         with torch.no_grad():  # the network and the output map, after the standardisation done here
             return module[1:](torch.from_numpy(Z))[:, 0].numpy()
 
@@ -348,8 +351,8 @@ def audit_module(est) -> nn.Sequential:
     ``module_`` with its standardisation and output written in float64 from the fitted float64
     means, scales and target scaling (``module_`` holds them in float32, which cannot resolve a
     column whose spread is tiny beside its mean, e.g. unix timestamps over minutes). ``predict``
-    also rounds the standardised inputs to float32 before the network, as ``fit`` fed them: a
-    non-decreasing step, so every certificate of this module holds for ``predict`` too. An
+    also clips the standardised inputs to float32's range and rounds them to float32 before the network,
+    as ``fit`` fed them: non-decreasing steps, so every certificate of this module holds for ``predict`` too. An
     estimator fitted before the float64 path gets its ``module_`` in float64.
     """
     module = copy.deepcopy(est.module_).to(torch.float64)

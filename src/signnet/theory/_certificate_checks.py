@@ -19,7 +19,9 @@ names the module (qualified name and type) and why:
   active: either can change what every torch function computes;
 * every parameter and buffer is a plain ``torch.Tensor`` / ``nn.Parameter``
   (a tensor subclass can change what ``F.linear`` computes);
-* no container holds itself (its forward would never end) or ``None``.
+* no container holds itself (its forward would never end), ``None`` or anything that is not a module;
+* no module is compiled (``module.compile()`` makes ``module(x)`` run the compiled function) and no
+  module's class has a metaclass other than ``type`` or ``abc.ABCMeta`` (another can fake the class's ``__mro__``).
 
 Which leaf types are known is decided by ``_certificate_stages``. Tracing the
 forward (``torch.fx``) was not chosen: a trace records one run of Python code and
@@ -29,6 +31,7 @@ draw), so the traced graph can differ from what runs next; refusing is sound.
 
 from __future__ import annotations
 
+import abc
 from collections import OrderedDict
 
 import torch
@@ -46,6 +49,7 @@ _CONTAINER_ATTRS = ("forward", "__call__", "_call_impl", "_wrapped_call_impl", "
 _GLOBAL_HOOKS = (("_global_forward_pre_hooks", "global forward pre-hook", "register_module_forward_pre_hook", "input"),
                  ("_global_forward_hooks", "global forward hook", "register_module_forward_hook", "output"))
 _PLAIN_TENSORS = (torch.Tensor, nn.Parameter)
+_METACLASSES = (type, abc.ABCMeta)  # the metaclasses of a module's class that change nothing torch looks up
 # the dictionaries Module.__call__ and Sequential.forward read, with the types torch gives them
 # (older torch used OrderedDict for all of them, and torch.load keeps what was pickled; a subclass may hide entries)
 _DICTS = ("_modules", "_parameters", "_buffers", "_forward_hooks", "_forward_pre_hooks", "_forward_hooks_with_kwargs",
@@ -93,6 +97,12 @@ def _check_module(name: str, module: nn.Module) -> None:
         if type(vars(module).get(attr)) not in _DICT_TYPES:
             raise refuse(name, module, f"its {attr} is a {type(vars(module).get(attr)).__name__}, not a plain dict, "
                                        f"so certify cannot be sure it sees every entry torch uses")
+    if type(type(module)) not in _METACLASSES:  # a metaclass can fake the class's __mro__ and vars
+        raise refuse(name, module, f"its class has the metaclass {type(type(module)).__name__}, which can hide "
+                                   f"what the class defines")
+    if vars(module).get("_compiled_call_impl") is not None:  # module.compile(): module(x) runs this instead
+        raise refuse(name, module, "it is compiled (module.compile()), so module(x) runs the compiled function, "
+                                   "not its class's forward; certify it before compiling (the weights are the same)")
     replaced = [a for a in _CALL_ATTRS if a in vars(module)]
     if replaced:
         raise refuse(name, module, f"its {replaced[0]} is replaced on the instance, so what runs is not "
@@ -128,7 +138,28 @@ def _collect(name: str, module: nn.Module, stack: frozenset, out: list) -> None:
         qualified = f"{name}.{key}" if name else key
         if child is None:
             raise refuse(name, module, f"its child '{qualified}' is None, which cannot be called")
+        if not isinstance(child, nn.Module):
+            raise refuse(name, module, f"its child '{qualified}' is a {type(child).__name__}, not a module")
         _collect(qualified, child, stack | {id(module)}, out)
+
+
+def _named_modules(model: nn.Module) -> list[tuple[str, nn.Module]]:
+    """``model.named_modules()``, refusing a child that is not a module (which ``named_modules`` would crash on)."""
+    seen, out, todo = set(), [], [("", model)]
+    while todo:
+        name, module = todo.pop()
+        if id(module) in seen:
+            continue
+        seen.add(id(module))
+        out.append((name, module))
+        children = vars(module).get("_modules")
+        for key, child in reversed(list(children.items()) if isinstance(children, dict) else []):
+            qualified = f"{name}.{key}" if name else key
+            if child is not None and not isinstance(child, nn.Module):
+                raise refuse(name, module, f"its child '{qualified}' is a {type(child).__name__}, not a module")
+            if child is not None:
+                todo.append((qualified, child))
+    return out
 
 
 def admitted_leaves(model: nn.Module) -> list[tuple[str, nn.Module]]:
@@ -142,7 +173,7 @@ def admitted_leaves(model: nn.Module) -> list[tuple[str, nn.Module]]:
         Refusal: the computation may differ from the composition of the leaves.
     """
     _check_globals()
-    for name, module in model.named_modules():
+    for name, module in _named_modules(model):
         _check_module(name, module)
     leaves: list[tuple[str, nn.Module]] = []
     _collect("", model, frozenset(), leaves)

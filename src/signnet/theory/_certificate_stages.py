@@ -29,6 +29,7 @@ float32, a real decrease in float64; signnet's softplus (``threshold=40``, also 
 
 from __future__ import annotations
 
+import functools
 import math
 import numbers
 from dataclasses import dataclass
@@ -132,6 +133,14 @@ class Stage:
     check_shape: bool = False  # compare the operator's output shape with the module's own
 
 
+@functools.cache
+def _parametrized_getter():
+    """The code object of the property getter ``torch.nn.utils.parametrize`` gives a parametrized tensor."""
+    probe = nn.Linear(1, 1)
+    parametrize.register_parametrization(probe, "weight", nn.Identity(), unsafe=True)
+    return vars(type(probe))["weight"].fget.__code__
+
+
 def leaf_type(name: str, module: nn.Module) -> type:
     """The module's class, seen through a ``torch.nn.utils.parametrize`` wrapper of signnet's reparametrization."""
     cls = type(module)
@@ -146,6 +155,11 @@ def leaf_type(name: str, module: nn.Module) -> type:
                                    f"that parametrize exposes as a property")
     if len(cls.__bases__) != 1 or cls.__name__ != f"Parametrized{cls.__bases__[0].__name__}" or extra:
         raise refuse(name, module, f"its class is not torch's parametrize wrapper (it defines {extra})")
+    for tensor in module.parametrizations.keys():  # the property must be torch's own getter, not a look-alike
+        getter = getattr(vars(cls)[tensor], "fget", None)
+        if getattr(getter, "__code__", None) is not _parametrized_getter():
+            raise refuse(name, module, f"its {tensor} property is not torch's parametrize getter, so the value "
+                                       f"it gives may differ from the value certify reads")
     for tensor, plist in module.parametrizations.items():
         kinds = [type(p).__name__ for p in plist]
         if type(plist) is not parametrize.ParametrizationList or kinds != ["SignReparametrization"] * len(kinds) \
@@ -176,7 +190,10 @@ def _sign_parts(index: int, name: str, module: nn.Module, both: bool) -> dict:
     unless ``both``); the bias is only checked to be finite."""
     w, lo, hi = _read(index, name, module, "weight")
     if getattr(module, "bias", None) is not None:
-        _read(index, name, module, "bias")
+        b = _read(index, name, module, "bias")[0]
+        if tuple(b.shape) != (w.shape[0],):  # e.g. (2, 1): broadcast over the batch, one sample's bias for another
+            raise refuse(name, module, f"its bias has shape {tuple(b.shape)}, not ({w.shape[0]},), one entry per "
+                                       f"output, so it may mix the samples of a batch")
     w = w.cpu()
     parts = {}
     for s, present, compare in ((1, hi > 0, torch.gt), (-1, lo < 0, torch.lt)):
@@ -188,7 +205,9 @@ def _sign_parts(index: int, name: str, module: nn.Module, both: bool) -> dict:
 def _finite_settings(index: int, name: str, module: nn.Module) -> None:
     """Every numeric setting (``negative_slope``, ``alpha``, ...) is a real number whose comparisons mean what
     they say (a Python or numpy number, or a one-element plain tensor) and is finite."""
-    for key, value in vars(module).items():
+    # a one-number buffer named like a setting is what the forward reads once the attribute is gone
+    scalars = [(key, b) for key, b in module._buffers.items() if b is not None and b.numel() == 1]
+    for key, value in [*vars(module).items(), *scalars]:
         if isinstance(value, torch.Tensor):
             ok = type(value) is torch.Tensor and value.numel() == 1 and not value.is_complex()
         elif isinstance(value, numbers.Number):  # numpy registers its real types as numbers.Real
