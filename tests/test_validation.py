@@ -130,6 +130,7 @@ def test_out_folder(tmp_path, monkeypatch):
     assert check_out_folder(tmp_path / "new" / "deeper") == tmp_path / "new" / "deeper"
     assert check_out_folder(tmp_path) == tmp_path  # an empty folder
     (tmp_path / "index.html").write_text("old report")
+    (tmp_path / ".signnet-output").write_text('{"files": ["index.html"]}')  # what staged_folder lists
     assert check_out_folder(tmp_path) == tmp_path
     (tmp_path / "file").write_text("x")
     with pytest.raises(SignnetError, match=r"^--out '.*file' is an existing file; give a folder path\.$"):
@@ -146,11 +147,30 @@ def test_out_folder_accepts_a_reports_root_of_reports_and_refuses_other_files(tm
     for study in ("census", "zigzag"):
         (root / study).mkdir(parents=True)
         (root / study / "results.json").write_text("{}")
+    (root / ".signnet-output").write_text('{"files": ["census/results.json", "zigzag/results.json"]}')
+    assert check_out_folder(root) == root
+    assert check_out_folder(root / "census") == root / "census"  # one report of the root, listed by its manifest
+    (root / "census" / ".signnet-output").write_text('{"files": ["results.json", "index.html"]}')  # rerun there
+    (root / "census" / "index.html").write_text("<p>")
     assert check_out_folder(root) == root
     (root / "notes.txt").write_text("mine")
-    with pytest.raises(SignnetError, match=r"^--out '.*reports' holds files that signnet did not write; give a new "
-                                           r"or empty folder \(signnet replaces the whole output folder\)\.$"):
+    with pytest.raises(SignnetError, match=r"^--out '.*reports' holds files that signnet did not write \(notes\.txt\); "
+                                           r"give a new or empty folder \(signnet replaces the whole output folder, "
+                                           r"and replaces only what its \.signnet-output file lists\)\.$"):
         check_out_folder(root)
+    (root / "zigzag" / "data.csv").write_text("mine")
+    with pytest.raises(SignnetError, match=r"holds files that signnet did not write \(data\.csv\)"):
+        check_out_folder(root / "zigzag")
+
+
+def test_a_report_look_alike_without_a_manifest_is_not_replaced(tmp_path):
+    # index.html at the top used to be enough, and thesis.tex beside it was deleted with the old report
+    site = tmp_path / "site"
+    site.mkdir()
+    (site / "index.html").write_text("<html>")
+    (site / "thesis.tex").write_text("precious")
+    with pytest.raises(SignnetError, match=r"holds files that signnet did not write \(index\.html, thesis\.tex\)"):
+        check_out_folder(site)
 
 
 def test_output_file(tmp_path):

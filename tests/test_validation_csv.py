@@ -73,6 +73,9 @@ def test_a_clean_file_never_reaches_the_row_by_row_reader(tmp_path):
         ("a,y\n1,0\n2,1,3\n", r"^Line 3 of '.*' has 3 fields but the header has 2"),
         ("a,y\n1,0\n\n2,\n", r"^Line 3 of '.*' has no value in column 'y'; fill or drop the row\.$"),
         ("a,y\n", r"has a header but no data rows"),
+        # a second "y" was read as a feature named y, a second "a" as another feature "a"
+        ("a,b,y,y\n1,2,0,1\n", r"^Data file '.*' names more than one column 'y'; give every column its own name"),
+        ("a,a,y\n1,2,0\n", r"^Data file '.*' names more than one column 'a'; give every column its own name"),
     ],
 )
 def test_bad_files_keep_their_messages(tmp_path, text, match):

@@ -55,7 +55,7 @@ def _read_csv_fast(p: Path, label: str) -> tuple[np.ndarray, np.ndarray, list[st
         if header is None:
             return None
         header = [h.strip() for h in header]
-        if label not in header or len(header) < 2:
+        if label not in header or len(header) < 2 or len(set(header)) < len(header):
             return None
         frame = pd.read_csv(p, header=None, skiprows=skip, na_filter=False, encoding="utf-8-sig", engine="c",
                             skip_blank_lines=True)
@@ -82,6 +82,10 @@ def _read_csv_rows(p: Path, path: str, label: str) -> tuple[np.ndarray, np.ndarr
     if not rows:
         raise SignnetError(f"Data file {path!r} is empty; it needs a header row and at least one data row.")
     header = [h.strip() for h in rows[0]]
+    twice = sorted({h for h in header if header.count(h) > 1})
+    if twice:
+        raise SignnetError(f"Data file {path!r} names more than one column {', '.join(map(repr, twice))}; give every "
+                           "column its own name in the header row.")
     if label not in header:
         raise SignnetError(f"Data file {path!r} has no label column {label!r}; its columns are "
                            f"{', '.join(header)}. Name the label column with --label.")

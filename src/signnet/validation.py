@@ -29,6 +29,7 @@ check                       accepts
 
 from __future__ import annotations
 
+import json
 import math
 import os
 from collections.abc import Iterable
@@ -226,9 +227,10 @@ def check_out_folder(path, name: str = "--out") -> Path:
 
     Refuses an existing file, a path below a file, the current folder or one of its
     parents (replacing it would pull the ground from under the shell), and an
-    existing folder that holds anything other than signnet output (a folder whose
-    top level has ``index.html`` or ``results.json``, or whose entries are all such
-    folders). Nothing is created here.
+    existing folder that holds any file signnet did not write: every file must be
+    listed by the ``.signnet-output`` manifest that :func:`signnet.report.artifacts.staged_folder`
+    writes into each output folder (or by the manifest of a folder above it, for a report
+    inside ``reproduce --all``'s root). Nothing is created here.
     """
     if not isinstance(path, (str, os.PathLike)) or str(path) == "":
         raise SignnetError(f"{name} must be a folder path, got {path!r}.")
@@ -243,19 +245,57 @@ def check_out_folder(path, name: str = "--out") -> Path:
         if here == target or target in here.parents:
             raise SignnetError(f"{name} {str(out)!r} holds the current folder; give a folder below it, "
                                "e.g. reports/run1 (signnet replaces the whole output folder).")
-        if not _is_signnet_output(out):
-            raise SignnetError(f"{name} {str(out)!r} holds files that signnet did not write; give a new or "
-                               "empty folder (signnet replaces the whole output folder).")
+        foreign = foreign_files(out, _listed_by_an_ancestor(out))
+        if foreign:
+            shown = ", ".join(foreign[:3]) + (f" and {len(foreign) - 3} more" if len(foreign) > 3 else "")
+            raise SignnetError(f"{name} {str(out)!r} holds files that signnet did not write ({shown}); give a new or "
+                               f"empty folder (signnet replaces the whole output folder, and replaces only what "
+                               f"its {MANIFEST} file lists).")
     return out
 
 
-def _is_signnet_output(folder: Path, depth: int = 1) -> bool:
-    """Empty, or a report (``index.html``/``results.json`` at the top), or folders that are all reports."""
-    entries = list(folder.iterdir())
-    if not entries or any(e.name in ("index.html", "results.json") and e.is_file() for e in entries):
-        return True
-    return depth > 0 and all(e.is_dir() and not e.is_symlink() and _is_signnet_output(e, depth - 1)
-                             for e in entries)
+# the list of files a signnet command wrote into its output folder (JSON, written last by staged_folder)
+MANIFEST = ".signnet-output"
+
+
+def read_manifest(folder: Path) -> set[str] | None:
+    """The relative paths (posix) ``folder``'s manifest lists, or ``None`` when it has no readable one."""
+    try:
+        listed = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))["files"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    return {str(p) for p in listed} if isinstance(listed, list) else None
+
+
+def _listed_by_an_ancestor(folder: Path) -> set[str] | None:
+    """What the nearest manifest above ``folder`` lists below it (a report inside ``reproduce --all``'s root)."""
+    for ancestor in folder.resolve().parents:
+        listed = read_manifest(ancestor)
+        if listed is not None:
+            prefix = folder.resolve().relative_to(ancestor).as_posix() + "/"
+            return {p[len(prefix):] for p in listed if p.startswith(prefix)}
+    return None
+
+
+def foreign_files(folder: Path, listed: set[str] | None = None) -> list[str]:
+    """Files (and links) under ``folder`` that no signnet manifest lists, as relative paths.
+
+    A folder's own manifest lists what is under it; without one, ``listed`` (what a manifest
+    above it lists there) does; without either, every file is foreign.
+    """
+    own = read_manifest(folder)
+    if own is not None:
+        listed = own
+    out = []
+    for entry in sorted(folder.iterdir()):
+        if entry.name == MANIFEST and own is not None:
+            continue
+        if entry.is_dir() and not entry.is_symlink():
+            below = None if listed is None else {p.split("/", 1)[1] for p in listed if p.startswith(entry.name + "/")}
+            out += [f"{entry.name}/{f}" for f in foreign_files(entry, below)]
+        elif listed is None or entry.name not in listed:
+            out.append(entry.name)
+    return out
 
 
 def check_output_file(path, name: str) -> Path:

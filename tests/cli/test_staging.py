@@ -33,6 +33,7 @@ def previous_report(folder: Path) -> None:
     (folder / "index.html").write_text("<p>the old report</p>")
     (folder / "results.json").write_text('{"old": true}\n')
     (folder / "figs" / "a.png").write_bytes(b"\x89PNG old")
+    (folder / ".signnet-output").write_text('{"files": ["index.html", "results.json", "figs/a.png"]}')
 
 
 def interrupt_after(monkeypatch, writes: int) -> list[Path]:
@@ -101,8 +102,11 @@ def test_a_registered_experiment_gets_a_sub_command_and_replaces_the_old_report(
     assert main(["alpha", "--out", str(out), "--seed", "7", "--json"]) == 0
     printed = json.loads(capsys.readouterr().out)
     assert printed == {"study": "alpha", "seed": 7, "report": str(out / "index.html")}
-    assert snapshot(tmp_path) == {"alpha": None, "alpha/index.html": b"<p>alpha</p>",
-                                  "alpha/results.json": b'{\n  "study": "alpha",\n  "seed": 7\n}\n'}
+    after = snapshot(tmp_path)
+    assert json.loads(after.pop("alpha/.signnet-output")) == {"written_by": "signnet",
+                                                               "files": ["index.html", "results.json"]}
+    assert after == {"alpha": None, "alpha/index.html": b"<p>alpha</p>",
+                     "alpha/results.json": b'{\n  "study": "alpha",\n  "seed": 7\n}\n'}
 
 
 @pytest.mark.parametrize("exc, code, message", [
@@ -119,6 +123,7 @@ def test_reproduce_all_failing_in_its_last_study_leaves_the_whole_root_as_it_was
     for name in ("alpha", "beta"):
         previous_report(root / name)
     (root / "index.html").write_text("<p>old index</p>")
+    (root / ".signnet-output").write_text('{"files": ["index.html"]}')  # the subreports list their own files
     before = snapshot(tmp_path)
     assert main(["reproduce", "--all", "--quick", "--out", str(root)]) == code
     assert capsys.readouterr().err.splitlines() == [message]
@@ -137,8 +142,11 @@ def test_reproduce_all_replaces_the_whole_root_in_one_step(tmp_path, monkeypatch
     assert printed["seed"] == 0 and printed["config"]["all"] and printed["config"]["quick"]  # the provenance block
     assert {"torch", "signnet"} <= set(printed["versions"])
     names = sorted(str(p.relative_to(tmp_path)) for p in tmp_path.rglob("*"))
-    assert names == ["reports", "reports/alpha", "reports/alpha/index.html", "reports/alpha/results.json",
-                     "reports/beta", "reports/beta/index.html", "reports/beta/results.json", "reports/index.html"]
+    assert names == ["reports", "reports/.signnet-output", "reports/alpha", "reports/alpha/index.html",
+                     "reports/alpha/results.json", "reports/beta", "reports/beta/index.html",
+                     "reports/beta/results.json", "reports/index.html"]
+    assert json.loads((root / ".signnet-output").read_text())["files"] == [
+        "alpha/index.html", "alpha/results.json", "beta/index.html", "beta/results.json", "index.html"]
     page = (root / "index.html").read_text()
     assert '<section id="alpha">' in page and '<a href="beta/index.html">' in page
 

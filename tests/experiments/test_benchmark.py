@@ -30,7 +30,7 @@ def tiny(tmp_path_factory):
 
 def test_a_tiny_run_writes_results_html_and_figures(tiny):
     out, r = tiny
-    assert sorted(p.name for p in out.iterdir()) == ["index.html", "pd_heart.png", "results.json"]
+    assert sorted(p.name for p in out.iterdir()) == [".signnet-output", "index.html", "pd_heart.png", "results.json"]
     assert (out / "pd_heart.png").read_bytes().startswith(b"\x89PNG\r\n\x1a\n")
     html = (out / "index.html").read_text()
     assert "data:image/png;base64," in html and "Monotone models on real tabular data" in html

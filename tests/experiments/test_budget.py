@@ -93,3 +93,33 @@ def test_theorem_verdicts_are_inconclusive_when_a_run_has_a_non_monotone_activat
     assert theorem == {"k0_below_ceiling": "inconclusive", "needs_a_negative_weight": "holds"}  # the latter: a fact
     monotone = {v.key.rsplit(".", 1)[1]: v.status for v in problem_verdicts(problem, TARGET, 0) if v.kind == "theorem"}
     assert monotone == {"k0_below_ceiling": "fails", "needs_a_negative_weight": "holds"}
+
+
+def test_a_report_on_a_sweep_keeps_its_table_even_where_it_replaces_the_sweeps_folder(quick_run, tmp_path, capsys):
+    import shutil
+
+    from signnet.cli.main import main
+
+    out, _ = quick_run
+    report = tmp_path / "b"
+    shutil.copytree(out, report)  # as `signnet budget --quick --out b` leaves it: the report, sweep/, the manifest
+    files = sorted(p.relative_to(report).as_posix() for p in report.rglob("*") if p.is_file())
+    (report / ".signnet-output").write_text(json.dumps({"files": files}))
+    table = (report / "sweep" / "runs.jsonl").read_bytes()
+    assert main(["budget", "--sweep", str(report / "sweep"), "--out", str(report), "--json"]) == 0
+    assert (report / "sweep" / "runs.jsonl").read_bytes() == table  # it used to delete the sweep it read
+    assert json.loads(capsys.readouterr().out)["grid"] == "sweep"
+    with pytest.raises(SignnetError, match=r"^--grid 'full' and --sweep exclude each other"):
+        compute_budget(tmp_path / "c", sweep=str(report / "sweep"), grid="full")
+    with pytest.raises(SignnetError, match=r"^Unknown --grid ''; choose one of"):
+        compute_budget(tmp_path / "c", grid="")
+    with pytest.raises(SignnetError, match=r"^--out lies inside the sweep folder"):
+        compute_budget(report / "sweep" / "here", sweep=str(report / "sweep"))
+    other = tmp_path / "digits"
+    other.mkdir()
+    shutil.copyfile(report / "sweep" / "runs.jsonl", other / "runs.jsonl")
+    spec = (report / "sweep" / "spec.toml").read_text()
+    (other / "spec.toml").write_text(spec.replace('"xor", "positive_slope"', '"digits", "positive_slope"', 1))
+    with pytest.raises(SignnetError, match=r"^--sweep '.*digits' is not a budget sweep: its data digits are not the "
+                                           r"paper's problems or Figure 1's panels"):
+        compute_budget(tmp_path / "c", sweep=str(other))

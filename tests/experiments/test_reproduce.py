@@ -48,7 +48,7 @@ def results(report):
 
 def test_writes_the_report_files_and_no_temporaries(report):
     names = sorted(p.name for p in report.iterdir())
-    assert names == ["continuous.png", "figure1.png", "index.html", "results.json", "softmax.png"]
+    assert names == [".signnet-output", "continuous.png", "figure1.png", "index.html", "results.json", "softmax.png"]
     assert not list(report.parent.glob(f".{report.name}.*"))
 
 

@@ -131,30 +131,42 @@ def listing(root):
     return {str(p.relative_to(root)): None if p.is_dir() else p.read_bytes() for p in sorted(root.rglob("*"))}
 
 
+def manifest(*files: str) -> bytes:
+    """The .signnet-output staged_folder writes for ``files``."""
+    return (json.dumps({"written_by": "signnet", "files": sorted(files)}, indent=2) + "\n").encode()
+
+
+def old_report(out, files: dict[str, bytes]) -> None:
+    """A report an earlier run wrote: its files and the manifest that lists them."""
+    for name, data in files.items():
+        (out / name).parent.mkdir(parents=True, exist_ok=True)
+        (out / name).write_bytes(data)
+    (out / ".signnet-output").write_bytes(manifest(*files))
+
+
 def test_staged_folder_moves_the_finished_folder_into_place(tmp_path):
     out = tmp_path / "a" / "b" / "report"
     with staged_folder(out) as tmp:
         assert tmp.parent == out.parent and tmp.name.startswith(".report.") and tmp.name.endswith(".tmp")
         assert list(tmp.iterdir()) == [] and not out.exists()
         atomic_write_text(tmp / "index.html", "new")
-    assert listing(tmp_path) == {"a": None, "a/b": None, "a/b/report": None, "a/b/report/index.html": b"new"}
+    assert listing(tmp_path) == {"a": None, "a/b": None, "a/b/report": None, "a/b/report/index.html": b"new",
+                                 "a/b/report/.signnet-output": manifest("index.html")}
 
 
 def test_staged_folder_swaps_an_old_report_for_the_new_one(tmp_path):
     out = tmp_path / "report"
-    (out / "old-figures").mkdir(parents=True)
-    (out / "index.html").write_text("old")
-    (out / "old-figures" / "x.png").write_bytes(b"png")
+    old_report(out, {"index.html": b"old", "old-figures/x.png": b"png"})
     with staged_folder(out) as tmp:
         atomic_write_text(tmp / "index.html", "new")
-    assert listing(tmp_path) == {"report": None, "report/index.html": b"new"}
+    assert listing(tmp_path) == {"report": None, "report/index.html": b"new",
+                                 "report/.signnet-output": manifest("index.html")}
 
 
 @pytest.mark.parametrize("exc", [KeyboardInterrupt, RuntimeError, SignnetError])
 def test_a_failure_inside_leaves_the_old_report_byte_for_byte(tmp_path, exc):
     out = tmp_path / "report"
-    out.mkdir()
-    (out / "results.json").write_bytes(b'{"old": 1}')
+    old_report(out, {"results.json": b'{"old": 1}'})
     before = listing(tmp_path)
     with pytest.raises(exc):
         with staged_folder(out) as tmp:
@@ -174,8 +186,7 @@ def test_a_failure_removes_the_parent_folders_it_created(tmp_path):
 
 def test_a_failed_swap_puts_the_old_report_back(tmp_path, monkeypatch):
     out = tmp_path / "report"
-    out.mkdir()
-    (out / "index.html").write_text("old")
+    old_report(out, {"index.html": b"old"})
     before = listing(tmp_path)
     real_rename, calls = os.rename, []
 

@@ -52,6 +52,30 @@ def test_a_ray_address_that_cannot_be_joined_writes_nothing(tmp_path, capsys):
     assert not out.exists()
 
 
+def test_an_address_nothing_answers_on_is_refused_at_once(tmp_path, capsys):
+    # ray.init retried 127.0.0.1:1 for three and a half minutes, printing Ray's warnings
+    import socket
+    import time
+
+    pytest.importorskip("ray")
+    from signnet.cli import main
+
+    with socket.socket() as s:  # a port that was free a moment ago: nothing listens on it
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    spec = tmp_path / "spec.toml"
+    spec.write_text(SPEC)
+    out = tmp_path / "sweep"
+    start = time.perf_counter()
+    assert main(["sweep", str(spec), "--out", str(out), "--engine", "ray", "--address", f"127.0.0.1:{port}"]) == 2
+    assert time.perf_counter() - start < 10
+    err = capsys.readouterr().err
+    assert err.splitlines() == [f"signnet sweep: error: Cannot reach a Ray cluster at '127.0.0.1:{port}' (Connection "
+                                "refused); check --address (the head node's host:port, e.g. 10.0.0.5:6379), or leave "
+                                "it out to start a local Ray."]
+    assert not out.exists()
+
+
 def test_the_process_state_ray_changes_is_put_back():
     from signnet.sweep.engines import _process_state_restored
 

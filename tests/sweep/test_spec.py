@@ -71,8 +71,12 @@ def _spec(top: str = "", **grid: str) -> str:
     (_spec(data="[]"), r"Spec key `grid.data` must be a non-empty list"),
     (_spec(width="[1]"), r"Spec key `grid.width` is unknown; the grid takes data, hidden"),
     (_spec("epoch = 3"), r"Spec key `epoch` is unknown; use the settings name, epochs"),
-    (_spec("epochs = 0"), r"Spec key `epochs` must be an integer >= 1 \(full-batch Adam steps per phase, "
-                          r"e.g. epochs = 200\), got 0\."),
+    (_spec("epochs = 0"), r"Spec key `epochs` must be an integer in 1\.\.10,000,000 \(full-batch Adam steps per "
+                          r"phase, e.g. epochs = 200\), got 0\."),
+    (_spec("epochs = 99999999999999"), r"Spec key `epochs` must be an integer in 1\.\.10,000,000"),
+    (_spec("n_train = 1"), r"Spec key `n_train` must be an integer in 10\.\.100,000,000 \(training points"),
+    (_spec("dominance_pairs = -1"), r"Spec key `dominance_pairs` must be an integer in 0\.\.1,000,000,000 "
+                                    r"\(comparable pairs of the dominance check \(0 skips it"),
     (_spec("lr = -1"), r"Spec key `lr` must be a number in \(0, 3.4e\+38\], the largest float32"),
     (_spec("lr = inf"), r"Spec key `lr` must be a number in \(0, 3.4e\+38\].*got inf\."),
     (_spec("lr = 1e300"), r"Spec key `lr` must be a number in \(0, 3.4e\+38\].*got 1e\+300\."),
@@ -100,3 +104,9 @@ def test_missing_file_and_packaged_specs(tmp_path: Path):
     for name in ("budget", "budget_full", "budget_quick"):
         spec = load_spec(packaged_spec(name))
         assert spec.runs and spec.source.startswith("#")
+
+
+def test_a_spec_saved_with_a_byte_order_mark_reads_as_without(tmp_path: Path):
+    text = packaged_spec("budget_quick").read_text(encoding="utf-8")
+    (tmp_path / "bom.toml").write_bytes(b"\xef\xbb\xbf" + text.encode())  # what Windows editors save
+    assert load_spec(tmp_path / "bom.toml").runs == load_spec(packaged_spec("budget_quick")).runs

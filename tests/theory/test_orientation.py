@@ -90,3 +90,33 @@ def test_bad_max_exact(bad):
 def test_bad_data_raises():
     with pytest.raises(SignnetError, match=r"X has 2 rows but y has 1 labels"):
         best_orientation([[0.0], [1.0]], [0])
+
+
+def test_the_exact_search_reports_its_progress(monkeypatch):
+    # `signnet ceiling --orient --max-exact 99999` on 16 binary features ran silently for minutes (2^16 orientations)
+    import signnet.theory.orientation as orientation
+
+    bars = []
+
+    class Bar:
+        def __init__(self, **kwargs):
+            self.kwargs, self.n = kwargs, 0
+            bars.append(self)
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            return False
+
+        def update(self, k=1):
+            self.n += k
+
+    monkeypatch.setattr(orientation, "tqdm", Bar)
+    rng = np.random.default_rng(0)
+    X, y = rng.integers(0, 2, (60, 4)).astype(float), rng.integers(0, 2, 60)
+    result = best_orientation(X, y, progress=True)
+    assert bars[0].kwargs["total"] == 16 and not bars[0].kwargs["disable"] and bars[0].kwargs["delay"] == 2.0
+    assert bars[0].n == result.evaluated  # one step per orientation tried
+    assert best_orientation(X, y) == result
+    assert bars[1].kwargs["disable"]  # off unless asked for

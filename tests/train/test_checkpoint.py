@@ -164,3 +164,16 @@ def test_load_leaves_the_global_generator_alone_and_refuses_malformed_payloads(t
         torch.save({"format": "signnet.checkpoint", "version": 1, **payload}, path)
         with pytest.raises(SignnetError, match=match):
             load(path)
+
+
+def test_a_plain_pickle_is_refused_in_one_sentence_without_torchs_warning(tmp_path):
+    import pickle
+    import warnings
+
+    path = tmp_path / "plain.pt"
+    path.write_bytes(pickle.dumps({"format": "signnet.checkpoint"}))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        with pytest.raises(SignnetError, match=_message_names(path) + " is corrupt or not a torch file"):
+            load(path)
+    assert [str(w.message) for w in caught] == []  # torch's two-line UserWarning came before signnet's line

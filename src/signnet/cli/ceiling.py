@@ -78,7 +78,7 @@ def run(args) -> int:
     if args.orient:
         from signnet.theory.orientation import best_orientation
 
-        o = best_orientation(X, y, max_exact=args.max_exact)
+        o = best_orientation(X, y, max_exact=args.max_exact, progress=True)
         result["orientation"] = {"flips": list(o.flips), "flipped_features": [features[k] for k in o.flips],
                                  "directions": list(o.directions), "ceiling": o.ceiling, "exact": o.exact,
                                  "relabeled": o.relabeled}

@@ -18,6 +18,7 @@ from signnet.nn.signs import NAMED_SIGNS
 from signnet.report.artifacts import run_metadata, staged_file
 from signnet.report.render import number
 from signnet.train.checkpoint import read_checkpoint, save
+from signnet.train.checks import FLOAT32_MAX
 from signnet.train.fit import OPTIMIZERS, accuracy, fit
 from signnet.validation import (
     check_choice,
@@ -96,7 +97,7 @@ def check_args(args) -> None:
     check_choice(args.optimizer, "optimizer", OPTIMIZERS)
     if args.batch_size is not None:
         args.batch_size = check_size(args.batch_size, "--batch-size")
-    args.weight_decay = check_non_negative(args.weight_decay, "--weight-decay")
+    args.weight_decay = check_float(args.weight_decay, "--weight-decay", minimum=0.0, maximum=FLOAT32_MAX)
     if args.patience is not None:
         args.patience = check_size(args.patience, "--patience")
     if args.validation_fraction is not None:

@@ -9,7 +9,8 @@
 * :func:`staged_folder` does it for a whole folder: a command renders its
   report into a temporary folder beside ``--out`` and the finished folder is
   moved into place in one step, so an error or an interrupt leaves ``--out``
-  exactly as it was.
+  exactly as it was. The folder lists its files in ``.signnet-output``: a later run
+  replaces a folder only when everything in it is listed there.
 
 Files are created with ``os.open(..., 0o666)`` and folders with
 ``os.mkdir(..., 0o777)``, so the process umask applies as for any other file;
@@ -169,11 +170,21 @@ def staged_folder(out: str | os.PathLike, name: str = "--out") -> Iterator[Path]
                            f"give {name} a folder you can write to.") from None
     try:
         yield tmp
+        _write_manifest(tmp)
         _move_into_place(tmp, out)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         _remove_empty(created)
         raise
+
+
+def _write_manifest(folder: Path) -> None:
+    """List every file under ``folder`` in its manifest: what a later run may replace (check_out_folder)."""
+    from signnet.validation import MANIFEST
+
+    files = sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*")
+                   if (p.is_symlink() or not p.is_dir()) and p.name != MANIFEST)
+    atomic_write_json(folder / MANIFEST, {"written_by": "signnet", "files": files})
 
 
 @contextmanager

@@ -21,6 +21,7 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
+import socket
 import threading
 from collections.abc import Iterator
 
@@ -70,6 +71,8 @@ def ray_session(workers: int = 1, address: str | None = None):
     if ray.is_initialized():
         yield ray
         return
+    if address:
+        _reachable(address)
     with _process_state_restored() as snapshot:  # ray.init installs signal handlers and sets environment variables
         try:
             if address:
@@ -86,6 +89,26 @@ def ray_session(workers: int = 1, address: str | None = None):
             yield ray
         finally:
             ray.shutdown()
+
+
+PROBE_SECONDS = 5.0
+
+
+def _reachable(address: str) -> None:
+    """Refuse a ``host:port`` address nothing answers on: ``ray.init`` would retry it for minutes.
+
+    ``"auto"``, ``"local"`` and ``ray://`` client addresses (which fail fast) are left to Ray.
+    """
+    host, sep, port = address.rpartition(":")
+    if address.startswith("ray://") or not sep or not port.isdigit():
+        return
+    host = host.strip("[]") or "127.0.0.1"
+    try:
+        socket.create_connection((host, int(port)), timeout=PROBE_SECONDS).close()
+    except OSError as exc:
+        why = "no answer within 5 s" if isinstance(exc, TimeoutError) else (exc.strerror or str(exc))
+        raise SignnetError(f"Cannot reach a Ray cluster at {address!r} ({why}); check --address (the head node's "
+                           "host:port, e.g. 10.0.0.5:6379), or leave it out to start a local Ray.") from None
 
 
 _SIGNALS = ("SIGTERM", "SIGINT")

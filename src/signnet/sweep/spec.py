@@ -64,9 +64,14 @@ SETTINGS = {  # key: (default, kind, help shown in an error)
     "n_test": (1000, "int", "test points of a generated problem, e.g. n_test = 1000"),
     "noise": (0.0, "float", "label noise of a generated problem in [0, 0.5], e.g. noise = 0.0"),
     "group_size": (64, "int", "most runs trained in one batched computation, e.g. group_size = 64"),
-    "dominance_pairs": (2000, "int", "comparable pairs of the dominance check, e.g. dominance_pairs = 2000"),
+    "dominance_pairs": (2000, "int", "comparable pairs of the dominance check (0 skips it, and its columns are "
+                                     "then empty), e.g. dominance_pairs = 2000"),
     "ceiling": (True, "bool", "compute the exact monotone ceiling, e.g. ceiling = true"),
 }
+# integer settings' ranges: a generated problem needs points of both classes to train and test on, and a count
+# past these bounds is a typo (a run of 10^14 epochs never ends)
+INT_RANGES = {"epochs": (1, 10**7), "rounds": (1, 100), "n_train": (10, 10**8), "n_test": (10, 10**8),
+              "group_size": (1, 10**6), "dominance_pairs": (0, 10**9)}
 GRID = {  # key: example shown in an error
     "data": '["xor", "figure1:C"]',
     "hidden": "[[3], [16, 16]]",
@@ -162,9 +167,9 @@ def _setting(key: str, value):
             raise _err(key, value, f"must be true or false ({help_})")
         return value
     if kind == "int":
-        low = 0 if key in ("dominance_pairs",) else 1
-        if not is_integer(value) or value < low:
-            raise _err(key, value, f"must be an integer >= {low} ({help_})")
+        low, high = INT_RANGES[key]
+        if not is_integer(value) or not low <= value <= high:
+            raise _err(key, value, f"must be an integer in {low}..{high:,} ({help_})")
         return int(value)
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise _err(key, value, f"must be a number ({help_})")
@@ -272,7 +277,7 @@ def load_spec(path, *, sweep_seed: int = 0) -> Spec:
         raise SignnetError(f"Spec file {str(path)!r} does not exist; give the path of a TOML spec, "
                            "e.g. src/signnet/sweep/specs/budget.toml.")
     try:
-        text = path.read_text(encoding="utf-8")
+        text = path.read_text(encoding="utf-8-sig")  # a byte-order mark (Windows editors) is not TOML
     except (OSError, UnicodeDecodeError) as exc:
         raise SignnetError(f"Cannot read the spec file {str(path)!r} ({exc}); check the path and its encoding.") from None
     return parse_spec(text, sweep_seed=sweep_seed, where=f"Spec file {str(path)!r}")

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from itertools import combinations
 
 import numpy as np
+from tqdm.auto import tqdm
 
 from signnet.errors import SignnetError
 from signnet.theory.ceiling import check_features, check_labels, monotone_ceiling
@@ -52,7 +53,7 @@ class OrientationResult:
     evaluated: int = 0
 
 
-def best_orientation(X, y, max_exact: int = 12) -> OrientationResult:
+def best_orientation(X, y, max_exact: int = 12, progress: bool = False) -> OrientationResult:
     """Sign flips of the inputs that maximise the monotone (DNN+) ceiling.
 
     Args:
@@ -60,6 +61,8 @@ def best_orientation(X, y, max_exact: int = 12) -> OrientationResult:
         y: shape (n,), integer labels (binary or ordered classes).
         max_exact: try all 2^m orientations when the m non-constant features
             number at most this; otherwise run the greedy local search.
+        progress: a tqdm bar over the orientations tried (on stderr, shown only if the search
+            lasts over 2 s; the exact search tries up to 2^m).
 
     Returns:
         :class:`OrientationResult`; among orientations with the best ceiling
@@ -87,12 +90,15 @@ def best_orientation(X, y, max_exact: int = 12) -> OrientationResult:
 
     if len(free) <= max_exact:
         best = ()
-        for size in range(len(free) + 1):
-            for flips in combinations(free, size):
-                if cost(flips) < cost(best):
-                    best = flips
-                if cost(best) == 0:
-                    return _result(best, d, n, cost(best), True, len(cache))
+        with tqdm(total=2 ** len(free), desc="orientations", unit="orientation", delay=2.0, mininterval=0.5,
+                  disable=not progress, leave=False) as bar:
+            for size in range(len(free) + 1):
+                for flips in combinations(free, size):
+                    if cost(flips) < cost(best):
+                        best = flips
+                    bar.update()
+                    if cost(best) == 0:
+                        return _result(best, d, n, cost(best), True, len(cache))
         return _result(best, d, n, cost(best), True, len(cache))
 
     corr = [j for j in free if np.corrcoef(X[:, j], y)[0, 1] < 0] if np.ptp(y) > 0 else []

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import io
 import os
+import warnings
 from pathlib import Path
 
 import torch
@@ -49,7 +50,9 @@ def read_checkpoint(path: str | os.PathLike) -> dict:
     if not path.is_file():
         raise SignnetError(f"Checkpoint {str(path)!r} does not exist; give the path written by `signnet train --save`.")
     try:
-        payload = torch.load(path, map_location="cpu", weights_only=True)
+        with warnings.catch_warnings():  # torch warns about plain pickles before failing: the error below says it
+            warnings.simplefilter("ignore")
+            payload = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as exc:  # torch raises many kinds for a damaged file
         raise SignnetError(f"Checkpoint {str(path)!r} is corrupt or not a torch file ({type(exc).__name__}); save it again.") from exc
     if not isinstance(payload, dict) or payload.get("format") != FORMAT:

@@ -20,6 +20,7 @@ hand-built networks with 1, 4 and 1 flips and a two-flip network for panel B
 
 from __future__ import annotations
 
+import shutil
 import time
 from pathlib import Path
 
@@ -110,6 +111,11 @@ def _rows_of(sweep_dir: Path):
         raise SignnetError(f"--sweep {str(sweep_dir)!r} holds no sweep (spec.toml and runs.jsonl); run "
                            "`signnet sweep budget-full --out DIR` first.")
     spec = load_spec(sweep_dir / "spec.toml", sweep_seed=rows[0]["sweep_seed"])
+    other = sorted({run.data for run in spec.runs} - set(TITLES))
+    if other:
+        raise SignnetError(f"--sweep {str(sweep_dir)!r} is not a budget sweep: its data {', '.join(other)} are not the "
+                           f"paper's problems or Figure 1's panels ({', '.join(TITLES)}); give a sweep of the "
+                           "budget-full spec (`signnet sweep budget-full --out DIR`).")
     wanted = {r.run_id for r in spec.runs}
     rows = [r for r in rows if r["run_id"] in wanted]
     if len(rows) < len(wanted):
@@ -127,10 +133,19 @@ def compute_budget(out: Path, seed: int = 0, quick: bool = False, progress: bool
 
     start = time.perf_counter()
     if sweep is not None:
-        spec, rows = _rows_of(Path(sweep))
+        if grid is not None:
+            raise SignnetError(f"--grid {grid!r} and --sweep exclude each other: --sweep reports on a finished sweep "
+                               "(whatever its grid); drop one of them.")
+        source = Path(sweep)
+        spec, rows = _rows_of(source)
+        if Path(out).resolve().is_relative_to(source.resolve()):
+            raise SignnetError(f"--out lies inside the sweep folder --sweep {str(sweep)!r}; give a folder outside it.")
         grid = "sweep"
+        (Path(out) / "sweep").mkdir(parents=True, exist_ok=True)  # the report keeps the table it was computed from
+        for name in ("spec.toml", "runs.jsonl"):
+            shutil.copyfile(source / name, Path(out) / "sweep" / name)
     else:
-        grid = check_choice(grid or ("quick" if quick else "default"), "--grid", GRIDS)
+        grid = check_choice(grid if grid is not None else ("quick" if quick else "default"), "--grid", GRIDS)
         spec = load_spec(packaged_spec(GRIDS[grid]), sweep_seed=seed)
         run_sweep(spec, Path(out) / "sweep", workers=workers, progress=progress)
         from signnet.sweep.table import read_rows
