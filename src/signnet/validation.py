@@ -314,6 +314,8 @@ def check_output_file(path, name: str) -> Path:
 
 def check_checkpoint_path(path, name: str = "checkpoint") -> Path:
     """An existing, non-empty file (whether it holds a checkpoint is for the loader to say)."""
+    if str(path) == "":
+        raise SignnetError(f"The {name} path is empty; give the path written by `signnet train --save`.")
     p = Path(path)
     if not p.exists():
         raise SignnetError(f"The {name} {str(p)!r} does not exist; give the path written by `signnet train --save`.")

@@ -101,7 +101,7 @@ CASES = [
     (["ceiling", "{good}", "--directions", "1,-1,0"],
      r"--directions '1,-1,0' must have one entry per feature: it gives 3 but '.*good\.csv' has 2 \(a, b\)\."),
     (["ceiling", "{good}", "--directions", "1,x"],
-     r"--directions '1,x' must be comma-separated integers, e\.g\. 16,16\."),
+     r"--directions '1,x' must be comma-separated integers, e\.g\. 1,0,-1\."),
     (["ceiling", "{good}", "--directions", "1,2"], r"--directions '1,2' may hold only -1, 0, 1\."),
     (["ceiling", "{good}", "--orient", "--max-exact", "-1"], r"--max-exact must be an integer >= 0, got -1\."),
     (["ceiling", "--problem", "xor", "--n", "0"], r"--n must be an integer >= 1, got 0\."),
@@ -111,6 +111,7 @@ CASES = [
     # ---- certify: checkpoints
     (["certify", "{missing_pt}"],
      r"The checkpoint '.*missing\.pt' does not exist; give the path written by `signnet train --save`\."),
+    (["certify", ""], r"The checkpoint path is empty; give the path written by `signnet train --save`\."),
     (["certify", "{empty_pt}"],
      r"The checkpoint '.*empty\.pt' is empty; save the model again with `signnet train --save`\."),
     (["certify", "{corrupt_pt}"], r"Checkpoint '.*corrupt\.pt' is corrupt or not a torch file \(.*\); save it again\."),

@@ -163,7 +163,7 @@ def test_softmax_data_set(capsys):
     (["--lr", "-1"], r"--lr must be a finite number > 0, got -1\.0\."),
     (["--method", "penalty", "--strength", "-2"], r"--strength must be a finite number >= 0, got -2\.0\."),
     (["--lr", "1e39"], r"Learning rate 1e\+39 is beyond the largest float32 \(3\.4e\+38\); try lr=0\.01\."),
-    (["--weight-decay", "1e300"], r"weight_decay 1e\+300 is beyond the largest float32"),
+    (["--weight-decay", "1e300"], r"--weight-decay must be a finite number in \[0, 3\.40282e\+38\], got 1e\+300\."),
     (["--hidden", "1000000000"], r"--hidden 1000000000 gives a network of 4e\+09 parameters, more than signnet "
                                  r"train builds \(1e\+09\); use smaller widths"),
     (["--foo"], r"^signnet train: error: unrecognized arguments: --foo; see `signnet train --help`\.$"),
@@ -192,3 +192,15 @@ def test_validation_fraction_and_device_are_recorded(capsys):
     plain = _train_json(capsys, "--problem", "negative_slope")
     assert plain["best_epoch"] is None and plain["best_val_loss"] is None and plain["validation_fraction"] is None
     assert plain["stop_reason"] == "epochs" and plain["device"] == "cpu"
+
+
+@pytest.mark.parametrize("argv, line", [
+    (["--seed", "1", "train"], "signnet: error: options go after the command: signnet train --seed ...; see "
+                               "`signnet train --help`."),
+    (["--json", "ceiling"], "signnet: error: options go after the command: signnet ceiling --json ...; see "
+                            "`signnet ceiling --help`."),
+])
+def test_a_command_option_before_the_command_is_explained(argv, line, capsys):
+    # `signnet --seed 1 train` said "invalid choice: '1'"
+    assert main(argv) == 2
+    assert capsys.readouterr().err == line + "\n"

@@ -35,7 +35,8 @@ def parse_int_list(text: str, what: str, *, allow=None, positive: bool = False) 
     try:
         values = [int(v) for v in text.split(",")]
     except ValueError:
-        raise SignnetError(f"{what} {text!r} must be comma-separated integers, e.g. 16,16.") from None
+        example = ",".join(str(a) for a in sorted(allow, reverse=True)) if allow is not None else "16,16"
+        raise SignnetError(f"{what} {text!r} must be comma-separated integers, e.g. {example}.") from None
     if positive and any(v <= 0 for v in values):
         raise SignnetError(f"{what} {text!r} must hold sizes of 1 or more.")
     if allow is not None and any(v not in allow for v in values):

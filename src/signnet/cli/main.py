@@ -66,11 +66,24 @@ def main(argv: list[str] | None = None) -> int:
     try:
         args, extra = parser.parse_known_args(argv)
     except UsageError as exc:
+        given = list(sys.argv[1:] if argv is None else argv)
+        if exc.prog == "signnet" and given and given[0].startswith("-"):  # e.g. `signnet --seed 1 train`
+            commands = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction)).choices
+            command = next((g for g in given if g in commands), "COMMAND")
+            print(f"signnet: error: options go after the command: signnet {command} {given[0]} ...; see "
+                  f"`signnet {'' if command == 'COMMAND' else command + ' '}--help`.", file=sys.stderr)
+            return 2
         print(f"{exc.prog}: error: {_one_line(exc)}", file=sys.stderr)
         return 2
     if extra:  # name the sub-command whose options these are not (or signnet's, for those given before it)
         given = list(sys.argv[1:] if argv is None else argv)
         before = args.command in given and extra[0] in given and given.index(extra[0]) < given.index(args.command)
+        commands = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction)).choices
+        known = extra[0].split("=")[0] in commands[args.command]._option_string_actions
+        if before and known:
+            print(f"signnet: error: options go after the command: signnet {args.command} {extra[0]} ...; see "
+                  f"`signnet {args.command} --help`.", file=sys.stderr)
+            return 2
         prog = "signnet" if before else f"signnet {args.command}"
         print(f"{prog}: error: unrecognized arguments: {' '.join(extra)}; see `{prog} --help`.", file=sys.stderr)
         return 2
