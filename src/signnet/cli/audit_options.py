@@ -13,8 +13,9 @@ from signnet.theory._device import DEVICES, resolve_device
 
 def add_audit_options(parser: argparse.ArgumentParser) -> None:
     """Add ``--device`` and ``--monotonic-cst``."""
-    parser.add_argument("--device", choices=DEVICES, default=None,
-                        help="where the model runs: auto (CUDA when available), cpu or cuda (default: cpu)")
+    parser.add_argument("--device", default=None,
+                        help=f"where the model runs: {', '.join(DEVICES)} or cuda:N; auto is CUDA when available "
+                             "(default: cpu)")
     parser.add_argument("--monotonic-cst", default=None, metavar="C",
                         help="required direction per input, comma-separated: 1 increasing, -1 decreasing, "
                              "0 free (held fixed); write it with '=' when it starts with -1, e.g. "

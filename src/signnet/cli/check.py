@@ -22,7 +22,7 @@ from signnet.report.artifacts import run_metadata
 from signnet.theory.certificate import certify
 from signnet.theory.dominance import dominance_violations, find_violation
 from signnet.train.checkpoint import load, read_checkpoint
-from signnet.validation import check_checkpoint_path, check_choice, check_size
+from signnet.validation import check_checkpoint_path, check_choice, check_int, check_size
 
 
 def register(sub) -> None:
@@ -55,8 +55,8 @@ def problem_data(name: str, n: int, seed: int) -> np.ndarray:
 
 def run(args) -> int:
     start = time.perf_counter()
-    if args.n is not None:
-        args.n = check_size(args.n, "--n")
+    if args.n is not None:  # two points at least: a pair of one point with itself compares nothing
+        args.n = check_int(args.n, "--n", minimum=2)
     args.pairs = check_size(args.pairs, "--pairs")
     args.starts = check_size(args.starts, "--starts")
     args.steps = check_size(args.steps, "--steps")

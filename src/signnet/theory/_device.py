@@ -25,7 +25,8 @@ def resolve_device(device, default: torch.device | None = None, *, name: str = "
     try:
         dev = device if isinstance(device, torch.device) else torch.device(device)
     except (RuntimeError, TypeError):
-        raise SignnetError(f"{name} {device!r} is not a device; use 'auto', 'cpu', 'cuda' or a torch.device.") from None
+        raise SignnetError(f"{name} {device!r} is not a device; use 'auto', 'cpu', 'cuda' or 'cuda:N' "
+                           "(or a torch.device).") from None
     if dev.type not in ("cpu", "cuda"):
         raise SignnetError(f"{name} {device!r} is not supported; use 'auto', 'cpu' or 'cuda'.")
     if dev.type == "cuda" and not torch.cuda.is_available():
