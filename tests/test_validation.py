@@ -236,3 +236,32 @@ def test_run_study_checks_the_seed_and_takes_numpy_integers(tmp_path):
     with pytest.raises(SignnetError, match=r"^seed must be an integer in 0\.\.4294967295, got True\.$"):
         run_study(lambda *a: {}, tmp_path / "t", seed=True, quick=True, progress=False)
     assert not (tmp_path / "t").exists()
+
+
+def test_a_separate_report_inside_is_not_replaced_with_its_parent(tmp_path):
+    # `signnet benchmark` writes reports/benchmark; `reproduce --all --out reports` deleted it (its own list covered it)
+    root = tmp_path / "reports"
+    (root / "census").mkdir(parents=True)
+    (root / "census" / "results.json").write_text("{}")
+    (root / ".signnet-output").write_text('{"files": ["census/results.json"]}')
+    (root / "benchmark").mkdir()
+    (root / "benchmark" / "index.html").write_text("<p>")
+    (root / "benchmark" / ".signnet-output").write_text('{"files": ["index.html"]}')
+    with pytest.raises(SignnetError, match=r"holds files that signnet did not write \(benchmark/ \(a separate signnet "
+                                           r"report\)\); give a new or empty folder"):
+        check_out_folder(root)
+    assert check_out_folder(root / "benchmark") == root / "benchmark"  # itself it may replace
+
+
+def test_a_folder_without_a_list_says_why_and_file_browser_litter_is_ignored(tmp_path):
+    old = tmp_path / "old"
+    old.mkdir()
+    (old / "index.html").write_text("<p>")
+    with pytest.raises(SignnetError, match=r"^--out '.*old' holds files that signnet did not write \(index\.html\); it "
+                                           r"has no \.signnet-output list of the files signnet wrote \(signnet 0\.1\.0 "
+                                           r"before that list, or another program, wrote it\); delete it yourself or "
+                                           r"give a new folder\.$"):
+        check_out_folder(old)
+    (old / ".signnet-output").write_text('{"files": ["index.html"]}')
+    (old / ".DS_Store").write_bytes(b"\0")
+    assert check_out_folder(old) == old

@@ -245,17 +245,13 @@ def check_out_folder(path, name: str = "--out") -> Path:
         if here == target or target in here.parents:
             raise SignnetError(f"{name} {str(out)!r} holds the current folder; give a folder below it, "
                                "e.g. reports/run1 (signnet replaces the whole output folder).")
-        foreign = foreign_files(out, _listed_by_an_ancestor(out))
-        if foreign:
-            shown = ", ".join(foreign[:3]) + (f" and {len(foreign) - 3} more" if len(foreign) > 3 else "")
-            raise SignnetError(f"{name} {str(out)!r} holds files that signnet did not write ({shown}); give a new or "
-                               f"empty folder (signnet replaces the whole output folder, and replaces only what "
-                               f"its {MANIFEST} file lists).")
+        _refuse_foreign(out, name)
     return out
 
 
 # the list of files a signnet command wrote into its output folder (JSON, written last by staged_folder)
 MANIFEST = ".signnet-output"
+_SYSTEM_FILES = (".DS_Store", "Thumbs.db", "desktop.ini")  # what file browsers leave in any folder they show
 
 
 def read_manifest(folder: Path) -> set[str] | None:
@@ -288,14 +284,36 @@ def foreign_files(folder: Path, listed: set[str] | None = None) -> list[str]:
         listed = own
     out = []
     for entry in sorted(folder.iterdir()):
-        if entry.name == MANIFEST and own is not None:
+        if entry.name == MANIFEST and own is not None or entry.name in _SYSTEM_FILES:
             continue
         if entry.is_dir() and not entry.is_symlink():
             below = None if listed is None else {p.split("/", 1)[1] for p in listed if p.startswith(entry.name + "/")}
+            if not below and read_manifest(entry) is not None:  # another report, written on its own: not ours to delete
+                out.append(f"{entry.name}/ (a separate signnet report)")
+                continue
             out += [f"{entry.name}/{f}" for f in foreign_files(entry, below)]
         elif listed is None or entry.name not in listed:
             out.append(entry.name)
     return out
+
+
+def check_still_ours(out: Path, name: str = "--out") -> None:
+    """Just before ``out`` is replaced: refuse when files were added to it since :func:`check_out_folder`."""
+    if os.path.isdir(out) and not os.path.islink(out):
+        _refuse_foreign(out, name)
+
+
+def _refuse_foreign(out: Path, name: str) -> None:
+    foreign = foreign_files(out, _listed_by_an_ancestor(out))
+    if not foreign:
+        return
+    shown = ", ".join(foreign[:3]) + (f" and {len(foreign) - 3} more" if len(foreign) > 3 else "")
+    unlisted = read_manifest(out) is None and _listed_by_an_ancestor(out) is None
+    why = (f"it has no {MANIFEST} list of the files signnet wrote (signnet 0.1.0 before that list, or another "
+           "program, wrote it); delete it yourself or give a new folder" if unlisted else
+           f"give a new or empty folder (signnet replaces the whole output folder, and replaces only what its "
+           f"{MANIFEST} file lists)")
+    raise SignnetError(f"{name} {str(out)!r} holds files that signnet did not write ({shown}); {why}.")
 
 
 def check_output_file(path, name: str) -> Path:

@@ -120,6 +120,11 @@ def test_a_report_on_a_sweep_keeps_its_table_even_where_it_replaces_the_sweeps_f
     shutil.copyfile(report / "sweep" / "runs.jsonl", other / "runs.jsonl")
     spec = (report / "sweep" / "spec.toml").read_text()
     (other / "spec.toml").write_text(spec.replace('"xor", "positive_slope"', '"digits", "positive_slope"', 1))
-    with pytest.raises(SignnetError, match=r"^--sweep '.*digits' is not a budget sweep: its data digits are not the "
-                                           r"paper's problems or Figure 1's panels"):
+    with pytest.raises(SignnetError, match=r"^--sweep '.*digits' is not a budget sweep: its data digits are not "
+                                           r"generated problems \(xor, .*\) or Figure 1's panels"):
         compute_budget(tmp_path / "c", sweep=str(other))
+    (other / "spec.toml").write_text("ceiling = false\n" + spec)
+    with pytest.raises(SignnetError, match=r"ran without the exact monotone ceiling \(ceiling = false in its spec\)"):
+        compute_budget(tmp_path / "c", sweep=str(other))
+    again = run_budget(report, sweep=str(report / "sweep"), progress=False)  # the library call, in place
+    assert again["grid"] == "sweep" and (report / "sweep" / "runs.jsonl").read_bytes() == table

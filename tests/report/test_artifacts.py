@@ -230,3 +230,15 @@ def test_staged_file_writes_whole_or_not_at_all(tmp_path):
     with pytest.raises(SignnetError, match=r"^--save '.*models' is an existing folder"):
         with staged_file(tmp_path / "models"):
             pass
+
+
+def test_a_file_added_to_the_old_report_during_the_run_is_not_deleted(tmp_path):
+    out = tmp_path / "report"
+    old_report(out, {"index.html": b"old"})
+    with pytest.raises(SignnetError, match=r"holds files that signnet did not write \(notes\.txt\)"):
+        with staged_folder(out) as tmp:
+            atomic_write_text(tmp / "index.html", "new")
+            (out / "notes.txt").write_text("written while the report was being computed")
+    assert (out / "notes.txt").read_text() == "written while the report was being computed"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["report"]  # no temporary folder left
+

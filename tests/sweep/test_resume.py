@@ -8,6 +8,7 @@ import time
 from pathlib import Path
 
 import pandas as pd
+import pytest
 
 from signnet.sweep import comparable, parse_spec, read_rows, read_table, run_sweep
 
@@ -65,3 +66,20 @@ def test_a_killed_sweep_resumes_without_loss_or_duplicates(tmp_path: Path):
     run_sweep(parse_spec(SPEC), whole, progress=False)
     pd.testing.assert_frame_equal(comparable(read_table(table)), comparable(read_table(whole / "runs.jsonl")))
     assert (whole / "summary" / "index.html").read_text().count("<tr>") >= 1
+
+
+def test_a_summary_written_before_folders_listed_their_files_is_replaced_on_resume(tmp_path: Path):
+    from signnet.errors import SignnetError
+
+    tiny = SPEC.replace('hidden = [[2], [3]]', 'hidden = [[2]]').replace('seeds = [0, 1]', 'seeds = [0]')
+    out = tmp_path / "sweep"
+    run_sweep(parse_spec(tiny), out, progress=False)
+    (out / "summary" / ".signnet-output").unlink()  # as signnet 0.1.0 left it before this list
+    again = run_sweep(parse_spec(tiny), out, progress=False)  # finished runs, a new summary: it used to be refused
+    assert again.computed == 0 and (out / "summary" / ".signnet-output").is_file()
+    (out / "summary" / ".signnet-output").unlink()
+    (out / "summary" / "notes.txt").write_text("mine")  # anything else is not adopted
+    with pytest.raises(SignnetError, match=r"holds files that signnet did not write \(accuracy\.png, index\.html, "
+                                           r"notes\.txt and 1 more\)"):
+        run_sweep(parse_spec(tiny), out, progress=False)
+    assert (out / "summary" / "notes.txt").read_text() == "mine"

@@ -315,3 +315,21 @@ def test_a_look_alike_parametrize_class_is_refused():
     with torch.no_grad():
         honest.parametrizations.weight.original.fill_(1.0)
     assert certify(nn.Sequential(honest)).monotone == [[1, 1]]
+
+
+def test_a_reparametrised_model_is_still_certified_after_a_deep_copy():
+    # copy.deepcopy caches an empty __slotnames__ on the shared Parametrized* class, which certify took for an
+    # unknown addition: dominance_violations (which deep-copies) made every later certificate a refusal
+    import copy
+
+    from signnet import MonotoneMLP
+
+    torch.manual_seed(0)
+    model = MonotoneMLP([1, 0, -1], hidden=(4,), method="reparam")
+    before = certify(model)
+    assert not before.refused
+    copy.deepcopy(model)
+    dominance_violations(model, torch.randn(50, 3), n_pairs=20)
+    for m in (model, copy.deepcopy(model)):
+        after = certify(m)
+        assert not after.refused and after.monotone == before.monotone

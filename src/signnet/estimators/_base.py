@@ -145,8 +145,8 @@ class MonotoneBase(BaseEstimator):
         X, y = validate_data(self, X, y, dtype=[np.float64, np.float32], y_numeric=self._head == "regression")
         weights = check_sample_weight(sample_weight, X.shape[0])  # None, or float32 (n,) >= 0 with mean 1
         counted = slice(None) if weights is None else weights > 0  # the rows that enter the statistics
+        _check_float32_range(X[counted], self)  # a placeholder on a row of weight 0 is never read
         target = self._encode_targets(y)
-        _check_float32_range(X, self)
         self.monotonic_cst_ = check_monotonic_cst(self, self.monotonic_cst)
         hidden = self._hidden()
         device = self._device()

@@ -41,7 +41,7 @@ def _as_floats(sample_weight, n: int) -> np.ndarray:
 
 
 def _is_number(value) -> bool:
-    if isinstance(value, (bool, np.bool_, complex, np.complexfloating)):
+    if isinstance(value, (bool, np.bool_, complex, np.complexfloating, str, bytes)):  # "1" is text, not a weight
         return False
     try:
         float(value)

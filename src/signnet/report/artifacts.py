@@ -152,7 +152,7 @@ def staged_folder(out: str | os.PathLike, name: str = "--out") -> Iterator[Path]
             run_census(tmp, seed=0)        # writes tmp/results.json, tmp/index.html, ...
         # reports/census now holds the finished report
     """
-    from signnet.validation import check_out_folder
+    from signnet.validation import check_out_folder, check_still_ours
 
     out = check_out_folder(out, name)
     created = _make_parents(out.parent)
@@ -171,6 +171,7 @@ def staged_folder(out: str | os.PathLike, name: str = "--out") -> Iterator[Path]
     try:
         yield tmp
         _write_manifest(tmp)
+        check_still_ours(out, name)  # a file added to out during the run is not deleted with it
         _move_into_place(tmp, out)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)

@@ -146,7 +146,9 @@ def leaf_type(name: str, module: nn.Module) -> type:
     cls = type(module)
     if not parametrize.is_parametrized(module):
         return cls
-    extra = sorted(set(vars(cls)) - _WRAPPER_KEYS - set(module.parametrizations.keys()))
+    # copy.deepcopy (copyreg) caches an empty __slotnames__ on the class: it changes nothing that runs
+    slots = {"__slotnames__"} if vars(cls).get("__slotnames__", None) == [] else set()
+    extra = sorted(set(vars(cls)) - _WRAPPER_KEYS - slots - set(module.parametrizations.keys()))
     tensors = ("weight", "bias")  # what the layers certify knows compute with
     odd = [key for key in module.parametrizations.keys()
            if key not in tensors or not isinstance(vars(cls).get(key), property)]

@@ -20,6 +20,7 @@ hand-built networks with 1, 4 and 1 flips and a two-flip network for panel B
 
 from __future__ import annotations
 
+import os
 import shutil
 import time
 from pathlib import Path
@@ -111,11 +112,16 @@ def _rows_of(sweep_dir: Path):
         raise SignnetError(f"--sweep {str(sweep_dir)!r} holds no sweep (spec.toml and runs.jsonl); run "
                            "`signnet sweep budget-full --out DIR` first.")
     spec = load_spec(sweep_dir / "spec.toml", sweep_seed=rows[0]["sweep_seed"])
-    other = sorted({run.data for run in spec.runs} - set(TITLES))
+    from signnet.data.problems import PROBLEMS
+
+    other = sorted({run.data for run in spec.runs} - set(TITLES) - set(PROBLEMS))
     if other:
-        raise SignnetError(f"--sweep {str(sweep_dir)!r} is not a budget sweep: its data {', '.join(other)} are not the "
-                           f"paper's problems or Figure 1's panels ({', '.join(TITLES)}); give a sweep of the "
+        raise SignnetError(f"--sweep {str(sweep_dir)!r} is not a budget sweep: its data {', '.join(other)} are not "
+                           f"generated problems ({', '.join(PROBLEMS)}) or Figure 1's panels; give a sweep of the "
                            "budget-full spec (`signnet sweep budget-full --out DIR`).")
+    if not spec.settings["ceiling"]:
+        raise SignnetError(f"--sweep {str(sweep_dir)!r} ran without the exact monotone ceiling (ceiling = false in "
+                           "its spec), which the budget report compares k = 0 with; run it with ceiling = true.")
     wanted = {r.run_id for r in spec.runs}
     rows = [r for r in rows if r["run_id"] in wanted]
     if len(rows) < len(wanted):
@@ -143,7 +149,9 @@ def compute_budget(out: Path, seed: int = 0, quick: bool = False, progress: bool
         grid = "sweep"
         (Path(out) / "sweep").mkdir(parents=True, exist_ok=True)  # the report keeps the table it was computed from
         for name in ("spec.toml", "runs.jsonl"):
-            shutil.copyfile(source / name, Path(out) / "sweep" / name)
+            if not (Path(out) / "sweep" / name).exists() or not os.path.samefile(source / name,
+                                                                                 Path(out) / "sweep" / name):
+                shutil.copyfile(source / name, Path(out) / "sweep" / name)
     else:
         grid = check_choice(grid if grid is not None else ("quick" if quick else "default"), "--grid", GRIDS)
         spec = load_spec(packaged_spec(GRIDS[grid]), sweep_seed=seed)
