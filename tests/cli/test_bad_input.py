@@ -159,8 +159,9 @@ CASES = [
     (["reproduce", "--quick", "--seeds", "0"], r"--seeds must be an integer >= 1, got 0\."),
     (["reproduce", "--quick", "--seed", "-2"], r"--seed must be an integer in 0\.\.4294967295, got -2\."),
     (["reproduce", "--quick", "--out", "{foreign}"],
-     r"--out '.*foreign' holds files that signnet did not write \(thesis\.tex\); give a new or empty folder "
-     r"\(signnet replaces the whole output folder, and replaces only what its \.signnet-output file lists\)\."),
+     r"--out '.*foreign' holds files that signnet did not write \(thesis\.tex\); it has no \.signnet-output list "
+     r"of the files signnet wrote \(signnet 0\.1\.0 before that list, or another program, wrote it\); delete it "
+     r"yourself or give a new folder\."),
     (["reproduce", "--quick", "--out", "{taken}/sub"],
      r"--out '.*taken\.txt/sub' lies inside '.*taken\.txt', which is a file, not a folder; .*"),
     (["reproduce", "--quick", "--out", ""], r"--out must be a folder path, got ''\."),

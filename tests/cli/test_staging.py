@@ -36,6 +36,12 @@ def previous_report(folder: Path) -> None:
     (folder / ".signnet-output").write_text('{"files": ["index.html", "results.json", "figs/a.png"]}')
 
 
+def root_manifest(root: Path) -> None:
+    """The list `reproduce --all` writes at its root: every file under it."""
+    files = sorted(p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file())
+    (root / ".signnet-output").write_text(json.dumps({"files": [f for f in files if not f.endswith(".signnet-output")]}))
+
+
 def interrupt_after(monkeypatch, writes: int) -> list[Path]:
     """Make the ``writes``+1-th atomic write raise KeyboardInterrupt; return the paths written before."""
     written, real = [], artifacts.atomic_write_bytes
@@ -123,7 +129,7 @@ def test_reproduce_all_failing_in_its_last_study_leaves_the_whole_root_as_it_was
     for name in ("alpha", "beta"):
         previous_report(root / name)
     (root / "index.html").write_text("<p>old index</p>")
-    (root / ".signnet-output").write_text('{"files": ["index.html"]}')  # the subreports list their own files
+    root_manifest(root)
     before = snapshot(tmp_path)
     assert main(["reproduce", "--all", "--quick", "--out", str(root)]) == code
     assert capsys.readouterr().err.splitlines() == [message]
@@ -135,6 +141,7 @@ def test_reproduce_all_replaces_the_whole_root_in_one_step(tmp_path, monkeypatch
     root = tmp_path / "reports"
     previous_report(root / "alpha")
     previous_report(root / "stale")  # a study that no longer exists: gone with the old root
+    root_manifest(root)
     assert main(["reproduce", "--all", "--quick", "--out", str(root), "--json"]) == 0
     printed = json.loads(capsys.readouterr().out)
     assert {k: printed[k] for k in ("report", "experiments")} == {"report": str(root / "index.html"),
