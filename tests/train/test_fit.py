@@ -170,8 +170,14 @@ def test_accuracy_matches_a_manual_count():
 def test_divergence_is_reported():
     ds = load_dataset("diabetes")
     model = MLP(10, (8,), head="regression")
-    with pytest.raises(SignnetError, match=r"Training diverged at epoch \d+ .*lower the learning rate"):
+    with pytest.raises(SignnetError, match=r"Training diverged at epoch \d+ .*lower the learning rate\.$"):
         fit(model, ds.X_train, ds.y_train * 1e30, epochs=50, lr=10.0, optimizer="sgd", progress=False)
+    # a sign penalty of enormous strength diverges at any learning rate: the message names it too
+    X, y = make_problem("xor", 200, seed=0).X, make_problem("xor", 200, seed=0).y
+    penalised = MLP(2, (8,), weights="nonneg", method="penalty", strength=1e308)
+    with pytest.raises(SignnetError, match=r"diverged at epoch \d+ .*; lower the learning rate or the sign penalty's "
+                                           r"strength\.$"):
+        fit(penalised, X, y, epochs=50, progress=False)
 
 
 # ----------------------------------------------------------------------------- validation

@@ -111,11 +111,11 @@ def descend(optimizer: torch.optim.Optimizer, objective: torch.Tensor,
     optimizer.step()
 
 
-def check_finite(loss: float, epoch: int, name: str | None = None) -> None:
+def check_finite(loss: float, epoch: int, name: str | None = None, fix: str = "lower the learning rate") -> None:
     """Raise a :class:`~signnet.errors.SignnetError` if ``loss`` of (1-based) ``epoch`` is not finite."""
     if not math.isfinite(loss):
         what = f"Training {name}" if name else "Training"
-        raise SignnetError(f"{what} diverged at epoch {epoch} (loss {loss}); lower the learning rate.")
+        raise SignnetError(f"{what} diverged at epoch {epoch} (loss {loss}); {fix}.")
 
 
 def _as_loss(value) -> torch.Tensor:
@@ -337,7 +337,8 @@ def train_loop(model: nn.Module, X: torch.Tensor, y: torch.Tensor, *, epochs: in
                 stop = True
             if not math.isfinite(epoch_loss):
                 if diverge == "raise":
-                    check_finite(epoch_loss, epoch + 1, name)
+                    check_finite(epoch_loss, epoch + 1, name, "lower the learning rate or the sign penalty's "
+                                 "strength" if penalised else "lower the learning rate")
                 history.stopped_early, history.stop_reason = True, "diverged"
                 break
             if stop:
