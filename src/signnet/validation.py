@@ -385,34 +385,37 @@ def as_features(X, n_features: int | None = None, name: str = "X", dtype=None) -
     return torch.as_tensor(arr, dtype=dtype)
 
 
-def as_targets(y, n: int, head: str, n_outputs: int, dtype=None) -> torch.Tensor:
+def as_targets(y, n: int, head: str, n_outputs: int, dtype=None, name: str = "y") -> torch.Tensor:
     """Validate targets for ``head`` and return them as a tensor of length ``n``.
 
     Classification labels must be integers in ``[0, n_classes)``: {0, 1} for
-    ``"binary"``, ``[0, n_outputs)`` for ``"softmax"``.
+    ``"binary"``, ``[0, n_outputs)`` for ``"softmax"``. ``name`` is what messages call ``y``
+    (``"y_val"`` for validation targets, whose rows are those of ``X_val``).
     """
     import torch
 
     arr = _to_numpy(y)
     if arr.shape[:1] != (n,):
-        raise SignnetError(f"y has {arr.shape[0] if arr.ndim else 0} entries but X has {n} rows; "
+        rows = "X_val" if name == "y_val" else "X"
+        raise SignnetError(f"{name} has {arr.shape[0] if arr.ndim else 0} entries but {rows} has {n} rows; "
                            "give one target per row.")
     if arr.dtype.kind not in "biuf" or not np.isfinite(arr.astype(float)).all():
-        raise SignnetError("y must hold finite numbers; remove NaN, infinite or non-numeric targets.")
+        raise SignnetError(f"{name} must hold finite numbers; remove NaN, infinite or non-numeric targets.")
     if head == "regression":
         t = torch.as_tensor(arr, dtype=torch.float32 if dtype is None else dtype)
         t = t.reshape(n, -1) if t.dim() > 1 else t.reshape(n, 1)
         if t.shape[1] != n_outputs:
-            raise SignnetError(f"y gives {t.shape[1]} target(s) per row (shape {arr.shape}) but the model has "
+            raise SignnetError(f"{name} gives {t.shape[1]} target(s) per row (shape {arr.shape}) but the model has "
                                f"{n_outputs} output(s); give y of shape (n,) for one output or (n, {n_outputs}).")
         return t
+    labels = "Labels" if name == "y" else f"Labels in {name}"
     if arr.ndim != 1 or not np.all(arr == np.round(arr)):
-        raise SignnetError(f"Labels must be whole numbers in a 1-D array for a {head} head; "
+        raise SignnetError(f"{labels} must be whole numbers in a 1-D array for a {head} head; "
                            f"got {arr.dtype} values of shape {arr.shape}.")
     classes = 2 if head == "binary" else n_outputs
     if arr.min() < 0 or arr.max() >= classes:
         raise SignnetError(
-            f"Labels must lie in 0..{classes - 1} for a {head} head with {n_outputs} output(s); "
+            f"{labels} must lie in 0..{classes - 1} for a {head} head with {n_outputs} output(s); "
             f"found values {sorted(set(arr.astype(int).tolist()))[:10]}."
         )
     return torch.as_tensor(arr.astype(np.int64))

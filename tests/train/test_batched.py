@@ -301,3 +301,31 @@ def test_a_module_list_of_networks_is_a_list():
     X, y = [[0.0, 0.0], [1.0, 1.0]], [0, 1]
     histories = fit_batched(torch.nn.ModuleList([MLP(2, (3,)), MLP(2, (3,))]), X, y, epochs=2, progress=False)
     assert len(histories) == 2
+
+
+def test_a_member_whose_validation_loss_is_never_finite_keeps_its_last_weights_as_fit_does():
+    # fit_batched restored the untrained weights and reported best_epoch 0; fit keeps the last ones and says None
+    X = torch.randn(100, 2, generator=torch.Generator().manual_seed(0))
+    y = X.sum(1)
+    val = (torch.full((10, 2), 1e30), torch.zeros(10))  # outputs near 1e30, squared: every validation loss is inf
+    torch.manual_seed(0)
+    net = MLP(2, (4,), head="regression")
+    alone, batched = copy.deepcopy(net), copy.deepcopy(net)
+    h = fit(alone, X, y, epochs=20, validation=val, patience=None, progress=False)
+    hb = fit_batched([batched], X, y, epochs=20, validation=val)
+    assert h.best_epoch is None and hb.best_epoch == [None]
+    assert not torch.equal(batched[0].weight, net[0].weight)  # trained, not put back
+    for p, q in zip(batched.parameters(), alone.parameters(), strict=True):
+        torch.testing.assert_close(p, q)
+
+
+def test_patience_running_out_on_the_last_epoch_is_no_early_stop():
+    X, y = panel_data("C", n=100, seed=0)
+    torch.manual_seed(0)
+    net = MLP(2, (4,), head="binary")
+    first = fit(copy.deepcopy(net), X, y, epochs=300, patience=3, tol=0.5, progress=False)
+    assert first.stopped_early and first.stop_reason == "patience"  # tol 0.5: three epochs without such a drop
+    exact = fit(copy.deepcopy(net), X, y, epochs=first.epochs, patience=3, tol=0.5, progress=False)
+    assert exact.epochs == first.epochs and not exact.stopped_early and exact.stop_reason == "epochs"
+    hb = fit_batched([copy.deepcopy(net)], X, y, epochs=first.epochs, patience=3, tol=0.5)
+    assert hb.epochs == [first.epochs] and hb.stop_reason == ["epochs"]

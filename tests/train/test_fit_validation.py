@@ -127,7 +127,9 @@ def test_fit_with_validation_fraction_trains_on_the_rest_and_leaves_the_global_r
     (dict(validation_fraction=0.99), r"leaves class \d \(\d+ rows\) without a row in the training part"),
     (dict(validation=np.zeros((2, 2))), r"^validation must be a pair \(X_val, y_val\), got ndarray"),
     (dict(validation=(np.zeros((2, 3)), [0, 1])), r"^X_val has 3 features but the model expects 2\.$"),
-    (dict(validation=(np.zeros((2, 2)), [0, 2])), r"Labels must lie in 0\.\.1 for a binary head"),
+    (dict(validation=(np.zeros((2, 2)), [0, 2])), r"^Labels in y_val must lie in 0\.\.1 for a binary head"),
+    (dict(validation=(np.zeros((10, 2)), np.zeros(5))), r"^y_val has 5 entries but X_val has 10 rows; give one "
+                                                          r"target per row\.$"),
     (dict(restore_best="yes"), r"^restore_best must be True or False, got 'yes'\.$"),
     (dict(device="tpu"), r"^device 'tpu' is not a torch device; pass 'auto', 'cpu', 'cuda' or e\.g\. 'cuda:0'\.$"),
     (dict(device=3), r"^device must be 'auto', a device name such as 'cpu' or 'cuda', or a torch\.device, got 3\.$"),

@@ -193,7 +193,7 @@ def fit_batched(models, X, y, *, epochs: int = 300, lr: float = 0.01, optimizer:
             raise SignnetError(f"`validation` must be a pair (X_val, y_val), got {type(validation).__name__}; "
                                "pass validation=(X_val, y_val).")
         Xv = as_features(validation[0], cfg["in_features"], name="X_val")
-        yv = as_targets(validation[1], Xv.shape[0], head, cfg["out_features"])
+        yv = as_targets(validation[1], Xv.shape[0], head, cfg["out_features"], name="y_val")
     else:
         Xv = yv = None
     dev = dev if dev is not None else next(models[0].parameters()).device
@@ -313,8 +313,8 @@ class _Run:
             bar.close()
             if self.pool is not None:
                 self.pool.shutdown()
-        if keep_best:
-            P = best_P
+        if keep_best:  # a member whose validation loss was never finite keeps its last weights, as fit does
+            P = torch.where(torch.isfinite(lowest).unsqueeze(1), best_P, P)
         with torch.no_grad():
             final = stack.losses(stack.forward(P, self.XT), self.T)
         stack.scatter(P, self.models)
@@ -345,8 +345,16 @@ class _Run:
             [float(v) for v in final.cpu()],
             loss=[row[:e] for row, e in zip(loss, stops, strict=True)],
             val_loss=[row[:e] if val_losses else row for row, e in zip(val, stops, strict=True)],
-            best_epoch=[min(range(e), key=row.__getitem__) if val_losses else None for row, e in zip(val, stops, strict=True)],
+            best_epoch=[_lowest(row[:e]) if val_losses else None for row, e in zip(val, stops, strict=True)],
             epochs=stops,
-            stop_reason=["patience" if s else "epochs" for s in stopped.cpu().tolist()],
+            # patience that runs out on the last epoch is no early stop (every epoch ran), as in fit
+            stop_reason=["patience" if s and e < self.o["epochs"] else "epochs"
+                         for s, e in zip(stopped.cpu().tolist(), stops, strict=True)],
             seconds=seconds, device=str(self.dev))
+
+
+def _lowest(losses: list[float]) -> int | None:
+    """The 0-based epoch of the lowest finite loss (the first of equals), ``None`` when none is finite."""
+    finite = [(v, e) for e, v in enumerate(losses) if math.isfinite(v)]
+    return min(finite)[1] if finite else None
 

@@ -155,7 +155,7 @@ def fit(model: nn.Module, X, y, *, epochs: int = 500, lr: float = 1e-2, optimize
             raise SignnetError(f"validation must be a pair (X_val, y_val), got {type(validation).__name__}; "
                                "pass validation=(X_val, y_val).")
         Xv = as_features(validation[0], in_features, name="X_val", dtype=dtype)
-        held_out = (Xv, as_targets(validation[1], Xv.shape[0], head, out_features, dtype=dtype))
+        held_out = (Xv, as_targets(validation[1], Xv.shape[0], head, out_features, dtype=dtype, name="y_val"))
     elif validation_fraction is not None:
         train_rows, val_rows = split_rows(yt, validation_fraction, head, seed)
         held_out = (Xt[val_rows], yt[val_rows])

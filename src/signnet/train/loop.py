@@ -352,7 +352,10 @@ def train_loop(model: nn.Module, X: torch.Tensor, y: torch.Tensor, *, epochs: in
             else:
                 stale += 1
                 if patience is not None and stale >= patience:
-                    history.stopped_early, history.stop_reason = True, "patience"
+                    if epoch + 1 < epochs:  # on the last epoch every epoch ran: no early stop
+                        history.stopped_early, history.stop_reason = True, "patience"
+                    else:
+                        history.stop_reason = "epochs"
                     break
         else:
             history.stop_reason = "epochs"
