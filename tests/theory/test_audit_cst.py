@@ -293,3 +293,54 @@ def test_a_monotone_mlp_is_audited_against_its_own_constraints_by_default():
     assert find_violation(net, (-2.0, 2.0), n_starts=8, steps=30) is None
     # asked explicitly for "every input +1", the free and the decreasing features break it
     assert dominance_violations(net, X, n_pairs=2000, monotonic_cst=[1, 1, 1]).violations > 0
+
+
+# ---- session 10's red team of the audit tools
+class _BigAndSmall(torch.nn.Module):
+    """Decreasing by 0.1 * t below t = 0.5, then a jump to 1e8 falling 10 per unit: rounding there, a violation below."""
+
+    def forward(self, x):
+        t = x[:, :1]
+        return torch.where(t < 0.5, -0.1 * t, 1e8 - 10 * t)
+
+
+def test_a_large_outputs_rounding_does_not_hide_a_real_violation():
+    # find_violation ranked by the absolute gap (10 * dt around 1e8, rounding) and then refused it: None
+
+    assert dominance_violations(_BigAndSmall(), np.linspace(0, 1, 101)[:, None], n_pairs=400,
+                                monotonic_cst=[1]).violations > 0
+    found = find_violation(_BigAndSmall(), (np.zeros(1), np.ones(1)), monotonic_cst=[1])
+    assert found is not None and found.x[0] <= found.y[0] < 0.5 and found.f_x > found.f_y
+
+    class TwoOutputs:  # a black box: out0 huge and falling a little, out1 falling
+        n_features_in_ = 1
+
+        def predict(self, X):
+            return np.column_stack([1e7 - 5 * X[:, 0], -0.5 * X[:, 0]])
+
+    found = find_violation(TwoOutputs(), (np.zeros(1), np.ones(1)), monotonic_cst=[1], output=None)
+    assert found is not None and found.output == "out1" and found.gap == pytest.approx(0.5 * (found.y[0] - found.x[0]))
+
+
+def test_bounds_keyed_by_name_follow_the_models_feature_order():
+    import pandas as pd
+    from sklearn.ensemble import HistGradientBoostingRegressor
+
+    rng = np.random.default_rng(0)
+    df = pd.DataFrame({"a": rng.uniform(0, 1, 500), "b": rng.uniform(100, 200, 500)})
+    trees = HistGradientBoostingRegressor(random_state=0).fit(df, np.sin(20 * df.a) + 0.01 * df.b)
+    swapped = df[["b", "a"]]  # X.min() of this frame used to give a the range of b, by position
+    one = find_violation(trees, (swapped.min(), swapped.max()), X=swapped, monotonic_cst={"a": 1})
+    two = find_violation(trees, (df.min(), df.max()), X=df, monotonic_cst={"a": 1})
+    assert one is not None and two is not None and one.gap == two.gap
+    with pytest.raises(SignnetError, match=r"^bounds name the features a, c, not the model's \(a, b\)"):
+        find_violation(trees, ({"a": 0, "c": 0}, {"a": 1, "c": 1}), monotonic_cst={"a": 1})
+
+
+def test_a_negative_tolerance_is_refused_not_a_false_witness():
+    net = torch.nn.Linear(2, 1)
+    torch.nn.init.ones_(net.weight)
+    torch.nn.init.zeros_(net.bias)
+    with pytest.raises(SignnetError, match=r"^tol -1\.0 must be a finite number >= 0"):
+        find_violation(net, (0.0, 1.0), tol=-1.0, monotonic_cst=[1, 1])
+    assert find_violation(net, (0.0, 1.0), tol=0.0, monotonic_cst=[1, 1]) is None  # increasing: nothing to find

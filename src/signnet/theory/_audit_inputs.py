@@ -144,10 +144,39 @@ def as_inputs(X, target: Target) -> np.ndarray:
     return arr.astype(np.float64)
 
 
+def _by_name(bound, target: Target):
+    """A bound keyed by feature name (a pandas Series such as ``X.min()``, or a dict) in the model's feature order.
+
+    ``X.min()`` of a frame whose columns come in another order than the model's is matched by
+    name, as :func:`as_inputs` matches the frame itself (by position it gave each feature
+    another's range).
+    """
+    if not (isinstance(bound, dict) or (hasattr(bound, "index") and hasattr(bound, "to_numpy"))):
+        return bound
+    keyed = {str(k): v for k, v in bound.items()}
+    names = target.feature_names
+    if names is None:
+        if isinstance(bound, dict):
+            raise SignnetError("bounds are keyed by feature name but the model's features have no names; give "
+                               "them as arrays in the order of the model's inputs.")
+        return bound.to_numpy()
+    if sorted(keyed) != sorted(names):
+        raise SignnetError(f"bounds name the features {', '.join(keyed)}, not the model's ({', '.join(names)}); "
+                           "give bounds for exactly those features (e.g. X.min() and X.max() of its data).")
+    return [keyed[n] for n in names]
+
+
 def as_bounds(bounds, target: Target, cst) -> tuple[np.ndarray, np.ndarray]:
-    """``(low, high)`` as float64 arrays of the input's shape; two numbers need a known width."""
+    """``(low, high)`` as float64 arrays of the input's shape; two numbers need a known width.
+
+    Bounds keyed by feature name (``X.min()``, a dict) are put in the model's feature order.
+    """
     try:
         low, high = bounds
+    except (TypeError, ValueError):
+        raise SignnetError(f"bounds {bounds!r} must be a pair (low, high) of numbers or arrays.") from None
+    low, high = _by_name(low, target), _by_name(high, target)
+    try:
         low, high = np.asarray(low, dtype=np.float64), np.asarray(high, dtype=np.float64)
     except (TypeError, ValueError):
         raise SignnetError(f"bounds {bounds!r} must be a pair (low, high) of numbers or arrays.") from None

@@ -100,6 +100,11 @@ def _gap_scale(fx: np.ndarray, fy: np.ndarray) -> np.ndarray:
     return np.maximum(1.0, np.maximum(np.abs(fx), np.abs(fy)))
 
 
+def _beyond_rounding(gaps: np.ndarray, fx: np.ndarray, fy: np.ndarray, tol: float) -> np.ndarray:
+    """``gaps`` where they exceed ``tol * max(1, |F(x)|, |F(y)|)`` (and 0), ``-inf`` elsewhere."""
+    return np.where((gaps > tol * _gap_scale(fx, fy)) & (gaps > 0), gaps, -np.inf)
+
+
 def search_violation(box: BlackBox, low: np.ndarray, high: np.ndarray, cst: np.ndarray, *, X=None,
                      n_starts: int = 64, steps: int = 200, seed: int = 0, col: int | None = 0,
                      tol: float = 1e-6):
@@ -134,12 +139,12 @@ def search_violation(box: BlackBox, low: np.ndarray, high: np.ndarray, cst: np.n
         nonlocal best
         f = box(np.concatenate([xs, ys]))
         fx, fy = f[: len(xs)], f[len(xs):]
-        gaps = fx - fy if col is None else (fx - fy)[:, col:col + 1]
-        rel = (gaps / _gap_scale(fx if col is None else fx[:, col:col + 1],
-                                 fy if col is None else fy[:, col:col + 1])).max(axis=1)
-        k = int(np.argmax(rel))
-        if rel[k] > best[0]:
-            best = (float(rel[k]), xs[k].copy(), ys[k].copy())
+        if col is not None:
+            fx, fy = fx[:, col:col + 1], fy[:, col:col + 1]
+        kept = _beyond_rounding(fx - fy, fx, fy, tol).max(axis=1)  # the largest gap beyond rounding
+        k = int(np.argmax(kept))
+        if kept[k] > best[0]:
+            best = (float(kept[k]), xs[k].copy(), ys[k].copy())
 
     for i in constrained:
         grid = np.linspace(low[i], high[i], steps)
@@ -175,7 +180,7 @@ def search_violation(box: BlackBox, low: np.ndarray, high: np.ndarray, cst: np.n
     x, y = best[1], best[2]
     fx, fy = box(np.stack([x, y]))
     gaps = fx - fy
-    j = int(np.argmax(gaps)) if col is None else col
-    if not gaps[j] > tol * max(1.0, abs(fx[j]), abs(fy[j])):
+    j = int(np.argmax(_beyond_rounding(gaps, fx, fy, tol))) if col is None else col
+    if not gaps[j] > max(tol * max(1.0, abs(fx[j]), abs(fy[j])), 0.0):
         return None
     return x, y, float(fx[j]), float(fy[j]), j

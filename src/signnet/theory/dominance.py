@@ -178,7 +178,7 @@ def dominance_violations(model, X, n_pairs: int = 10000, seed: int = 0, step=Non
 
     Half the pairs are steps from data points: ``x`` a data point and
     ``y = x + c * step * u * m`` with ``u ~ U(0, 1)``, ``c`` the constraints and ``m``
-    either one random constrained coordinate or a random subset of them (free
+    either one random constrained coordinate or a random non-empty subset of them (free
     features are copied from ``x``). The other half are pairs of data points that
     happen to be comparable (rejection-sampled; fewer when the data hold few
     comparable pairs, e.g. in high dimension or with free features).
@@ -243,6 +243,10 @@ def dominance_violations(model, X, n_pairs: int = 10000, seed: int = 0, step=Non
     mask[single] = False
     mask[single, constrained[rng.integers(0, constrained.size, int(single.sum()))]] = True
     mask[:, c == 0] = False  # free features stay at the base point's values
+    # a subset that drew no constrained feature would give y == x, a pair that tells nothing: step one of them
+    # (chosen by the row's index, so the draws of every other pair stay as they were)
+    empty = np.flatnonzero(~mask[:, constrained].any(axis=1))
+    mask[empty, constrained[empty % constrained.size]] = True
     ys = xs + (step_v * c) * rng.random((n_step, d)) * mask
     lo_x, hi_x = comparable_data_pairs(flat, n_pairs // 2, rng, c)
     xa, ya = np.concatenate([xs, lo_x]), np.concatenate([ys, hi_x])
@@ -286,6 +290,12 @@ def _column(output, names: list[str]) -> int | None:
 
 
 @with_gradients
+def _beyond_rounding(gaps: torch.Tensor, fx: torch.Tensor, fy: torch.Tensor, tol: float) -> torch.Tensor:
+    """``gaps`` where they exceed ``tol * max(1, |F(x)|, |F(y)|)`` (and 0), ``-inf`` elsewhere."""
+    scale = torch.clamp(torch.maximum(fx.abs(), fy.abs()), min=1.0)
+    return torch.where((gaps > tol * scale) & (gaps > 0), gaps, -math.inf)
+
+
 def find_violation(model, bounds, n_starts: int = 64, steps: int = 200, seed: int = 0,
                    output: int | str | None = 0, *, lr: float = 0.05, tol: float = 1e-6, monotonic_cst=None,
                    X=None, device=None) -> Violation | None:
@@ -328,6 +338,8 @@ def find_violation(model, bounds, n_starts: int = 64, steps: int = 200, seed: in
         exceeds the tolerance), or ``None``.
     """
     n_starts, steps = _positive_int("n_starts", n_starts), _positive_int("steps", steps)
+    if isinstance(tol, bool) or not isinstance(tol, (int, float, np.number)) or not 0 <= tol < math.inf:
+        raise SignnetError(f"tol {tol!r} must be a finite number >= 0 (a relative tolerance, e.g. 1e-6).")
     target = as_target(model, "find_violation")
     data = None if X is None else as_inputs(X, target)
     if data is not None and target.width is None:
@@ -373,9 +385,12 @@ def find_violation(model, bounds, n_starts: int = 64, steps: int = 200, seed: in
             f = _run(m64, torch.cat([x, y]), head)
             gaps = f[:n_starts] - f[n_starts:]
             gap = gaps.amax(dim=1) if col is None else gaps[:, col]
-            k = int(gap.detach().argmax())
-            if float(gap[k].detach()) > best[0]:
-                best = (float(gap[k].detach()), x[k].detach().clone(), y[k].detach().clone())
+            with torch.no_grad():  # the largest gap among those beyond rounding (tol), as the result is accepted
+                kept = _beyond_rounding(gaps, f[:n_starts], f[n_starts:], tol)
+                kept = kept.amax(dim=1) if col is None else kept[:, col]
+                k = int(kept.argmax())
+                if float(kept[k]) > best[0]:
+                    best = (float(kept[k]), x[k].detach().clone(), y[k].detach().clone())
             if t > steps:
                 break
             grads = torch.autograd.grad(gap.sum(), [a, b])
@@ -390,10 +405,11 @@ def find_violation(model, bounds, n_starts: int = 64, steps: int = 200, seed: in
     with torch.no_grad():
         fx, fy = _functions(m64, torch.stack([x, y]), head)
     gaps = fx - fy
-    j = int(gaps.argmax()) if col is None else col
+    # the largest gap beyond rounding: a large output's rounding does not hide another output's violation
+    j = int(_beyond_rounding(gaps, fx, fy, tol).argmax()) if col is None else col
     scale = max(1.0, abs(float(fx[j])), abs(float(fy[j])))
     x, y = x.cpu().numpy(), y.cpu().numpy()
-    if not float(gaps[j]) > tol * scale or not precedes(x, y, c):
+    if not float(gaps[j]) > max(tol * scale, 0.0) or not precedes(x, y, c):
         return None
     return Violation(x=x, y=y, gap=float(gaps[j]), output=names[j], f_x=float(fx[j]), f_y=float(fy[j]),
                      monotonic_cst=reported)
