@@ -177,3 +177,33 @@ def test_a_plain_pickle_is_refused_in_one_sentence_without_torchs_warning(tmp_pa
         with pytest.raises(SignnetError, match=_message_names(path) + " is corrupt or not a torch file"):
             load(path)
     assert [str(w.message) for w in caught] == []  # torch's two-line UserWarning came before signnet's line
+
+
+def test_numpy_settings_are_saved_as_numbers_and_what_cannot_load_is_refused(tmp_path):
+    import numpy as np
+
+    from signnet import MLP
+
+    model = MLP(2, (3,), method="penalty", strength=np.float64(0.5), activation=np.str_("tanh"))
+    path = save(model, tmp_path / "np.pt")  # it saved, then load said "corrupt or not a torch file"
+    again = load(path)
+    assert again.config["strength"] == 0.5 and type(again.config["strength"]) is float
+    x = torch.randn(5, 2)
+    torch.testing.assert_close(again(x), model(x), rtol=0, atol=0)
+    with pytest.raises(SignnetError, match=r"^Cannot save extra\['a'\] = array\(\[0\., 0\., 0\.\]\) \(ndarray\): a "
+                                           r"checkpoint is read with torch\.load\(weights_only=True\)"):
+        save(model, tmp_path / "bad.pt", extra={"a": np.zeros(3)})
+    assert not (tmp_path / "bad.pt").exists()
+    with pytest.raises(SignnetError, match=r"^The model's parameters are on the meta device"):
+        save(MLP(2, (3,), device="meta"), tmp_path / "meta.pt")
+
+
+@pytest.mark.parametrize("dtype", [torch.float64, torch.bfloat16])
+def test_a_network_comes_back_in_its_own_dtype(tmp_path, dtype):
+    from signnet import MLP
+
+    model = MLP(3, (4,), dtype=dtype)
+    again = load(save(model, tmp_path / "d.pt"))
+    assert again[0].weight.dtype == dtype  # it came back in float32
+    x = torch.randn(6, 3, dtype=dtype)
+    torch.testing.assert_close(again(x), model(x), rtol=0, atol=0)

@@ -68,7 +68,7 @@ class MLP(nn.Sequential):
             layers keep torch's default). Draws from torch's global generator, as
             torch's own initialisation does.
         device, dtype: passed to every layer, as ``torch.nn.Linear`` takes them (not stored in
-            ``config``: a checkpoint loads on the CPU in float32).
+            ``config``: a checkpoint loads on the CPU, in the dtype of its saved weights).
 
     Shape:
         - Input: ``(N, d)``.  - Output: ``(N, out_features)``.

@@ -15,6 +15,7 @@ import os
 import warnings
 from pathlib import Path
 
+import numpy as np
 import torch
 
 from signnet.errors import SignnetError
@@ -37,11 +38,47 @@ def save(model: MLP | MonotoneMLP, path: str | os.PathLike, extra: dict | None =
     """
     if type(model) not in MODELS.values():
         raise SignnetError(f"Only signnet.MLP and signnet.MonotoneMLP networks can be saved, got {type(model).__name__}.")
-    payload = {"format": FORMAT, "version": VERSION, "config": model.config, "model": type(model).__name__,
-               "state_dict": model.state_dict(), "extra": extra or {}}
+    state = model.state_dict()
+    if any(t.device.type == "meta" for t in state.values() if isinstance(t, torch.Tensor)):
+        raise SignnetError("The model's parameters are on the meta device (shapes without values); give them values "
+                           "(model.to_empty(device='cpu') and load_state_dict) before saving it.")
+    config, extra = _plain(model.config), _plain(extra or {})  # numpy scalars as Python numbers, e.g. strength
+    for what, values in (("config", config), ("extra", extra)):
+        for key, value in values.items():
+            if not _loadable(value):
+                raise SignnetError(f"Cannot save {what}[{key!r}] = {value!r} ({type(value).__name__}): a checkpoint "
+                                   "is read with torch.load(weights_only=True), which takes Python numbers, strings, "
+                                   "lists, dicts and tensors only; convert it (e.g. .tolist() or str()).")
+    payload = {"format": FORMAT, "version": VERSION, "config": config, "model": type(model).__name__,
+               "state_dict": state, "extra": extra}
     buf = io.BytesIO()
     torch.save(payload, buf)
     return atomic_write_bytes(path, buf.getvalue())
+
+
+def _plain(value):
+    """``value`` with numpy scalars turned into Python numbers and strings, through dicts, lists and tuples."""
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return type(value)(_plain(v) for v in value)
+    return value
+
+
+def _loadable(value) -> bool:
+    """Whether ``torch.load(weights_only=True)`` reads ``value`` back."""
+    buf = io.BytesIO()
+    try:
+        torch.save(value, buf)
+        buf.seek(0)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            torch.load(buf, weights_only=True)
+    except Exception:
+        return False
+    return True
 
 
 def read_checkpoint(path: str | os.PathLike) -> dict:
@@ -63,7 +100,8 @@ def read_checkpoint(path: str | os.PathLike) -> dict:
 
 
 def load(path: str | os.PathLike) -> MLP | MonotoneMLP:
-    """Restore the :class:`~signnet.MLP` or :class:`~signnet.MonotoneMLP` saved at ``path`` by :func:`save` (in eval mode)."""
+    """Restore the :class:`~signnet.MLP` or :class:`~signnet.MonotoneMLP` saved at ``path`` by :func:`save` (in eval mode,
+    on the CPU, in the dtype it was saved in)."""
     payload = read_checkpoint(path)
     config, kind = payload.get("config"), payload.get("model", "MLP")
     if not isinstance(config, dict) or not isinstance(payload.get("state_dict"), dict):
@@ -80,6 +118,10 @@ def load(path: str | os.PathLike) -> MLP | MonotoneMLP:
                 flips = config.pop("flips", None)
                 model = MLP(config.pop("in_features"), config.pop("hidden"), config.pop("out_features"), **config,
                             flips=flips)
+        dtype = next((t.dtype for t in payload["state_dict"].values()
+                      if isinstance(t, torch.Tensor) and t.is_floating_point()), None)
+        if dtype is not None:
+            model.to(dtype)  # a float64 (or bfloat16) network comes back in its own precision, not float32
         model.load_state_dict(payload["state_dict"])
     except (KeyError, TypeError, ValueError, RuntimeError) as exc:
         detail = " ".join(str(exc).split())  # torch's message spans lines; the error is one
