@@ -12,12 +12,14 @@ torch thread count give bit-identical weights.
 
 from __future__ import annotations
 
+import warnings
 from contextlib import contextmanager
 
 import torch
 from torch import nn
 
 from signnet.errors import SignnetError, choice_error
+from signnet.nn.enforce import sign_layers
 from signnet.train.autograd import with_gradients
 from signnet.train.checks import non_negative_number, positive_int, positive_number, seed_value
 from signnet.train.loop import OPTIMIZERS, History, make_optimizer, train_loop
@@ -167,6 +169,7 @@ def fit(model: nn.Module, X, y, *, epochs: int = 500, lr: float = 1e-2, optimize
     Xt, yt = Xt.to(target), yt.to(target)  # moved once (already in the model's dtype); the loop's .to is a no-op
     if held_out is not None:
         held_out = (held_out[0].to(target), held_out[1].to(target))
+    _warn_decay_of_reparametrised(model, weight_decay)
     opt = make_optimizer(optimizer, model.parameters(), lr=lr, weight_decay=weight_decay)
 
     def run() -> History:
@@ -178,6 +181,22 @@ def fit(model: nn.Module, X, y, *, epochs: int = 500, lr: float = 1e-2, optimize
         return run()
     with torch_threads(threads):
         return run()
+
+
+# t(0) of the reparametrisations whose zero is not at v = 0: weight decay pulls v to 0, so w toward t(0)
+_DECAY_TARGET = {"softplus": "softplus(0) = 0.693", "exp": "exp(0) = 1"}
+
+
+def _warn_decay_of_reparametrised(model: nn.Module, weight_decay: float) -> None:
+    """Weight decay acts on ``v`` of ``w = s * t(v)``: with softplus or exp it pulls ``|w|`` toward ``t(0)``, not 0."""
+    if weight_decay <= 0:
+        return
+    pulled = sorted({layer.transform for layer in sign_layers(model)
+                     if layer.method == "reparam" and layer.transform in _DECAY_TARGET})
+    if pulled:
+        warnings.warn(f"weight_decay acts on the parameter v of method='reparam' layers (w = s * t(v)); with "
+                      f"transform={pulled[0]!r} it pulls |w| toward {_DECAY_TARGET[pulled[0]]}, not toward 0. For "
+                      "decay toward 0 use transform='abs' or 'square', or method='project'.", UserWarning, stacklevel=3)
 
 
 def split_rows(y: torch.Tensor, fraction: float, head: str, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
