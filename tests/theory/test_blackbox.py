@@ -237,3 +237,20 @@ def test_a_pipeline_that_encodes_strings_is_pointed_at_its_last_step():
     assert dominance_violations(pipe[-1], encoded, monotonic_cst=[0, 0, 1], n_pairs=200).violations == 0
     with pytest.raises(SignnetError, match=r"convert the columns to numbers\.$"):
         dominance_violations(LinearRegression().fit(X[["debt"]].to_numpy(), y), np.array([["a"], ["b"]]))
+
+
+def test_one_array_per_output_is_refused_in_one_sentence():
+    # MultiOutputClassifier.predict_proba is a list of (n, 2) arrays: read as rows it broke numpy (or memory)
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.multioutput import MultiOutputClassifier
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(100, 2))
+    multi = MultiOutputClassifier(LogisticRegression()).fit(X, np.column_stack([X[:, 0] > 0, X[:, 1] > 0]).astype(int))
+    for audit in (lambda: dominance_violations(multi, X, monotonic_cst=[1, 1], n_pairs=50),
+                  lambda: find_violation(multi, (X.min(0), X.max(0)), monotonic_cst=[1, 1], X=X)):
+        with pytest.raises(SignnetError, match=r"^MultiOutputClassifier\.predict_proba returns one array per output "
+                                               r"\(a list, or shape \(2, \d+, 2\)\), not one row per sample; audit "
+                                               r"each output's estimator \(e\.g\. model\.estimators_\[k\]\) on its own\.$"):
+            audit()
+    assert dominance_violations(multi.estimators_[0], X, monotonic_cst=[1, 0], n_pairs=50).violations == 0

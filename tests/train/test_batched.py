@@ -239,7 +239,9 @@ def test_compiled_cpu_step_matches_eager():
     (lambda: fit_batched([], [[0.0, 0.0]], [0]), "needs at least one network"),
     (lambda: fit_batched(MLP(2, (3,)), [[0.0, 0.0]], [0]), r"takes a list of networks, got one MLP; pass \[model\]"),
     (lambda: fit_batched([torch.nn.Linear(2, 1)], [[0.0, 0.0]], [0]), "trains signnet.MLP networks, got Linear"),
-    (lambda: fit_batched([MLP(2, (3,)), MLP(2, (4,))], [[0.0, 0.0]], [0]), "one architecture"),
+    (lambda: fit_batched([MLP(2, (3,)), MLP(2, (4,))], [[0.0, 0.0]], [0]),
+     r"one architecture \(widths, activation, head, method, strength\), but network 1 has hidden=\[4\] where "
+     r"network 0 has \[3\]; train"),
     (lambda: fit_batched([MLP(2, (3,), method="reparam")], [[0.0, 0.0]], [0]),
      "supports method='project' or 'penalty', got 'reparam'"),
     (lambda: fit_batched([MLP(2, (3,))], [[0.0, 0.0]], [0], optimizer="lbfgs"), "Unknown optimizer 'lbfgs'"),

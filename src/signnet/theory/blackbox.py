@@ -65,7 +65,15 @@ class BlackBox:
             import pandas as pd
 
             X = pd.DataFrame(X, columns=self.feature_names)
-        out = np.asarray(getattr(self.estimator, self.method)(X))
+        out = getattr(self.estimator, self.method)(X)
+        if isinstance(out, list) or (hasattr(out, "ndim") and out.ndim > 2):  # e.g. MultiOutputClassifier
+            raise SignnetError(f"{self.name}.{self.method} returns one array per output (a list, or shape "
+                               f"{np.shape(out)}), not one row per sample; audit each output's estimator (e.g. "
+                               "model.estimators_[k]) on its own.")
+        out = np.asarray(out)
+        if out.shape[:1] != (X.shape[0],):
+            raise SignnetError(f"{self.name}.{self.method} returned shape {out.shape} for {X.shape[0]} rows; the "
+                               "audit needs one row of outputs per sample.")
         if out.dtype.kind == "O":  # numbers in an object array read as before; labels such as strings do not
             try:
                 out = out.astype(np.float64)

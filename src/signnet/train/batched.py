@@ -84,10 +84,13 @@ def _check_models(models) -> list[MLP]:
         if not isinstance(m, MLP):
             raise SignnetError(f"fit_batched trains signnet.MLP networks, got {type(m).__name__}; build them with signnet.MLP.")
     ref = {k: models[0].config[k] for k in _SHARED}
-    for m in models:
-        if {k: m.config[k] for k in _SHARED} != ref:
-            raise SignnetError("fit_batched needs networks of one architecture (widths, activation, head, method, "
-                               "strength); train differing networks in separate calls.")
+    for r, m in enumerate(models):
+        differ = [k for k in _SHARED if m.config[k] != ref[k]]
+        if differ:
+            k = differ[0]
+            raise SignnetError(f"fit_batched needs networks of one architecture (widths, activation, head, method, "
+                               f"strength), but network {r} has {k}={m.config[k]!r} where network 0 has "
+                               f"{ref[k]!r}; train differing networks in separate calls.")
     if ref["method"] not in METHODS:
         raise SignnetError(f"fit_batched supports method='project' or 'penalty', got {ref['method']!r}; "
                            "train reparametrised networks with signnet.fit.")
