@@ -84,9 +84,10 @@ def test_merged_network_round_trips_through_save_and_load(tmp_path):
     nets = _members(3, (10, 7), "mixed", "binary")
     merged = average_networks(nets)
     back = load(save(merged, tmp_path / "merged.pt"))
-    x = _x().float()  # a checkpoint is rebuilt in float32
+    x = _x().to(merged[0].weight.dtype)  # a checkpoint is rebuilt in the dtype it was saved in
+    assert back[0].weight.dtype == merged[0].weight.dtype
     with torch.no_grad():
-        assert torch.equal(back(x), merged.float()(x))
+        assert torch.equal(back(x), merged(x))
     assert [m.counts for m in back if hasattr(m, "counts")] == [m.counts for m in merged if hasattr(m, "counts")]
 
 

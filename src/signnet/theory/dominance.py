@@ -289,13 +289,13 @@ def _column(output, names: list[str]) -> int | None:
     return int(output)
 
 
-@with_gradients
 def _beyond_rounding(gaps: torch.Tensor, fx: torch.Tensor, fy: torch.Tensor, tol: float) -> torch.Tensor:
     """``gaps`` where they exceed ``tol * max(1, |F(x)|, |F(y)|)`` (and 0), ``-inf`` elsewhere."""
     scale = torch.clamp(torch.maximum(fx.abs(), fy.abs()), min=1.0)
     return torch.where((gaps > tol * scale) & (gaps > 0), gaps, -math.inf)
 
 
+@with_gradients
 def find_violation(model, bounds, n_starts: int = 64, steps: int = 200, seed: int = 0,
                    output: int | str | None = 0, *, lr: float = 0.05, tol: float = 1e-6, monotonic_cst=None,
                    X=None, device=None) -> Violation | None:
