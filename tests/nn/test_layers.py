@@ -273,3 +273,15 @@ def test_the_meta_device_recipe_builds_and_loads_the_same_network(build):
     x = torch.randn(16, 3)
     assert torch.equal(lazy(x), ref(x))
     assert signnet.certify(lazy).monotone == signnet.certify(ref).monotone
+
+
+def test_a_mask_given_new_data_is_projected_by_its_new_signs():
+    # `sign_mask.data = ...` swaps the storage without bumping the version: the all-+1 clamp stayed cached
+    layer = SignedLinear(3, 2, sign="nonneg")
+    layer.project_()  # caches "every entry +1"
+    layer.sign_mask.data = torch.tensor([[1.0, -1.0, 0.0]] * 2)
+    with torch.no_grad():
+        layer.weight.copy_(torch.tensor([[0.5, 0.7, -1.0], [0.2, 0.3, -2.0]]))
+    layer.project_()
+    expected = torch.tensor([[0.5, 0.0, -1.0], [0.2, 0.0, -2.0]])  # the -1 column clamped, the free one kept
+    assert torch.equal(layer.weight.detach(), expected)

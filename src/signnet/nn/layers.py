@@ -74,9 +74,9 @@ class _SignConstrained:
     def _uniform_sign(self) -> float | None:
         """The sign shared by every entry of the mask, or ``None`` for a mixed mask (cached).
 
-        The cache holds the mask tensor itself with its version counter: ``.to()`` / ``.double()``
-        replace the buffer by a new tensor and in-place writes (``flip``, ``load_state_dict``) bump the
-        version, and either recomputes. (An ``id()`` key was stale when a new mask reused a freed
+        The cache holds the mask tensor itself with its version counter and storage: ``.to()`` /
+        ``.double()`` replace the buffer by a new tensor, in-place writes (``flip``, ``load_state_dict``)
+        bump the version, ``mask.data = ...`` swaps the storage, and each recomputes. (An ``id()`` key was stale when a new mask reused a freed
         one's address: a flipped weight was then projected as if the mask were all +1.)
         """
         mask = self.sign_mask
@@ -84,10 +84,13 @@ class _SignConstrained:
             values = torch.unique(mask)
             return float(values.item()) if values.numel() == 1 else None
         cached = self.__dict__.get("_uniform_key")
-        if cached is None or cached[0] is not mask or cached[1] != mask._version:
+        storage = mask.untyped_storage()
+        if cached is None or cached[0] is not mask or cached[1] != mask._version \
+                or cached[2].data_ptr() != storage.data_ptr():
             values = torch.unique(mask)
             self.__dict__["_uniform_cache"] = float(values.item()) if values.numel() == 1 else None
-            self.__dict__["_uniform_key"] = (mask, mask._version)
+            # the storage is kept alive with the key, so a new one (``mask.data = ...``) cannot reuse its address
+            self.__dict__["_uniform_key"] = (mask, mask._version, storage)
         return self._uniform_cache
 
     @torch.no_grad()
