@@ -76,8 +76,9 @@ class _SignConstrained:
 
         The cache holds the mask tensor itself with its version counter and storage: ``.to()`` /
         ``.double()`` replace the buffer by a new tensor, in-place writes (``flip``, ``load_state_dict``)
-        bump the version, ``mask.data = ...`` swaps the storage, and each recomputes. (An ``id()`` key was stale when a new mask reused a freed
-        one's address: a flipped weight was then projected as if the mask were all +1.)
+        bump the version, ``mask.data = ...`` swaps the storage, and each recomputes. (An ``id()`` key
+        was stale when a new mask reused a freed one's address: a flipped weight was then projected as
+        if the mask were all +1.)
         """
         mask = self.sign_mask
         if mask.is_inference():  # built under torch.inference_mode: no version counter to key a cache on
