@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 from torch import nn
 
-from signnet import MLP, SignedLinear, SignnetError, dnn, dnn_plus, fit, make_problem
+from signnet import MLP, SignedLinear, SignnetError, certify, dnn, dnn_plus, fit, make_problem
 
 pytestmark = pytest.mark.usefixtures("single_thread")
 
@@ -77,8 +77,18 @@ def test_monotonic_cst_sets_first_layer_columns_and_later_layers_nonneg():
 
 
 def test_monotonic_cst_keeps_explicit_later_specs():
-    net = MLP(2, (3, 3), weights=["free", "nonpos", "free"], monotonic_cst=[1, 1])
+    with pytest.warns(UserWarning, match=r"an odd number of later layers is 'nonpos', which reverses every direction"):
+        net = MLP(2, (3, 3), weights=["free", "nonpos", "free"], monotonic_cst=[1, 1])
     assert [float(l.sign_mask.unique().item()) for l in net.linear_layers] == [1.0, -1.0, 1.0]
+    assert certify(net).monotone == [[-1, -1]]  # reversed, as the warning says
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        even = MLP(2, (3, 3), weights=["free", "nonpos", "nonpos"], monotonic_cst=[1, -1])  # two flips: kept
+    assert certify(even, monotonic_cst=[1, -1]).satisfies_monotonic_cst
+    with pytest.warns(UserWarning, match=r"need not keep its directions on every path"):
+        MLP(2, (3,), monotonic_cst=[1, 1], flips={1: [(0, 0)]})
 
 
 def test_monotonic_cst_gives_the_promised_monotonicity():

@@ -22,6 +22,7 @@ Heads (how the outputs are read, and which loss :func:`signnet.fit` uses):
 
 from __future__ import annotations
 
+import warnings
 from collections import OrderedDict
 from collections.abc import Sequence
 
@@ -41,6 +42,19 @@ def _positive_int(name: str, value) -> int:
     if not is_integer(value) or value <= 0:
         raise SignnetError(f"`{name}` must be a positive integer, got {value!r}.")
     return int(value)
+
+
+def _warn_unless_kept(later: list, flips) -> None:
+    """``monotonic_cst`` holds when every later layer is one-signed with an even number of non-positive ones."""
+    if any(not (isinstance(s, str) and s in ("nonneg", "nonpos")) for s in later) or flips:
+        warnings.warn("monotonic_cst sets the first layer's signs, but the later layers given (a mask, a per-input "
+                      "vector, or flips) need not keep its directions on every path; check the network with "
+                      "signnet.certify(net).satisfies_monotonic_cst.", UserWarning, stacklevel=3)
+    elif sum(s == "nonpos" for s in later) % 2:
+        warnings.warn("monotonic_cst sets the first layer's signs, but an odd number of later layers is 'nonpos', "
+                      "which reverses every direction: the network is non-increasing in the +1 features. Make the "
+                      "count of 'nonpos' layers even, or leave the later layers at 'nonneg'.", UserWarning,
+                      stacklevel=3)
 
 
 class MLP(nn.Sequential):
@@ -101,6 +115,7 @@ class MLP(nn.Sequential):
                 raise SignnetError(f"`weights` lists {len(specs)} sign specifications for {n_layers} layers; give one per layer.")
         if monotonic_cst is not None:
             specs = [list(monotonic_cst)] + ["nonneg" if s == "free" else s for s in specs[1:]]
+            _warn_unless_kept(specs[1:], flips)
         layers: list[nn.Module] = []
         for i in range(n_layers):
             layers.append(SignedLinear(widths[i], widths[i + 1], sign=specs[i], method=method,
