@@ -406,7 +406,7 @@ def as_targets(y, n: int, head: str, n_outputs: int, dtype=None, name: str = "y"
         t = t.reshape(n, -1) if t.dim() > 1 else t.reshape(n, 1)
         if t.shape[1] != n_outputs:
             raise SignnetError(f"{name} gives {t.shape[1]} target(s) per row (shape {arr.shape}) but the model has "
-                               f"{n_outputs} output(s); give y of shape (n,) for one output or (n, {n_outputs}).")
+                               f"{n_outputs} output(s); give {name} of shape (n,) for one output or (n, {n_outputs}).")
         return t
     labels = "Labels" if name == "y" else f"Labels in {name}"
     if arr.ndim != 1 or not np.all(arr == np.round(arr)):

@@ -285,3 +285,21 @@ def test_a_mask_given_new_data_is_projected_by_its_new_signs():
     layer.project_()
     expected = torch.tensor([[0.5, 0.0, -1.0], [0.2, 0.0, -2.0]])  # the -1 column clamped, the free one kept
     assert torch.equal(layer.weight.detach(), expected)
+
+
+def test_a_trained_network_pickles_and_torch_saves_whole():
+    # the sign cache once held the mask's storage object: pickle.loads and torch.save then failed after fit
+    import io
+    import pickle
+
+    net = signnet.MLP(2, (4,), weights="nonneg")
+    signnet.fit(net, torch.randn(40, 2), torch.randint(0, 2, (40,)), epochs=3, progress=False)
+    x = torch.randn(5, 2)
+    again = pickle.loads(pickle.dumps(net))
+    buf = io.BytesIO()
+    torch.save(net, buf)
+    buf.seek(0)
+    whole = torch.load(buf, weights_only=False)
+    with torch.no_grad():
+        assert torch.equal(again(x), net(x)) and torch.equal(whole(x), net(x))
+    signnet.project_(again)  # its cache works after the round trip

@@ -344,3 +344,14 @@ def test_a_negative_tolerance_is_refused_not_a_false_witness():
     with pytest.raises(SignnetError, match=r"^tol -1\.0 must be a finite number >= 0"):
         find_violation(net, (0.0, 1.0), tol=-1.0, monotonic_cst=[1, 1])
     assert find_violation(net, (0.0, 1.0), tol=0.0, monotonic_cst=[1, 1]) is None  # increasing: nothing to find
+
+
+def test_bounds_as_unnamed_series_are_read_by_position():
+    import pandas as pd
+    from sklearn.linear_model import LinearRegression
+
+    rng = np.random.default_rng(0)
+    df = pd.DataFrame({"a": rng.uniform(0, 1, 50), "b": rng.uniform(0, 1, 50)})
+    model = LinearRegression().fit(df, df.a - 2 * df.b)  # falls in b
+    found = find_violation(model, (pd.Series([0.0, 0.0]), pd.Series([1.0, 1.0])), monotonic_cst=[0, 1])
+    assert found is not None and found.y[1] > found.x[1]

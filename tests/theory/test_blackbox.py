@@ -254,3 +254,15 @@ def test_one_array_per_output_is_refused_in_one_sentence():
                                                r"each output's estimator \(e\.g\. model\.estimators_\[k\]\) on its own\.$"):
             audit()
     assert dominance_violations(multi.estimators_[0], X, monotonic_cst=[1, 0], n_pairs=50).violations == 0
+
+
+def test_a_list_of_numbers_from_predict_is_one_output_per_row():
+    class Listing:
+        n_features_in_ = 1
+
+        def predict(self, X):
+            return [float(-row[0]) for row in X]  # falling: every pair violates
+
+    X = np.linspace(0, 1, 20)[:, None]
+    report = dominance_violations(Listing(), X, monotonic_cst=[1], n_pairs=40)
+    assert report.violations == report.n_pairs == 40

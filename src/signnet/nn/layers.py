@@ -85,13 +85,13 @@ class _SignConstrained:
             values = torch.unique(mask)
             return float(values.item()) if values.numel() == 1 else None
         cached = self.__dict__.get("_uniform_key")
-        storage = mask.untyped_storage()
         if cached is None or cached[0] is not mask or cached[1] != mask._version \
-                or cached[2].data_ptr() != storage.data_ptr():
+                or cached[2].untyped_storage().data_ptr() != mask.untyped_storage().data_ptr():
             values = torch.unique(mask)
             self.__dict__["_uniform_cache"] = float(values.item()) if values.numel() == 1 else None
-            # the storage is kept alive with the key, so a new one (``mask.data = ...``) cannot reuse its address
-            self.__dict__["_uniform_key"] = (mask, mask._version, storage)
+            # a view of the storage is kept with the key, so a new one (``mask.data = ...``) cannot reuse its
+            # address; a tensor (not the storage object) so that the module still pickles and torch.saves
+            self.__dict__["_uniform_key"] = (mask, mask._version, mask.detach())
         return self._uniform_cache
 
     @torch.no_grad()

@@ -46,7 +46,7 @@ def _positive_int(name: str, value) -> int:
 
 def _warn_unless_kept(later: list, flips) -> None:
     """``monotonic_cst`` holds when every later layer is one-signed with an even number of non-positive ones."""
-    if any(not (isinstance(s, str) and s in ("nonneg", "nonpos")) for s in later) or flips:
+    if any(not (isinstance(s, str) and s in ("nonneg", "nonpos")) for s in later) or any((flips or {}).values()):
         warnings.warn("monotonic_cst sets the first layer's signs, but the later layers given (a mask, a per-input "
                       "vector, or flips) need not keep its directions on every path; check the network with "
                       "signnet.certify(net).satisfies_monotonic_cst.", UserWarning, stacklevel=3)

@@ -151,8 +151,11 @@ def _by_name(bound, target: Target):
     name, as :func:`as_inputs` matches the frame itself (by position it gave each feature
     another's range).
     """
-    if not (isinstance(bound, dict) or (hasattr(bound, "index") and hasattr(bound, "to_numpy"))):
+    series = hasattr(bound, "index") and hasattr(bound, "to_numpy") and getattr(bound, "ndim", 0) == 1
+    if not (isinstance(bound, dict) or series):
         return bound
+    if series and _positional(bound.index):  # a Series without names (0, 1, ...): by position, as an array
+        return bound.to_numpy()
     keyed = {str(k): v for k, v in bound.items()}
     names = target.feature_names
     if names is None:
@@ -164,6 +167,11 @@ def _by_name(bound, target: Target):
         raise SignnetError(f"bounds name the features {', '.join(keyed)}, not the model's ({', '.join(names)}); "
                            "give bounds for exactly those features (e.g. X.min() and X.max() of its data).")
     return [keyed[n] for n in names]
+
+
+def _positional(index) -> bool:
+    """An index that numbers the entries ``0..n-1`` (a default ``RangeIndex``), naming no feature."""
+    return [str(k) for k in index] == [str(k) for k in range(len(index))]
 
 
 def as_bounds(bounds, target: Target, cst) -> tuple[np.ndarray, np.ndarray]:

@@ -66,7 +66,8 @@ class BlackBox:
 
             X = pd.DataFrame(X, columns=self.feature_names)
         out = getattr(self.estimator, self.method)(X)
-        if isinstance(out, list) or (hasattr(out, "ndim") and out.ndim > 2):  # e.g. MultiOutputClassifier
+        per_output = isinstance(out, list) and len(out) > 0 and np.ndim(out[0]) >= 2  # one (n, k) array per output
+        if per_output or (hasattr(out, "ndim") and out.ndim > 2):  # e.g. MultiOutputClassifier.predict_proba
             raise SignnetError(f"{self.name}.{self.method} returns one array per output (a list, or shape "
                                f"{np.shape(out)}), not one row per sample; audit each output's estimator (e.g. "
                                "model.estimators_[k]) on its own.")

@@ -62,8 +62,10 @@ def _plain(value):
         return value.item()
     if isinstance(value, dict):
         return {k: _plain(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return type(value)(_plain(v) for v in value)
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    if isinstance(value, tuple):
+        return tuple(_plain(v) for v in value)  # a namedtuple becomes a plain tuple (weights_only reads those)
     return value
 
 
@@ -111,7 +113,10 @@ def load(path: str | os.PathLike) -> MLP | MonotoneMLP:
     if not isinstance(kind, str) or kind not in MODELS:
         raise SignnetError(f"Checkpoint {str(path)!r} holds a {kind!r}; this signnet loads {', '.join(MODELS)}.")
     try:
-        with forked_rng():  # the initialisation is overwritten: leave the caller's generator alone
+        # the initialisation is overwritten: leave the caller's generator alone; the network was built (and any
+        # warning about its configuration given) when it was saved
+        with forked_rng(), warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)
             if kind == "MonotoneMLP":
                 model = MonotoneMLP.from_config(config)
             else:

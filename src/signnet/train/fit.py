@@ -196,7 +196,7 @@ def _warn_decay_of_reparametrised(model: nn.Module, weight_decay: float) -> None
     if pulled:
         warnings.warn(f"weight_decay acts on the parameter v of method='reparam' layers (w = s * t(v)); with "
                       f"transform={pulled[0]!r} it pulls |w| toward {_DECAY_TARGET[pulled[0]]}, not toward 0. For "
-                      "decay toward 0 use transform='abs' or 'square', or method='project'.", UserWarning, stacklevel=3)
+                      "decay toward 0 use transform='abs' or 'square', or method='project'.", UserWarning, stacklevel=4)
 
 
 def split_rows(y: torch.Tensor, fraction: float, head: str, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
