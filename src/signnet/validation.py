@@ -29,7 +29,6 @@ check                       accepts
 
 from __future__ import annotations
 
-import json
 import math
 import os
 from collections.abc import Iterable
@@ -40,6 +39,7 @@ import numpy as np
 
 from signnet.csvfile import read_csv
 from signnet.errors import SignnetError, choice_error
+from signnet.report.manifest import refuse_foreign
 
 if TYPE_CHECKING:  # torch is imported where a tensor is built, not at import time
     import torch
@@ -245,75 +245,8 @@ def check_out_folder(path, name: str = "--out") -> Path:
         if here == target or target in here.parents:
             raise SignnetError(f"{name} {str(out)!r} holds the current folder; give a folder below it, "
                                "e.g. reports/run1 (signnet replaces the whole output folder).")
-        _refuse_foreign(out, name)
+        refuse_foreign(out, name)
     return out
-
-
-# the list of files a signnet command wrote into its output folder (JSON, written last by staged_folder)
-MANIFEST = ".signnet-output"
-_SYSTEM_FILES = (".DS_Store", "Thumbs.db", "desktop.ini")  # what file browsers leave in any folder they show
-
-
-def read_manifest(folder: Path) -> set[str] | None:
-    """The relative paths (posix) ``folder``'s manifest lists, or ``None`` when it has no readable one."""
-    try:
-        listed = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))["files"]
-    except (OSError, ValueError, KeyError, TypeError):
-        return None
-    return {str(p) for p in listed} if isinstance(listed, list) else None
-
-
-def _listed_by_an_ancestor(folder: Path) -> set[str] | None:
-    """What the nearest manifest above ``folder`` lists below it (a report inside ``reproduce --all``'s root)."""
-    for ancestor in folder.resolve().parents:
-        listed = read_manifest(ancestor)
-        if listed is not None:
-            prefix = folder.resolve().relative_to(ancestor).as_posix() + "/"
-            return {p[len(prefix):] for p in listed if p.startswith(prefix)}
-    return None
-
-
-def foreign_files(folder: Path, listed: set[str] | None = None) -> list[str]:
-    """Files (and links) under ``folder`` that no signnet manifest lists, as relative paths.
-
-    A folder's own manifest lists what is under it; without one, ``listed`` (what a manifest
-    above it lists there) does; without either, every file is foreign.
-    """
-    own = read_manifest(folder)
-    if own is not None:
-        listed = own
-    out = []
-    for entry in sorted(folder.iterdir()):
-        if entry.name == MANIFEST and own is not None or entry.name in _SYSTEM_FILES:
-            continue
-        if entry.is_dir() and not entry.is_symlink():
-            below = None if listed is None else {p.split("/", 1)[1] for p in listed if p.startswith(entry.name + "/")}
-            if not below and read_manifest(entry) is not None:  # another report, written on its own: not ours to delete
-                out.append(f"{entry.name}/ (a separate signnet report)")
-                continue
-            out += [f"{entry.name}/{f}" for f in foreign_files(entry, below)]
-        elif listed is None or entry.name not in listed:
-            out.append(entry.name)
-    return out
-
-
-def check_still_ours(out: Path, name: str = "--out") -> None:
-    """Just before ``out`` is replaced: refuse when files were added to it since :func:`check_out_folder`."""
-    if os.path.isdir(out) and not os.path.islink(out):
-        _refuse_foreign(out, name)
-
-
-def _refuse_foreign(out: Path, name: str) -> None:
-    foreign = foreign_files(out, _listed_by_an_ancestor(out))
-    if not foreign:
-        return
-    shown = ", ".join(foreign[:3]) + (f" and {len(foreign) - 3} more" if len(foreign) > 3 else "")
-    unlisted = read_manifest(out) is None and _listed_by_an_ancestor(out) is None
-    why = (f"it has no {MANIFEST} list of the files signnet wrote (signnet 0.1.0 before that list, or another "
-           "program, wrote it); delete it yourself or give a new folder" if unlisted else
-           f"give a new or empty folder (signnet replaces the whole output folder, and replaces only what its "
-           f"{MANIFEST} file lists)")
-    raise SignnetError(f"{name} {str(out)!r} holds files that signnet did not write ({shown}); {why}.")
 
 
 def check_output_file(path, name: str) -> Path:

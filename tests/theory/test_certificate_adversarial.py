@@ -15,7 +15,8 @@ from torch.nn.utils import parametrize
 
 from signnet import MLP, SignedConv2d, SignedLinear, SignnetError, dnn_plus
 from signnet.theory.certificate import certify
-from signnet.theory.dominance import dominance_violations, find_violation
+from signnet.theory.dominance import dominance_violations
+from signnet.theory.search import find_violation
 
 UNKNOWN = ("certify does not know this module type; build the model from Linear, SignedLinear, Conv1d/2d/3d, "
            "SignedConv2d, max/average pooling, Flatten, Unflatten, Identity, Dropout and element-wise activations "

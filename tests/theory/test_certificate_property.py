@@ -18,8 +18,9 @@ from torch.nn.modules.module import register_module_forward_hook
 
 from signnet import MLP
 from signnet.theory.certificate import certify
-from signnet.theory.dominance import dominance_violations, find_violation
+from signnet.theory.dominance import dominance_violations
 from signnet.theory.outputs import checked_functions
+from signnet.theory.search import find_violation
 
 MONOTONE_ACTS = [nn.ReLU, nn.Sigmoid, nn.Tanh, nn.Identity, nn.ReLU6, nn.Hardtanh, nn.Hardsigmoid, nn.Softsign,
                  nn.SELU, nn.LogSigmoid, nn.CELU, nn.ELU, nn.Softplus, lambda: nn.Softplus(beta=-1.0),

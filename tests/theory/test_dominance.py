@@ -8,7 +8,8 @@ from hypothesis import strategies as st
 from torch import nn
 
 from signnet import MLP, SignedConv2d, SignedLinear, SignnetError, fit, make_problem
-from signnet.theory.dominance import DominanceReport, Violation, dominance_violations, find_violation
+from signnet.theory.dominance import DominanceReport, dominance_violations
+from signnet.theory.search import Violation, find_violation
 
 MONOTONE = ["relu", "leaky_relu", "elu", "softplus", "sigmoid", "tanh", "identity"]
 

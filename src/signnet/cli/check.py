@@ -1,7 +1,7 @@
 """``signnet check``: look for broken dominance in a saved network, on its problem's data.
 
-Runs :func:`signnet.dominance.dominance_violations` (sampled comparable pairs)
-and :func:`signnet.dominance.find_violation` (gradient search in the data's
+Runs :func:`signnet.theory.dominance.dominance_violations` (sampled comparable pairs)
+and :func:`signnet.theory.search.find_violation` (gradient search in the data's
 bounding box). A DNN+ must show none (Theorem 1.1 of Wang et al.). With
 ``--monotonic-cst`` the pairs follow the constraints (free inputs held fixed)
 and "certified" means every constrained direction is proved.
@@ -20,7 +20,8 @@ from signnet.data.problems import PROBLEMS, make_problem
 from signnet.errors import SignnetError, choice_error
 from signnet.report.artifacts import run_metadata
 from signnet.theory.certificate import certify
-from signnet.theory.dominance import dominance_violations, find_violation
+from signnet.theory.dominance import dominance_violations
+from signnet.theory.search import find_violation
 from signnet.train.checkpoint import load, read_checkpoint
 from signnet.validation import check_checkpoint_path, check_choice, check_int, check_size
 

@@ -152,7 +152,8 @@ def staged_folder(out: str | os.PathLike, name: str = "--out") -> Iterator[Path]
             run_census(tmp, seed=0)        # writes tmp/results.json, tmp/index.html, ...
         # reports/census now holds the finished report
     """
-    from signnet.validation import check_out_folder, check_still_ours
+    from signnet.report.manifest import check_still_ours
+    from signnet.validation import check_out_folder
 
     out = check_out_folder(out, name)
     created = _make_parents(out.parent)
@@ -181,7 +182,7 @@ def staged_folder(out: str | os.PathLike, name: str = "--out") -> Iterator[Path]
 
 def _write_manifest(folder: Path) -> None:
     """List every file under ``folder`` in its manifest: what a later run may replace (check_out_folder)."""
-    from signnet.validation import MANIFEST
+    from signnet.report.manifest import MANIFEST
 
     files = sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*")
                    if (p.is_symlink() or not p.is_dir()) and p.name != MANIFEST)

@@ -121,7 +121,7 @@ def _adopt_an_older_summary(folder: Path) -> None:
     adopted, so that resuming an older sweep can replace its summary; anything else stays refused.
     """
     from signnet.report.artifacts import atomic_write_json
-    from signnet.validation import MANIFEST, read_manifest
+    from signnet.report.manifest import MANIFEST, read_manifest
 
     if not folder.is_dir() or folder.is_symlink() or read_manifest(folder) is not None:
         return

@@ -17,9 +17,10 @@ from signnet.theory._cst import as_monotonic_cst, precedes
 from signnet.theory.blackbox import BlackBox
 from signnet.theory.ceiling import CeilingResult, monotone_ceiling
 from signnet.theory.certificate import Certificate, certify
-from signnet.theory.dominance import DominanceReport, Violation, dominance_violations, find_violation
+from signnet.theory.dominance import DominanceReport, dominance_violations
 from signnet.theory.orientation import OrientationResult, best_orientation
 from signnet.theory.outputs import checked_functions, logit_pairs, output_names
+from signnet.theory.search import Violation, find_violation
 from signnet.theory.witnesses import Witness, corollary_witnesses
 
 __all__ = [

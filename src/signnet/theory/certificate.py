@@ -14,7 +14,7 @@ activation (gelu, silu, ...) gives every path through it both signs.
 
 Entries: ``1`` provably non-decreasing, ``-1`` provably non-increasing, ``0``
 constant (no path), ``None`` not provable. Sound, not complete: ``None`` is no
-proof of a violation (:func:`signnet.theory.dominance.find_violation` looks for one).
+proof of a violation (:func:`signnet.theory.search.find_violation` looks for one).
 
 Softmax heads depend only on logit differences, so for ``head == "softmax"`` the
 certified functions are ``z_l - z_k``, ``l > k`` (``"logit{l}-logit{k}"``): their
