@@ -265,3 +265,23 @@ def test_a_folder_without_a_list_says_why_and_file_browser_litter_is_ignored(tmp
     (old / ".signnet-output").write_text('{"files": ["index.html"]}')
     (old / ".DS_Store").write_bytes(b"\0")
     assert check_out_folder(old) == old
+
+
+def test_an_output_file_in_a_folder_that_takes_no_file_is_refused_before_any_work(tmp_path, monkeypatch, capsys):
+    # `train --save` into a read-only or immutable folder trained first and failed at the end
+    import errno
+
+    import signnet.cli.train as train_cmd
+    import signnet.validation as validation
+    from signnet.cli.main import main
+
+    def refuse(*args, **kwargs):
+        raise OSError(errno.EROFS, "Read-only file system")
+
+    monkeypatch.setattr(validation.tempfile, "TemporaryFile", refuse)
+    monkeypatch.setattr(train_cmd, "fit", lambda *a, **k: pytest.fail("trained before refusing the path"))
+    assert main(["train", "--epochs", "2", "--save", str(tmp_path / "m" / "x.pt")]) == 2
+    assert capsys.readouterr().err == (f"signnet train: error: --save '{tmp_path / 'm' / 'x.pt'}' cannot be written: "
+                                       f"'{tmp_path}' takes no new file (Read-only file system); give a path in a "
+                                       "folder you can write to.\n")
+    assert list(tmp_path.iterdir()) == []

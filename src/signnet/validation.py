@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import math
 import os
+import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -260,7 +261,21 @@ def check_output_file(path, name: str) -> Path:
     if os.path.lexists(out) and not out.is_file():  # a pipe, a device, a socket, a dangling link
         raise SignnetError(f"{name} {str(out)!r} exists and is not a regular file; give the path of a new file.")
     _check_parents(out, name, "file")
+    _check_writable(_nearest_existing(out.parent), out, name)
     return out
+
+
+def _check_writable(folder: Path, out: Path, name: str) -> None:
+    """Refuse, before any work, a folder that takes no new file (permissions, a read-only or immutable folder).
+
+    The probe is an unnamed temporary file (``O_TMPFILE`` on Linux), closed at once: nothing appears in the folder.
+    """
+    try:
+        with tempfile.TemporaryFile(dir=folder):
+            pass
+    except OSError as exc:
+        raise SignnetError(f"{name} {str(out)!r} cannot be written: {str(folder)!r} takes no new file "
+                           f"({exc.strerror or exc}); give a path in a folder you can write to.") from None
 
 
 def check_checkpoint_path(path, name: str = "checkpoint") -> Path:
