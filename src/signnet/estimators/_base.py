@@ -175,16 +175,15 @@ class MonotoneBase(BaseEstimator):
         else:
             y_t = torch.as_tensor(target, dtype=torch.int64)
         X_t = torch.as_tensor((X64 - mean) / scale, dtype=torch.float32)
-        if weights is not None:  # rows of weight 0: values that cannot reach a loss as inf * 0 = NaN
-            dropped = torch.as_tensor(~counted)
-            X_t[dropped] = 0.0
-            y_t[dropped] = 0
         train_mask = torch.ones(n, n_networks)
         for r, rows in enumerate(val_rows or ()):
             train_mask[rows, r] = 0.0
         row_weights = None if weights is None else torch.from_numpy(weights)
         if row_weights is not None:
             train_mask *= row_weights[:, None]  # each row's term in a network's loss is scaled by its weight
+            dropped = torch.as_tensor(~counted)  # rows of weight 0: values that cannot reach a loss as inf * 0 = NaN
+            X_t[dropped] = 0.0
+            y_t[dropped] = 0
         n_train = int((train_mask[:, 0] > 0).sum())  # one network's training rows (of positive weight)
         network_head = "regression" if self._head == "ordinal" else self._head  # ordinal: one latent score f
         nets = [make_network(self.monotonic_cst_, hidden, architecture=self.architecture, activation=self.activation,

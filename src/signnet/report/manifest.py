@@ -69,11 +69,13 @@ def check_still_ours(out: Path, name: str = "--out") -> None:
 
 
 def refuse_foreign(out: Path, name: str) -> None:
-    foreign = foreign_files(out, _listed_by_an_ancestor(out))
+    """Raise when ``out`` holds a file that neither its own list nor the nearest list above it names."""
+    above = _listed_by_an_ancestor(out)
+    foreign = foreign_files(out, above)
     if not foreign:
         return
     shown = ", ".join(foreign[:3]) + (f" and {len(foreign) - 3} more" if len(foreign) > 3 else "")
-    unlisted = read_manifest(out) is None and _listed_by_an_ancestor(out) is None
+    unlisted = above is None and read_manifest(out) is None
     why = (f"it has no {MANIFEST} list of the files signnet wrote (signnet 0.1.0 before that list, or another "
            "program, wrote it); delete it yourself or give a new folder" if unlisted else
            f"give a new or empty folder (signnet replaces the whole output folder, and replaces only what its "

@@ -43,17 +43,16 @@ def save(model: MLP | MonotoneMLP, path: str | os.PathLike, extra: dict | None =
         raise SignnetError("The model's parameters are on the meta device (shapes without values); give them values "
                            "(model.to_empty(device='cpu') and load_state_dict) before saving it.")
     config, extra = _plain(model.config), _plain(extra or {})  # numpy scalars as Python numbers, e.g. strength
-    for what, values in (("config", config), ("extra", extra)):
-        for key, value in values.items():
-            if not _loadable(value):
-                raise SignnetError(f"Cannot save {what}[{key!r}] = {value!r} ({type(value).__name__}): a checkpoint "
-                                   "is read with torch.load(weights_only=True), which takes Python numbers, strings, "
-                                   "lists, dicts and tensors only; convert it (e.g. .tolist() or str()).")
     payload = {"format": FORMAT, "version": VERSION, "config": config, "model": type(model).__name__,
                "state_dict": state, "extra": extra}
-    buf = io.BytesIO()
-    torch.save(payload, buf)
-    return atomic_write_bytes(path, buf.getvalue())
+    data = _serialised(payload)
+    if data is None:  # what load could not read: name it (each value tried alone only now)
+        what, key, value = next(((w, k, v) for w, values in (("config", config), ("extra", extra))
+                                 for k, v in values.items() if _serialised(v) is None), ("the model", "state_dict", state))
+        raise SignnetError(f"Cannot save {what}[{key!r}] = {value!r} ({type(value).__name__}): a checkpoint "
+                           "is read with torch.load(weights_only=True), which takes Python numbers, strings, "
+                           "lists, dicts and tensors only; convert it (e.g. .tolist() or str()).")
+    return atomic_write_bytes(path, data)
 
 
 def _plain(value):
@@ -69,8 +68,8 @@ def _plain(value):
     return value
 
 
-def _loadable(value) -> bool:
-    """Whether ``torch.load(weights_only=True)`` reads ``value`` back."""
+def _serialised(value) -> bytes | None:
+    """``torch.save``'s bytes of ``value``, or ``None`` when ``torch.load(weights_only=True)`` cannot read them back."""
     buf = io.BytesIO()
     try:
         torch.save(value, buf)
@@ -79,8 +78,8 @@ def _loadable(value) -> bool:
             warnings.simplefilter("ignore")
             torch.load(buf, weights_only=True)
     except Exception:
-        return False
-    return True
+        return None
+    return buf.getvalue()
 
 
 def read_checkpoint(path: str | os.PathLike) -> dict:
