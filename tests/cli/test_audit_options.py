@@ -29,8 +29,10 @@ def mixed(tmp_path_factory):
 
 
 def test_certify_with_monotonic_cst(mixed, capsys):
-    plain = run_json(capsys, ["certify", str(mixed)])
-    assert plain["monotone"] == [[1, None]] and not plain["preserves_dominance"] and "proved" not in plain
+    plain = run_json(capsys, ["certify", str(mixed), "--monotonic-cst", "1,1"])
+    assert plain["monotone"] == [[1, None]] and not plain["preserves_dominance"] and plain["proved"] == [True, False]
+    built = run_json(capsys, ["certify", str(mixed)])  # default: the monotonic_cst the MLP was built with
+    assert built["monotonic_cst"] == [1, 0] and built["proved"] == [True, None] and built["satisfies_monotonic_cst"]
     out = run_json(capsys, ["certify", str(mixed), "--monotonic-cst", "1,0", "--device", "cpu"])
     assert out["monotone"] == [[1, None]] and out["monotonic_cst"] == [1, 0] and out["proved"] == [True, None]
     assert out["satisfies_monotonic_cst"] and out["free_inputs"] == [1] and out["not_proved"] == []
@@ -44,8 +46,10 @@ def test_certify_with_monotonic_cst(mixed, capsys):
 
 
 def test_check_with_monotonic_cst(mixed, capsys):
-    plain = run_json(capsys, ["check", str(mixed), "--pairs", "2000", "--steps", "60"])
+    plain = run_json(capsys, ["check", str(mixed), "--pairs", "2000", "--steps", "60", "--monotonic-cst", "1,1"])
     assert plain["violations"] > 0 and plain["violation"] is not None and not plain["certified_dominance"]
+    built = run_json(capsys, ["check", str(mixed), "--pairs", "2000", "--steps", "60"])  # the MLP's own [1, 0]
+    assert built["violations"] == 0 and built["violation"] is None and built["monotonic_cst"] == [1, 0]
     out = run_json(capsys, ["check", str(mixed), "--pairs", "2000", "--steps", "60", "--monotonic-cst", "1,0",
                             "--device", "auto"])
     assert out["violations"] == 0 and out["violation"] is None and out["monotonic_cst"] == [1, 0]

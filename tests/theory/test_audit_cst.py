@@ -10,7 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from torch import nn
 
-from signnet import MLP, MonotoneRegressor, SignnetError, certify, dominance_violations, find_violation
+from signnet import MLP, MonotoneRegressor, SignnetError, certify, dominance_violations, find_violation, project_
 from signnet.theory import precedes
 
 
@@ -121,8 +121,9 @@ def test_free_features_are_held_fixed_and_their_paths_spoil_nothing():
     d = cert.to_dict()
     assert d["proved"] == [True, None, True] and d["satisfies_monotonic_cst"] and d["free_inputs"] == [1]
     # the free feature's paths are mixed, so the same net fails the plain (all +1) claim
-    plain = dominance_violations(net, X, n_pairs=3000)
+    plain = dominance_violations(net, X, n_pairs=3000, monotonic_cst=[1, 1, 1])
     assert plain.violations > 0 and not certify(net).preserves_dominance
+    assert dominance_violations(net, X, n_pairs=3000).violations == 0  # default: the cst the net was built with
     # a witness keeps the free feature equal on both sides
     v = find_violation(net, (-2.0, 2.0), monotonic_cst=[1, 0, 1], steps=80)
     assert v is not None and v.x[1] == v.y[1] and precedes(v.x, v.y, np.array([1, 0, 1]))
@@ -293,6 +294,27 @@ def test_a_monotone_mlp_is_audited_against_its_own_constraints_by_default():
     assert find_violation(net, (-2.0, 2.0), n_starts=8, steps=30) is None
     # asked explicitly for "every input +1", the free and the decreasing features break it
     assert dominance_violations(net, X, n_pairs=2000, monotonic_cst=[1, 1, 1]).violations > 0
+
+
+def test_an_mlp_is_audited_against_the_monotonic_cst_it_was_built_with():
+    """MLP(monotonic_cst=...) is the default too; a flipped first-layer weight is then reported, not hidden."""
+    gen = torch.Generator().manual_seed(0)
+    net = MLP(3, (8,), monotonic_cst=[1, -1, 0], activation="relu", head="regression")
+    with torch.no_grad():
+        for p in net.parameters():
+            p.copy_(torch.randn(p.shape, generator=gen))
+        project_(net)
+    cert = certify(net)
+    assert cert.monotonic_cst == [1, -1, 0] and cert.proved == [True, True, None]
+    X = torch.randn(300, 3, generator=gen)
+    assert dominance_violations(net, X, n_pairs=2000).violations == 0
+    assert find_violation(net, (-2.0, 2.0), n_starts=8, steps=30) is None
+    assert dominance_violations(net, X, n_pairs=2000, monotonic_cst=[1, 1, 1]).violations > 0
+    with torch.no_grad():  # one first-layer weight of the decreasing feature made positive and large
+        net[0].weight[:, 1] = 3.0
+        net[2].weight.fill_(1.0)
+    assert certify(net).proved == [True, False, None]
+    assert find_violation(net, (-2.0, 2.0), n_starts=8, steps=30) is not None
 
 
 # ---- session 10's red team of the audit tools

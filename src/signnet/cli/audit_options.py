@@ -19,7 +19,7 @@ def add_audit_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--monotonic-cst", default=None, metavar="C",
                         help="required direction per input, comma-separated: 1 increasing, -1 decreasing, "
                              "0 free (held fixed); write it with '=' when it starts with -1, e.g. "
-                             "--monotonic-cst=-1,1,0 (default: every input 1)")
+                             "--monotonic-cst=-1,1,0 (default: the monotonic_cst the network was built with, else every input 1)")
 
 
 def audit_options(args, n_features: int) -> tuple[np.ndarray | None, object]:

@@ -59,10 +59,21 @@ def expected_features(model: nn.Module) -> int | None:
 
 
 def own_cst(module: nn.Module):
-    """A :class:`signnet.MonotoneMLP`'s own ``monotonic_cst`` (its construction guarantees it), else None."""
-    from signnet.nn.monotone import MonotoneMLP
+    """The constraints a network was built for, else None.
 
-    return module.monotonic_cst if isinstance(module, MonotoneMLP) else None
+    A :class:`signnet.MonotoneMLP`'s ``monotonic_cst`` (its construction guarantees it), or the
+    ``monotonic_cst`` a :class:`signnet.MLP` was built with (its first layer's signs; flips or later
+    layers given by hand may break it, which is what the audit is for).
+    """
+    from signnet.nn.monotone import MonotoneMLP
+    from signnet.nn.networks import MLP
+
+    if isinstance(module, MonotoneMLP):
+        return module.monotonic_cst
+    config = getattr(module, "config", None)
+    if isinstance(module, MLP) and isinstance(config, dict):
+        return config.get("monotonic_cst")
+    return None
 
 
 def is_signnet_estimator(model) -> bool:
@@ -100,7 +111,7 @@ def as_target(model, what: str) -> Target:
 
 
 def resolve_cst(target: Target, cst, n_features: int) -> np.ndarray:
-    """The constraints checked: ``cst`` when given, else the estimator's (or MonotoneMLP's) own, else every feature ``1``."""
+    """The constraints checked: ``cst`` when given, else the model's own (:func:`own_cst`, ``monotonic_cst_``), else all ``1``."""
     if cst is None and target.declared is not None:
         return as_monotonic_cst(target.declared, n_features, target.feature_names, name="the estimator's monotonic_cst")
     if cst is None and target.box is not None:  # e.g. a Pipeline, which declares no constraints of its own

@@ -294,7 +294,8 @@ def certify(model, *, input_shape=None, head: str | None = None, per_channel: bo
             (:attr:`Certificate.proved`) and names the free inputs, about which it proves
             nothing. The entries themselves do not depend on it: each is a claim for every
             value of the other inputs, free ones included. Default: an estimator's
-            ``monotonic_cst_``, a :class:`signnet.MonotoneMLP`'s ``monotonic_cst``, else none.
+            ``monotonic_cst_``, a :class:`signnet.MonotoneMLP`'s ``monotonic_cst`` or the one a
+            :class:`signnet.MLP` was built with, else none.
         device: where the sign propagation runs (``"auto"``, ``"cpu"``, ``"cuda"``, a
             ``torch.device``); default the CPU. The 0/1 arithmetic is exact, so the
             certificate is the same on every device.

@@ -170,7 +170,8 @@ def dominance_violations(model, X, n_pairs: int = 10000, seed: int = 0, step=Non
         max_witnesses: how many violating pairs to keep.
         monotonic_cst: ``-1``/``0``/``1`` per input (flattened), or a dict keyed by feature
             name; ``None``: the estimator's own (``monotonic_cst_``, or a
-            :class:`signnet.MonotoneMLP`'s ``monotonic_cst``), else every input ``1``.
+            :class:`signnet.MonotoneMLP`'s, or the one a :class:`signnet.MLP` was built
+            with), else every input ``1``.
         device: where a torch model runs (``"auto"``, ``"cpu"``, ``"cuda"``, a ``torch.device``);
             ``None``: where its parameters are. The pairs are moved there once. Black boxes ignore it.
 

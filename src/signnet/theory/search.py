@@ -107,7 +107,8 @@ def find_violation(model, bounds, n_starts: int = 64, steps: int = 200, seed: in
         tol: relative tolerance; smaller gaps are rounding, not violations.
         monotonic_cst: ``-1``/``0``/``1`` per input (flattened) or a dict keyed by feature name;
             ``None``: the estimator's own (``monotonic_cst_``, or a
-            :class:`signnet.MonotoneMLP`'s ``monotonic_cst``), else every input ``1``.
+            :class:`signnet.MonotoneMLP`'s, or the one a :class:`signnet.MLP` was built
+            with), else every input ``1``.
         X: data ``(n, *shape)``, optional: fixes the input width; a black-box search also
             starts from its rows and sweeps each feature through its values.
         device: where a torch model runs (as in :func:`dominance_violations`); black boxes ignore it.
