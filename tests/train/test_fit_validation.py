@@ -249,3 +249,23 @@ def test_inputs_beyond_float32_and_seeds_beyond_torch_are_errors():
         fit(MLP(2, (4,)), big, y, epochs=2, progress=False)
     with pytest.raises(SignnetError, match=r"seed 1180591620717411303424 is outside -2\*\*63 \.\. 2\*\*64 - 1"):
         fit(MLP(2, (4,)), X, y, epochs=2, seed=2**70, progress=False)
+
+
+def test_a_module_without_head_or_config_gets_readable_errors():
+    """A plain nn.Sequential trains as binary; a regression target and a wrong width say what to do."""
+    from torch import nn
+
+    torch.manual_seed(0)
+    net = nn.Sequential(nn.Linear(3, 8), nn.ReLU(), nn.Linear(8, 1))
+    X = np.random.default_rng(0).uniform(size=(50, 3)).astype(np.float32)
+    with pytest.raises(SignnetError, match=r"Labels must be whole numbers .* The model has no `head` attribute, so fit "
+                                           r"trains it as binary \(one logit\); set model.head = 'regression'"):
+        fit(net, X, X.sum(1), epochs=2, progress=False)
+    with pytest.raises(SignnetError, match=r"^X has 2 features but the model expects 3\.$"):
+        fit(net, X[:, :2], (X[:, 0] > 0.5).astype(int), epochs=2, progress=False)
+    net.head = "regresion"
+    with pytest.raises(SignnetError, match=r"Unknown model.head 'regresion'; choose one of: binary, softmax, regression"):
+        fit(net, X, X.sum(1), epochs=2, progress=False)
+    net.head = "regression"
+    history = fit(net, X, X.sum(1), epochs=2, progress=False)
+    assert len(history.loss) == 2

@@ -23,7 +23,7 @@ from signnet.nn.enforce import sign_layers
 from signnet.train.autograd import with_gradients
 from signnet.train.checks import non_negative_number, positive_int, positive_number, seed_value
 from signnet.train.loop import OPTIMIZERS, History, make_optimizer, train_loop
-from signnet.train.losses import CLASSIFIERS, head_loss
+from signnet.train.losses import CLASSIFIERS, HEADS, head_loss
 from signnet.validation import as_features, as_targets, check_device, check_fraction
 
 __all__ = ["History", "accuracy", "fit", "head_loss", "split_rows", "torch_threads"]
@@ -144,13 +144,17 @@ def fit(model: nn.Module, X, y, *, epochs: int = 500, lr: float = 1e-2, optimize
         threads = positive_int(threads, "threads", "pass e.g. threads=1, 'auto', or None to keep torch's setting")
     validation_fraction = check_validation_options(validation, validation_fraction, restore_best)
     device = check_device(device)
-    head = getattr(model, "head", "binary")
-    config = getattr(model, "config", None)
-    in_features, out_features = (config["in_features"], config["out_features"]) if config else (None, 1)
+    head, in_features, out_features = _head_and_widths(model)
     first = next(model.parameters(), None)
     dtype = first.dtype if first is not None and first.is_floating_point() else torch.float32  # the model's own
     Xt = as_features(X, in_features, dtype=dtype)
-    yt = as_targets(y, Xt.shape[0], head, out_features, dtype=dtype)
+    try:
+        yt = as_targets(y, Xt.shape[0], head, out_features, dtype=dtype)
+    except SignnetError as error:
+        if getattr(model, "head", None) is not None:
+            raise
+        raise SignnetError(f"{error} The model has no `head` attribute, so fit trains it as binary (one logit); "
+                           "set model.head = 'regression' for real-valued targets or 'softmax' for classes.") from None
     held_out = None
     if validation is not None:
         if not isinstance(validation, (tuple, list)) or len(validation) != 2:
@@ -197,6 +201,25 @@ def _warn_decay_of_reparametrised(model: nn.Module, weight_decay: float) -> None
         warnings.warn(f"weight_decay acts on the parameter v of method='reparam' layers (w = s * t(v)); with "
                       f"transform={pulled[0]!r} it pulls |w| toward {_DECAY_TARGET[pulled[0]]}, not toward 0. For "
                       "decay toward 0 use transform='abs' or 'square', or method='project'.", UserWarning, stacklevel=4)
+
+
+def _head_and_widths(model: nn.Module) -> tuple[str, int | None, int]:
+    """``(head, in_features, out_features)``: ``model.head`` (default ``"binary"``) and ``model.config``'s widths.
+
+    Without a config the input width is read from the first layer where that is certain
+    (:func:`signnet.theory._audit_inputs.expected_features`), else left unchecked.
+    """
+    from signnet.theory._audit_inputs import expected_features
+
+    head = getattr(model, "head", None)
+    if head is None:
+        head = "binary"
+    elif head not in HEADS:
+        raise choice_error("model.head", head, HEADS)
+    config = getattr(model, "config", None)
+    if isinstance(config, dict) and "in_features" in config:
+        return head, config["in_features"], config["out_features"]
+    return head, expected_features(model), 1
 
 
 def split_rows(y: torch.Tensor, fraction: float, head: str, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
