@@ -30,7 +30,6 @@ from numbers import Integral, Real
 import numpy as np
 import torch
 from sklearn.base import BaseEstimator
-from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, InvalidParameterError, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
@@ -39,6 +38,7 @@ from torch import nn
 from signnet.errors import SignnetError
 from signnet.estimators._cst import check_monotonic_cst
 from signnet.estimators._train import ARCHITECTURES, NetworkFit, make_network, train_groups
+from signnet.estimators._validation import check_validation_data, draw_validation_rows, validation_score
 from signnet.estimators._weights import check_sample_weight
 from signnet.nn import ACTIVATIONS
 from signnet.nn.merge import average_networks
@@ -67,14 +67,14 @@ def _constant(values: np.ndarray, std, mean):
     return (np.ptp(values, axis=0) == 0) | (std < _TINY_SCALE) | (std <= _RELATIVE_SCALE * np.abs(mean))
 
 
-def _check_float32_range(X: np.ndarray, est) -> None:
+def _check_float32_range(X: np.ndarray, est, what: str = "X") -> None:
     """The fitted network reads X in float32: a finite value beyond its range would become inf (NaN predictions)."""
     beyond = first_beyond(X, FLOAT32_MAX)
     if beyond is not None:
         row, col = beyond
         names = getattr(est, "feature_names_in_", None)
         name = repr(str(names[col])) if names is not None else str(col)
-        raise SignnetError(f"X holds {float(X[row, col]):.3g} in feature {name}, beyond float32's range "
+        raise SignnetError(f"{what} holds {float(X[row, col]):.3g} in feature {name}, beyond float32's range "
                            f"(+-{FLOAT32_MAX:.3g}) in which the network reads its inputs; rescale that feature.")
 
 
@@ -140,13 +140,17 @@ class MonotoneBase(BaseEstimator):
 
     # ------------------------------------------------------------------ fitting
     @with_gradients
-    def _fit(self, X, y, sample_weight=None):
+    def _fit(self, X, y, sample_weight=None, X_val=None, y_val=None, sample_weight_val=None):
         self._check_params()
         X, y = validate_data(self, X, y, dtype=[np.float64, np.float32], y_numeric=self._head == "regression")
         weights = check_sample_weight(sample_weight, X.shape[0])  # None, or float32 (n,) >= 0 with mean 1
         counted = slice(None) if weights is None else weights > 0  # the rows that enter the statistics
         _check_float32_range(X[counted], self)  # a placeholder on a row of weight 0 is never read
         target = self._encode_targets(y)
+        given = None  # validation rows given to fit: (X_val, its targets, its weights)
+        if X_val is not None or y_val is not None or sample_weight_val is not None:
+            given = check_validation_data(self, X_val, y_val, sample_weight_val)
+            _check_float32_range(given[0], self, "X_val")
         self.monotonic_cst_ = check_monotonic_cst(self, self.monotonic_cst)
         hidden = self._hidden()
         device = self._device()
@@ -155,8 +159,12 @@ class MonotoneBase(BaseEstimator):
         split_seed, order_seed, *init_seeds = (int(s) for s in rng.randint(0, 2**31 - 1, size=2 + n_networks))
 
         n = X.shape[0]
-        val_rows = self._validation_rows(target, n_networks, split_seed,
-                                         None if weights is None else np.flatnonzero(counted))
+        if given is None:
+            val_rows = self._validation_rows(target, n_networks, split_seed,
+                                             None if weights is None else np.flatnonzero(counted))
+        else:  # every network stops on the given rows, placed after X's
+            val_rows = [np.arange(n, n + given[0].shape[0])] * n_networks
+        cut_points = self._init_cut_points(target, n_networks, weights)  # from X's rows alone
         X64 = X.astype(np.float64)
         kept = X64[counted]  # with sample weights, the rows of positive weight (unweighted moments: _weights.py)
         mean, scale = kept.mean(axis=0), kept.std(axis=0)
@@ -171,11 +179,19 @@ class MonotoneBase(BaseEstimator):
             y_mean, y_scale = float(kept_y.mean()), float(kept_y.std())
             if _constant(kept_y, y_scale, y_mean):
                 y_scale = 1.0
+        if given is not None:  # standardised with X's statistics, as predict will
+            X64, target = np.concatenate([X64, given[0]]), np.concatenate([target, given[1]])
+            if weights is not None or given[2] is not None:
+                weights = np.concatenate([np.ones(n, np.float32) if weights is None else weights,
+                                          np.ones(len(given[1]), np.float32) if given[2] is None else given[2]])
+                counted = weights > 0
+        if self._head == "regression":
             y_t = torch.as_tensor((target - y_mean) / y_scale, dtype=torch.float32).reshape(-1, 1)
         else:
             y_t = torch.as_tensor(target, dtype=torch.int64)
-        X_t = torch.as_tensor((X64 - mean) / scale, dtype=torch.float32)
-        train_mask = torch.ones(n, n_networks)
+        # clipped into float32's range as predict clips (only a given X_val can reach beyond it)
+        X_t = torch.as_tensor(np.clip((X64 - mean) / scale, -FLOAT32_MAX, FLOAT32_MAX), dtype=torch.float32)
+        train_mask = torch.ones(X64.shape[0], n_networks)
         for r, rows in enumerate(val_rows or ()):
             train_mask[rows, r] = 0.0
         row_weights = None if weights is None else torch.from_numpy(weights)
@@ -188,14 +204,13 @@ class MonotoneBase(BaseEstimator):
         network_head = "regression" if self._head == "ordinal" else self._head  # ordinal: one latent score f
         nets = [make_network(self.monotonic_cst_, hidden, architecture=self.architecture, activation=self.activation,
                              head=network_head, seed=s) for s in init_seeds]
-        cut_points = self._init_cut_points(target, n_networks, weights)
         fits = [NetworkFit(seed=s, validation_rows=None if val_rows is None else val_rows[r])
                 for r, s in enumerate(init_seeds)]
         train_groups(nets, X_t, y_t, n_jobs=self.n_jobs, head=self._head, train_mask=train_mask,
                       validation_rows=None if val_rows is None else [torch.as_tensor(v) for v in val_rows],
                       score=self._validation_score(), fits=fits, epochs=self.max_iter,
                       lr=float(self.learning_rate_init), weight_decay=float(self.alpha),
-                      batch_size=self._batch_size(n, n_train), patience=self.n_iter_no_change, tol=float(self.tol),
+                      batch_size=self._batch_size(X64.shape[0], n_train), patience=self.n_iter_no_change, tol=float(self.tol),
                       seed=order_seed, device=device, verbose=bool(self.verbose), cut_points=cut_points,
                       row_weights=row_weights)
 
@@ -246,72 +261,12 @@ class MonotoneBase(BaseEstimator):
 
     def _validation_rows(self, target: np.ndarray, n_networks: int, seed: int,
                          eligible: np.ndarray | None = None) -> list[np.ndarray] | None:
-        """Each network's validation rows (sorted indices), ``None`` without early stopping.
-
-        They are drawn among the ``eligible`` rows (sorted indices; ``None``: every row), with
-        sample weights the rows of positive weight; ``n`` below counts those.
-
-        Each network holds out ``ceil(validation_fraction * n)`` rows, stratified by class for a
-        classifier's target when every class has two rows and each side of the split room for every
-        class. When ``n_networks`` such sets fit in the rows
-        (``n_networks * ceil(validation_fraction * n) <= n``) they are disjoint, drawn one after the
-        other from the rows not yet held out; otherwise each is an independent random draw.
-        """
-        if not self.early_stopping:
-            return None
-        every = np.arange(target.shape[0]) if eligible is None else eligible
-        n = every.size
-        n_val = math.ceil(self.validation_fraction * n)
-        if n - n_val < 1:
-            counted = "" if eligible is None else " of positive weight"
-            raise SignnetError(f"X has {n} sample{'s' if n != 1 else ''}{counted}, too few to hold out "
-                               f"validation_fraction={self.validation_fraction!r} for early stopping and train on the "
-                               f"rest: pass more samples or early_stopping=False.")
-        disjoint = n_networks * n_val <= n
-        seeds = np.random.RandomState(seed).randint(0, 2**31 - 1, size=n_networks)
-        pool, held = every, []
-        for r in range(n_networks):
-            rows = pool if disjoint else every
-            if n_val == rows.size:
-                val = rows
-            else:
-                stratify = None
-                if self._head != "regression":
-                    n_classes = int(target.max()) + 1
-                    counts = np.bincount(target[rows].astype(np.int64), minlength=max(n_classes, 2))
-                    if counts.min() >= 2 and n_val >= counts.size and rows.size - n_val >= counts.size:
-                        stratify = target[rows]
-                _, val = train_test_split(rows, test_size=n_val, random_state=int(seeds[r]), stratify=stratify)
-            held.append(np.sort(val))
-            if disjoint:
-                pool = np.setdiff1d(pool, val)
-        return held
+        """Each network's validation rows, ``None`` without early stopping (:func:`._validation.draw_validation_rows`)."""
+        return draw_validation_rows(self, target, n_networks, seed, eligible)
 
     def _validation_score(self):
-        """``score(output (m,), y_val, w=None)``: R^2 (regression) or accuracy (classifiers), as
-        ``MLPRegressor``/``MLPClassifier``; weighted by the validation rows' sample weights ``w`` ``(m,)`` when given.
-
-        The ordinal trainer passes a member's predicted classes as ``output`` (:func:`train_members`).
-        """
-        if self._head == "regression":
-            def r2(out: torch.Tensor, y_val: torch.Tensor, w: torch.Tensor | None = None) -> float:
-                y_val = y_val[:, 0]
-                if w is None:
-                    total = float(((y_val - y_val.mean()) ** 2).sum())
-                    residual = float(((out - y_val) ** 2).sum())
-                else:  # sklearn's r2_score(sample_weight=w)
-                    total = float((w * (y_val - (w * y_val).sum() / w.sum()) ** 2).sum())
-                    residual = float((w * (out - y_val) ** 2).sum())
-                if total == 0.0:  # a constant validation target: sklearn's r2_score(force_finite=True)
-                    return 1.0 if residual == 0.0 else 0.0
-                return 1.0 - residual / total
-            return r2
-
-        def accuracy(out: torch.Tensor, y_val: torch.Tensor, w: torch.Tensor | None = None) -> float:
-            labels = out if self._head == "ordinal" else (out > 0).long()
-            right = (labels == y_val).float()
-            return float(right.mean()) if w is None else float((w * right).sum() / w.sum())
-        return accuracy
+        """``score(output (m,), y_val, w=None)`` (:func:`._validation.validation_score`)."""
+        return validation_score(self._head)
 
     # ------------------------------------------------------------------ prediction
     def _raw_output(self, X) -> np.ndarray:

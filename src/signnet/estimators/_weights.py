@@ -23,20 +23,20 @@ import numpy as np
 from signnet.errors import SignnetError
 
 
-def _as_floats(sample_weight, n: int) -> np.ndarray:
+def _as_floats(sample_weight, n: int, name: str = "sample_weight") -> np.ndarray:
     if isinstance(sample_weight, Real) and not isinstance(sample_weight, bool):
         return np.full(n, float(sample_weight))
     w = np.asarray(sample_weight)
     if w.dtype.kind == "b" or w.dtype.kind in "USc":
         first = w.flat[0] if w.size else w
         kind = "complex numbers" if w.dtype.kind == "c" else f"values such as {first!r}"
-        raise SignnetError(f"sample_weight must hold real numbers, got {kind}; pass one number >= 0 per row "
+        raise SignnetError(f"{name} must hold real numbers, got {kind}; pass one number >= 0 per row "
                            "(e.g. sklearn.utils.class_weight.compute_sample_weight('balanced', y)).")
     if w.dtype.kind == "O":  # numbers held in an object array (Decimal, Fraction) are weights; None is not
         bad = [v for v in w.ravel() if not _is_number(v)][:1]  # None too
         if bad:
             bad = bad[0]
-            raise SignnetError(f"sample_weight holds {bad!r}, which is not a number; pass one number >= 0 per row.")
+            raise SignnetError(f"{name} holds {bad!r}, which is not a number; pass one number >= 0 per row.")
     return np.asarray(w, dtype=np.float64)
 
 
@@ -50,7 +50,7 @@ def _is_number(value) -> bool:
     return True
 
 
-def check_sample_weight(sample_weight, n: int) -> np.ndarray | None:
+def check_sample_weight(sample_weight, n: int, name: str = "sample_weight", rows: str = "X") -> np.ndarray | None:
     """``None`` (every row weighs the same), or float32 weights ``(n,)`` >= 0 scaled to mean 1.
 
     A number stands for that weight on every row. Weights that are all equal give ``None``: the
@@ -60,24 +60,24 @@ def check_sample_weight(sample_weight, n: int) -> np.ndarray | None:
     """
     if sample_weight is None:
         return None
-    w = _as_floats(sample_weight, n)
+    w = _as_floats(sample_weight, n, name)
     if w.ndim != 1:
-        raise SignnetError(f"sample_weight is {w.ndim}-D, shape {w.shape}; pass a 1-D array of {n} weights, one "
+        raise SignnetError(f"{name} is {w.ndim}-D, shape {w.shape}; pass a 1-D array of {n} weights, one "
                            "per row (w.ravel(), or a DataFrame's column df['weight']).")
     if w.shape[0] != n:
-        raise SignnetError(f"sample_weight has {w.shape[0]} weights, but X has {n} rows; pass one weight per row.")
+        raise SignnetError(f"{name} has {w.shape[0]} weights, but {rows} has {n} rows; pass one weight per row.")
     for test, what in ((np.isnan, "NaN"), (np.isinf, "infinite")):
         bad = test(w)
         if bad.any():
-            raise SignnetError(f"sample_weight holds {int(bad.sum())} {what} value{'s' if bad.sum() > 1 else ''} "
+            raise SignnetError(f"{name} holds {int(bad.sum())} {what} value{'s' if bad.sum() > 1 else ''} "
                                f"(first at row {int(np.argmax(bad))}); pass finite weights >= 0.")
     if (w < 0).any():
         row = int(np.argmax(w < 0))
         where = "" if np.ptp(w) == 0 else f" at row {row}"
-        raise SignnetError(f"sample_weight holds {w[row]:g}{where}; weights must be >= 0 (0 leaves a row out).")
+        raise SignnetError(f"{name} holds {w[row]:g}{where}; weights must be >= 0 (0 leaves a row out).")
     top = w.max()
     if top == 0:
-        raise SignnetError("sample_weight is zero on every row; give some rows a positive weight.")
+        raise SignnetError(f"{name} is zero on every row; give some rows a positive weight.")
     if np.ptp(w) == 0:
         return None  # all equal: exactly the unweighted fit
     w = w / top  # in (0, 1]: the mean below cannot overflow
@@ -85,7 +85,7 @@ def check_sample_weight(sample_weight, n: int) -> np.ndarray | None:
     lost = (w > 0) & (w32 == 0)
     if lost.any():
         row = int(np.argmax(lost))
-        raise SignnetError(f"sample_weight's ratio of largest to smallest positive weight ({1 / w[w > 0].min():.3g}, "
+        raise SignnetError(f"{name}'s ratio of largest to smallest positive weight ({1 / w[w > 0].min():.3g}, "
                            f"smallest at row {row}) is beyond float32, in which the networks train; clip the "
                            "smallest weights up, or set them to 0 to leave those rows out.")
     return w32

@@ -88,7 +88,7 @@ class MonotoneOrdinalClassifier(ClassifierMixin, MonotoneBase):
 
     _head = "ordinal"
 
-    def fit(self, X, y, sample_weight=None):
+    def fit(self, X, y, sample_weight=None, *, X_val=None, y_val=None, sample_weight_val=None):
         """Fit on ``X`` ``(n, d)`` and ordered labels ``y`` ``(n,)`` of ``K >= 2`` classes; returns ``self``.
 
         ``sample_weight``: ``None`` or ``(n,)`` numbers >= 0, as for :class:`MonotoneClassifier`
@@ -96,11 +96,16 @@ class MonotoneOrdinalClassifier(ClassifierMixin, MonotoneBase):
 
         The order of the classes is their sorted order, except for an *ordered* pandas Categorical
         ``y``, whose own order of categories is kept (``low < mid < high``, not alphabetical).
+
+        ``X_val``, ``y_val``, ``sample_weight_val``: validation rows given explicitly, as
+        ``HistGradientBoosting*.fit`` takes them (needs ``early_stopping=True``): every network then
+        trains on all the rows of ``X`` and stops on these (``validation_fraction`` is unused); they
+        are standardised with ``X``'s statistics and enter no statistic of the fit.
         """
         dtype = getattr(y, "dtype", None)
         ordered = bool(getattr(dtype, "ordered", False)) and hasattr(dtype, "categories")
         self._category_order = list(dtype.categories) if ordered else None
-        return self._fit(X, y, sample_weight)
+        return self._fit(X, y, sample_weight, X_val, y_val, sample_weight_val)
 
     def decision_function(self, X) -> np.ndarray:
         """The latent score ``f(x)`` ``(n,)``: the log-odds that ``y`` is above ``classes_[0]``."""

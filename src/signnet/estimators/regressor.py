@@ -123,15 +123,20 @@ class MonotoneRegressor(RegressorMixin, MonotoneBase):
 
     _head = "regression"
 
-    def fit(self, X, y, sample_weight=None):
+    def fit(self, X, y, sample_weight=None, *, X_val=None, y_val=None, sample_weight_val=None):
         """Fit on ``X`` ``(n, d)`` and real targets ``y`` ``(n,)``; returns ``self``.
 
         ``sample_weight``: ``None`` or ``(n,)`` numbers >= 0 (or one number), as
         ``HistGradientBoostingRegressor.fit``: each row's term in the training loss, the validation loss
         and score is scaled by its weight; rows of weight 0 are left out of every loss and statistic
         (:mod:`signnet.estimators._weights`).
+
+        ``X_val``, ``y_val``, ``sample_weight_val``: validation rows given explicitly, as
+        ``HistGradientBoosting*.fit`` takes them (needs ``early_stopping=True``): every network then
+        trains on all the rows of ``X`` and stops on these (``validation_fraction`` is unused); they
+        are standardised with ``X``'s statistics and enter no statistic of the fit.
         """
-        return self._fit(X, y, sample_weight)
+        return self._fit(X, y, sample_weight, X_val, y_val, sample_weight_val)
 
     def predict(self, X) -> np.ndarray:
         """Predictions ``(n,)`` in ``y``'s units."""

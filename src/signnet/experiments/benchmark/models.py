@@ -99,10 +99,12 @@ def _signnet_fit(est, X_fit, y_fit, X_val, y_val, max_epochs):
 
 
 def _signnet_note(est) -> str:
-    if _signnet_takes_validation(est):
-        return "early stopping on the validation rows, best weights restored"
     params = est.get_params()
     fraction, networks = params.get("validation_fraction"), params.get("n_networks", 1)
+    if _signnet_takes_validation(est):
+        each = f"the average of {networks} networks, each" if networks > 1 else "one network"
+        return (f"fit on the fitting rows, {each} stopping early on the validation rows (X_val, y_val) and restoring "
+                "its best weights")
     if networks > 1:
         return (f"fit(X, y) on the whole training split (fitting + validation rows); the average of {networks} "
                 f"networks, each holding out its own validation_fraction={fraction} of them for early stopping and "
