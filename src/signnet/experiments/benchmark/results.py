@@ -61,7 +61,9 @@ class DatasetResult(Results):
     n_fit: int = doc("fitting rows per split")
     n_val: int = doc("validation rows per split (carved from the training rows)")
     n_test: int = doc("test rows per split")
-    val_test_overlap: int = doc("rows shared by the validation and test rows, summed over splits (0 by construction)")
+    val_test_overlap: int = doc("rows shared by a split's validation and test rows, summed over splits (0 by construction)")
+    tuning_overlap: int = doc("test rows that were validation rows where signnet's defaults were chosen "
+                              "(bench/tune_defaults.py: seed 0, splits 0-2), summed over splits")
     ceiling: list[float] = doc("binary: exact monotone ceiling of the test rows per split (empty for regression)")
     ceiling_mean: float | None = doc("mean of ceiling over splits")
     free_groups: list[int] = doc("binary: groups of test rows with identical free features, per split")

@@ -31,6 +31,8 @@ from signnet.errors import SignnetError
 from signnet.experiments.benchmark.models import MODEL_NAMES, MODELS, Unavailable, check_models
 from signnet.experiments.benchmark.protocol import (
     TEST_FRACTION,
+    TUNING_SEED,
+    TUNING_SPLITS,
     VAL_FRACTION,
     ceiling_of,
     derived_seed,
@@ -68,6 +70,17 @@ def _rows(n: int, seed: int) -> np.ndarray:
     if n <= MAX_ROWS:
         return np.arange(n)
     return np.sort(np.random.default_rng(derived_seed(seed, ROWS_STREAM, 0)).choice(n, MAX_ROWS, replace=False))
+
+
+def tuning_rows(y: np.ndarray, task: str) -> np.ndarray:
+    """Rows of the whole data set (sorted) that were validation rows where signnet's defaults were chosen.
+
+    ``bench/tune_defaults.py`` scored its candidates on the validation rows of splits ``0..TUNING_SPLITS-1``
+    of seed ``TUNING_SEED`` (on Adult, on up to 1,000 of each; this counts them all, an upper bound).
+    """
+    keep = _rows(len(y), TUNING_SEED)
+    held = [split_indices(y[keep], task, seed=TUNING_SEED, split=k)[1] for k in range(TUNING_SPLITS)]
+    return np.unique(keep[np.concatenate(held)])
 
 
 def _model_result(name: str, runs: list, ceilings: list[float], skipped: str) -> ModelResult:
@@ -125,9 +138,12 @@ def run_dataset(name: str, *, seed: int, splits: int, models, max_epochs, pairs:
     X, y, cst = data.X.to_numpy()[keep], data.y[keep], data.cst
     runs = {m: [] for m in models}
     notes, ceilings, groups, overlap, fitted = {}, [], [], 0, {}
+    tuned = tuning_rows(data.y, data.task)  # rows (of the whole data set) on which signnet's defaults were chosen
+    tuning_overlap = 0
     for s in range(splits):
         rows = split_indices(y, data.task, seed=seed, split=s)
         overlap += int(np.intersect1d(rows[1], rows[2]).size)
+        tuning_overlap += int(np.intersect1d(keep[rows[2]], tuned).size)
         if data.task == "binary":
             ceilings.append(ceiling_of(X[rows[2]], y[rows[2]], cst))
             groups.append(int(np.unique(X[rows[2]][:, cst == 0], axis=0).shape[0]))
@@ -156,6 +172,7 @@ def run_dataset(name: str, *, seed: int, splits: int, models, max_epochs, pairs:
         monotonic_cst=dict(data.monotonic_cst), description=data.description, citation=data.citation,
         metric="accuracy" if binary else "rmse", second="roc_auc" if binary else "r2", higher_is_better=binary,
         n_fit=len(fit_rows), n_val=len(val_rows), n_test=len(test_rows), val_test_overlap=overlap,
+        tuning_overlap=tuning_overlap,
         ceiling=ceilings, ceiling_mean=float(np.mean(ceilings)) if ceilings else None, free_groups=groups,
         models=model_results, paired=paired, figure=f"pd_{name}.png")
     return result, fitted, (data.X.iloc[keep].reset_index(drop=True), test_rows, cst)
