@@ -53,10 +53,9 @@ def fitted():
 ESTIMATORS = [MonotoneOrdinalClassifier(hidden_layer_sizes=(8,), n_networks=2, max_iter=20, random_state=0)]
 
 
-MULTI_CLASS_DECISION = ("on its 3-class problems scikit-learn requires decision_function of shape (n, K) whose argmax "
-                        "is predict (and check_classifiers_train also argmax(predict_proba) == predict); the ordinal "
-                        "model has one latent score, shape (n,), and predicts the median class, the decision that is "
-                        "monotone. Their 2-class parts hold: test_binary_part_of_check_classifiers_train_holds")
+MEDIAN_NOT_MODE = ("on its 3-class problems check_classifiers_train requires argmax(predict_proba) == predict; the "
+                   "ordinal model predicts the median class, the decision that is monotone, not the most probable one. "
+                   "Its 2-class part holds: test_binary_part_of_check_classifiers_train_holds")
 
 
 WEIGHTS_ARE_NOT_REPEATS = ("sample_weight is not equivalent to repeating rows (as for HistGradientBoosting*): the "
@@ -64,7 +63,7 @@ WEIGHTS_ARE_NOT_REPEATS = ("sample_weight is not equivalent to repeating rows (a
 
 
 def expected_failed_checks(estimator) -> dict[str, str]:
-    return {"check_classifiers_train": MULTI_CLASS_DECISION, "check_classifiers_classes": MULTI_CLASS_DECISION,
+    return {"check_classifiers_train": MEDIAN_NOT_MODE,
             "check_sample_weight_equivalence_on_dense_data": WEIGHTS_ARE_NOT_REPEATS}
 
 
@@ -94,7 +93,7 @@ def test_accuracy_is_close_to_the_true_median_rule(fitted):
 
 def test_probabilities_are_the_cumulative_model(fitted):
     X, _, clf = fitted
-    f, proba = clf.decision_function(X), clf.predict_proba(X)
+    f, proba = clf.latent_score(X), clf.predict_proba(X)
     assert proba.shape == (len(X), 4) and (proba >= 0).all()
     np.testing.assert_allclose(proba.sum(axis=1), 1.0, atol=1e-12)
     np.testing.assert_allclose(np.cumsum(proba, axis=1)[:, :-1], expit(clf.thresholds_ - f[:, None]), atol=1e-12)
@@ -145,7 +144,7 @@ def test_predictions_never_decrease_along_the_constraints(fitted, base, step):
     x = np.array([base])
     y = x + np.array([[step[0], -step[1], 0.0]])  # x0 up (+1), x1 down (-1), free x2 fixed
     assert clf.predict(y)[0] >= clf.predict(x)[0]
-    assert clf.decision_function(y)[0] >= clf.decision_function(x)[0]
+    assert clf.latent_score(y)[0] >= clf.latent_score(x)[0]
     above_x, above_y = 1 - np.cumsum(clf.predict_proba(x)[0]), 1 - np.cumsum(clf.predict_proba(y)[0])
     assert (above_y >= above_x - 1e-12).all()  # P(label > k) never decreases: stochastic dominance
 
@@ -178,7 +177,7 @@ class _Opaque:
         self.clf, self.n_features_in_ = clf, clf.n_features_in_
 
     def decision_function(self, X):
-        return self.clf.decision_function(X)
+        return self.clf.latent_score(X)
 
 
 def test_the_black_box_audit_also_reads_the_latent_score(fitted):
@@ -292,7 +291,7 @@ def test_pickle_clone_and_same_seed(fitted):
     small = dict(hidden_layer_sizes=(8,), n_networks=2, max_iter=20, random_state=7)
     a = MonotoneOrdinalClassifier(**small).fit(X[:200], y[:200])
     b = MonotoneOrdinalClassifier(**small).fit(X[:200], y[:200])
-    np.testing.assert_array_equal(a.decision_function(X), b.decision_function(X))
+    np.testing.assert_array_equal(a.latent_score(X), b.latent_score(X))
 
 
 def test_reexported():
@@ -323,3 +322,20 @@ def test_an_ordered_categorical_keeps_its_own_order_of_classes():
     assert clf.classes_.tolist() == ["low", "mid", "high"]  # not alphabetical (high, low, mid)
     assert clf.predict(np.array([[-3.0], [3.0]])).tolist() == ["low", "high"]
     assert clf.score(X, y) > 0.7
+
+
+def test_decision_function_is_for_two_classes_so_calibration_uses_probabilities(fitted):
+    """With K >= 3 scikit-learn reads decision_function as (n, K): one latent score made CalibratedClassifierCV
+    predict classes_[0] everywhere (accuracy 0.37 against 0.82); without it the tools use predict_proba."""
+    from sklearn.calibration import CalibratedClassifierCV
+
+    X, y, clf = fitted
+    assert not hasattr(clf, "decision_function")
+    with pytest.raises(AttributeError, match=r"decision_function is for two classes; this model has 4, and scikit-learn "
+                                             r"reads decision_function as one column per class: use latent_score\(X\)"):
+        clf.decision_function(X)
+    calibrated = CalibratedClassifierCV(clone(clf), cv=3).fit(X, y)
+    assert calibrated.score(X, y) > clf.score(X, y) - 0.1
+    two = MonotoneOrdinalClassifier(monotonic_cst=CST, **FAST).fit(X, (y >= 2).astype(int))
+    np.testing.assert_array_equal(two.decision_function(X), two.latent_score(X))
+    assert hasattr(MonotoneOrdinalClassifier(), "decision_function")  # unfitted: scikit-learn's tags see it

@@ -7,6 +7,9 @@ holds the likelihood and the cut points).
 
 from __future__ import annotations
 
+import functools
+import types
+
 import numpy as np
 from scipy.special import expit
 from sklearn.base import ClassifierMixin
@@ -17,11 +20,29 @@ from signnet.estimators._base import MonotoneBase
 from signnet.estimators._cumulative import CutPoints
 
 
+class _TwoClassesOnly:
+    """``decision_function`` for two classes only; with more, reading it raises AttributeError saying why (so
+    ``hasattr`` is False and scikit-learn's tools use ``predict_proba``). Unfitted, it is there."""
+
+    def __init__(self, method):
+        self.method = method
+        functools.update_wrapper(self, method)
+
+    def __get__(self, est, owner=None):
+        if est is None:
+            return self.method
+        if hasattr(est, "classes_") and len(est.classes_) > 2:
+            raise AttributeError(f"decision_function is for two classes; this model has {len(est.classes_)}, and "
+                                 "scikit-learn reads decision_function as one column per class: use latent_score(X) "
+                                 "for the latent score f(x), predict_proba(X) for the class probabilities.")
+        return types.MethodType(self.method, est)
+
+
 class MonotoneOrdinalClassifier(ClassifierMixin, MonotoneBase):
     """An ordinal neural network classifier whose predicted class is monotone in the features ``monotonic_cst`` names.
 
     The model (McCullagh 1980, the cumulative-link or proportional-odds model): a latent score
-    ``f(x)`` (``decision_function``) and cut points ``theta_1 < ... < theta_{K-1}``
+    ``f(x)`` (:meth:`latent_score`; ``decision_function`` too for two classes) and cut points ``theta_1 < ... < theta_{K-1}``
     (``thresholds_``), with
 
         P(y <= classes_[k] | x) = sigmoid(theta_{k+1} - f(x)),   k = 0 .. K-2.
@@ -107,8 +128,19 @@ class MonotoneOrdinalClassifier(ClassifierMixin, MonotoneBase):
         self._category_order = list(dtype.categories) if ordered else None
         return self._fit(X, y, sample_weight, X_val, y_val, sample_weight_val)
 
+    def latent_score(self, X) -> np.ndarray:
+        """The latent score ``f(x)`` ``(n,)``, monotone in ``monotonic_cst``: the log-odds that ``y`` is above
+        ``classes_[0]``; ``P(y <= classes_[k] | x) = sigmoid(thresholds_[k] - f(x))``."""
+        return self._raw_output(X)
+
+    @_TwoClassesOnly
     def decision_function(self, X) -> np.ndarray:
-        """The latent score ``f(x)`` ``(n,)``: the log-odds that ``y`` is above ``classes_[0]``."""
+        """Two classes only: the latent score ``f(x)`` ``(n,)``, positive for ``classes_[1]`` (a logistic model).
+
+        With ``K >= 3`` classes scikit-learn reads ``decision_function`` as ``(n, K)``, one column per class
+        (``CalibratedClassifierCV``, ``top_k_accuracy``), which one score cannot be; the method is then
+        absent, so those tools use ``predict_proba``; the score is :meth:`latent_score`.
+        """
         return self._raw_output(X)
 
     def predict_proba(self, X) -> np.ndarray:
