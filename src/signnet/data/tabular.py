@@ -1,8 +1,9 @@
 """Real tabular data sets of the monotone-network literature, with their monotonicity constraints.
 
 Every set is read from a file shipped inside an installed package; nothing is downloaded.
-Categorical columns are one-hot encoded into numeric 0/1 columns named ``<column>_<value>``; those
-and every other column not named in ``monotonic_cst`` are free features (constraint 0).
+Categorical columns given as text are one-hot encoded into numeric 0/1 columns named
+``<column>_<value>`` (columns coded as integers in their file are kept as those numbers, e.g. heart's
+``cp``); those and every other column not named in ``monotonic_cst`` are free features (constraint 0).
 
 =================  ==========  =====  ===============================  ===========================================
 name               task        rows   file                              monotone features (sign)
@@ -204,7 +205,8 @@ def _heart() -> TabularData:
     return _finish(
         "heart", X, raw["target"], {"trestbps": 1, "chol": 1}, "binary",
         "Heart disease (after UCI's Cleveland data, Detrano et al. 1989) as shipped by scikit-lego: 303 patients, 13 "
-        "features, thal one-hot; y = the file's target column, which scikit-lego calls the presence of heart disease "
+        "features, thal one-hot, the other coded columns (cp, restecg, slope, ca) kept as the file's integer codes; "
+        "y = the file's target column, which scikit-lego calls the presence of heart disease "
         "but which is not UCI's num > 0 (83 of 303 rows positive, where UCI's Cleveland file has 139). The file also "
         "holds codes UCI does not use, kept as they are: cp = 0 in 4 rows, thal '1' and '2' once each (their own "
         "one-hot columns). Read results on it as results on this file.",
