@@ -40,3 +40,17 @@ def test_several_classes_have_no_ceiling_because_a_softmax_dnn_plus_is_not_monot
     # rows written before that rule carried an ordinal ceiling for softmax data: the summary drops it
     old = [{**r, "head": "softmax", "ceiling": 0.889} for r in _rows([("nonneg", 0.978)])]
     assert summarise(old)[0]["ceiling"] is None and summarise(_rows([("nonneg", 0.7)]))[0]["ceiling"] == 0.75
+
+
+def test_a_spec_name_with_dollar_signs_is_rendered_as_text(tmp_path: Path, monkeypatch):
+    # paired `$` used to be parsed as mathtext: "cost $x_$" crashed the summary ("x_" is no valid math)
+    import signnet.sweep.report as report
+
+    figures = []
+    real_save = report.save_figure
+    monkeypatch.setattr(report, "save_figure", lambda fig, path: (figures.append(fig), real_save(fig, path))[1])
+    spec = parse_spec('name = "cost $x_$"\n[grid]\ndata = ["xor"]\nhidden = [[3]]\nweights = [1]')
+    page = write_summary(tmp_path / "summary", spec, _rows([("1", 0.7)]))
+    assert page.is_file() and "signnet sweep: cost $x_$" in page.read_text()
+    title = figures[0]._suptitle
+    assert title.get_text() == "cost $x_$: test accuracy per sign setting (1 runs)" and title.get_parse_math() is False

@@ -62,9 +62,25 @@ def _spec(top: str = "", **grid: str) -> str:
 
 @pytest.mark.parametrize("text, match", [
     (_spec(data=None), r"Spec key `grid.data` is missing; add e.g. data = "),
-    (_spec(weights="[-1]"), r"Spec key `grid.weights` must hold \"free\", \"nonneg\" or integer budgets >= 0.*got -1\."),
+    (_spec(weights="[-1]"), r"Spec key `grid.weights` must hold \"free\", \"nonneg\" or integer budgets in "
+                            r"0\.\.1,000,000,000,000, e\.g\. weights = .*got -1\."),
+    # a budget past int64 made runs.jsonl unreadable by pandas.read_json(lines=True)
+    (_spec(weights="[18446744073709551616]"), r"Spec key `grid.weights` must hold \"free\", \"nonneg\" or integer "
+                                              r"budgets in 0\.\.1,000,000,000,000.*got 18446744073709551616\."),
+    (_spec(weights="[1000000000001]"), r"integer budgets in 0\.\.1,000,000,000,000.*got 1000000000001\."),
     (_spec(data='["xr"]'), r"Spec key `grid.data` holds the unknown name 'xr'; choose from: xor, "),
-    (_spec(hidden="[3]"), r"Spec key `grid.hidden` must hold lists of widths >= 1.*got 3\."),
+    (_spec(hidden="[3]"), r"Spec key `grid.hidden` must hold lists of widths in 1\.\.1,000,000.*got 3\."),
+    # a width past 2**63 crashed in torch with a TypeError traceback
+    (_spec(hidden="[[4, 9223372036854775808]]"), r"Spec key `grid.hidden` must hold lists of widths in 1\.\.1,000,000, "
+                                                 r"e\.g\. hidden = \[\[3\], \[16, 16\]\], got \[4, 9223372036854775808\]\."),
+    (_spec(hidden="[[1000001]]"), r"Spec key `grid.hidden` must hold lists of widths in 1\.\.1,000,000.*got \[1000001\]\."),
+    # label noise would leave a panel's or a data set's labels unchanged while the rows recorded it
+    (_spec("noise = 0.1", data='["xor", "figure1:A"]'), r"^Spec key `noise` = 0\.1 applies only to generated problems, "
+                                                        r"but grid\.data holds 'figure1:A', whose labels it would leave "
+                                                        r"unchanged; set noise = 0, or sweep 'figure1:A' in a spec without "
+                                                        r"noise\.$"),
+    (_spec("noise = 0.2", data='["breast_cancer"]'), r"^Spec key `noise` = 0\.2 applies only to generated problems, "
+                                                     r"but grid\.data holds 'breast_cancer'"),
     (_spec(activation='["rel"]'), r"Spec key `grid.activation` must hold activations from"),
     (_spec(seeds="[-1]"), r"Spec key `grid.seeds` must hold integers in 0..4294967295"),
     (_spec(data='["xor", "xor"]'), r"Spec key `grid.data` lists a value twice; list each value once, got 'xor'\."),
@@ -92,6 +108,14 @@ def test_bad_specs_give_one_line_naming_the_key_and_the_fix(text, match):
     with pytest.raises(SignnetError, match=match) as info:
         parse_spec(text)
     assert "\n" not in str(info.value)
+
+
+def test_bounds_and_noise_accept_what_they_should():
+    spec = parse_spec(_spec(hidden="[[1000000]]", weights="[1000000000000]"))
+    assert [(r.hidden, r.weights) for r in spec.runs] == [((1_000_000,), 1_000_000_000_000)]
+    noisy = parse_spec(_spec("noise = 0.1", data='["xor", "positive_slope"]'))  # generated problems only: applied
+    assert [r.noise for r in noisy.runs] == [0.1, 0.1]
+    assert len(parse_spec(_spec(data='["figure1:A", "wine"]')).runs) == 2  # noise = 0 (the default): any data
 
 
 def test_missing_file_and_packaged_specs(tmp_path: Path):

@@ -6,10 +6,15 @@ Names (the spec's ``grid.data``):
   ``n_train`` and ``n_test`` points drawn uniformly from ``[-1, 1]^2`` with two
   seeds derived from the sweep's seed (train and test never share a draw);
 * ``"figure1:A"``, ``"figure1:B"``, ``"figure1:C"``, ``"figure1:control"``: the
-  clustered points of a panel of the paper's Figure 1 (:func:`signnet.data.panel_data`);
+  clustered points of a panel of the paper's Figure 1 (:func:`signnet.data.panel_data`): ``n_train``
+  and ``n_test`` points drawn as for a problem; ``noise`` does not apply;
 * a bundled data set of :data:`signnet.data.DATASETS` (``"breast_cancer"``, ``"wine"``,
   ``"digits"``): scikit-learn's split (25% test, stratified, seeded by the sweep's seed),
-  standardised on the training part; ``n_train``/``n_test``/``noise`` do not apply.
+  standardised on the training part; ``n_train``/``n_test``/``noise`` do not apply (a row records
+  the sizes of the split).
+
+Label noise applies to the generated problems only; a spec with ``noise > 0`` and other
+data is refused (:func:`signnet.sweep.spec.parse_spec`).
 
 Binary labels give a ``"binary"`` head (one logit), more classes a ``"softmax"`` head.
 """
@@ -54,6 +59,13 @@ def check_data_name(name: str) -> str:
     if name not in names:
         raise SignnetError(f"Spec key `grid.data` holds the unknown name {name!r}; choose from: {', '.join(names)}.")
     return name
+
+
+def is_generated(name: str) -> bool:
+    """Whether ``name`` is a generated problem (the data that ``n_train``, ``n_test`` and ``noise`` all apply to)."""
+    from signnet.data import PROBLEMS
+
+    return name in PROBLEMS
 
 
 def _seed(sweep_seed: int, stream: int) -> int:

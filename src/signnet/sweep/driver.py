@@ -11,6 +11,10 @@ The output folder of a sweep holds
   rendered in a staged folder and moved into place whole when the sweep ends;
 * ``.lock``: held while a sweep writes the folder, so two sweeps never append to one table.
 
+A sweep that stops (an error, Ctrl-C) before its first run is in the table leaves the
+folder as it found it: it removes the files it wrote there, the folder itself if it made
+it, and each parent folder it made while that is empty (what another sweep wrote in one stays).
+
 A group (:meth:`signnet.sweep.spec.Spec.groups`) with some runs already in the
 table is trained again whole and only its missing rows are written, so a resumed
 sweep trains every group exactly as an uninterrupted one does.
@@ -20,7 +24,7 @@ from __future__ import annotations
 
 import contextlib
 import os
-import shutil
+import re
 import sys
 import time
 from dataclasses import dataclass
@@ -33,6 +37,12 @@ from signnet.sweep.table import Table, read_rows
 
 TABLE, SPEC_COPY, SUMMARY, LOCK = "runs.jsonl", "spec.toml", "summary", ".lock"
 _OWN = {TABLE, SPEC_COPY, SUMMARY, LOCK}
+_SPEC_TEMP = re.compile(rf"\.{re.escape(SPEC_COPY)}\.[0-9a-f]+\.tmp")  # a write of spec.toml stopped before its rename
+
+
+def _ours(name: str) -> bool:
+    """A name a sweep writes in its folder: its files, a staged summary, a temporary copy of the spec."""
+    return name in _OWN or name.startswith(f".{SUMMARY}.") or _SPEC_TEMP.fullmatch(name) is not None
 
 
 @dataclass(frozen=True)
@@ -62,7 +72,7 @@ def check_sweep_folder(out) -> Path:
     if not parent.is_dir():
         raise SignnetError(f"--out {str(out)!r} lies inside {str(parent)!r}, which is a file; give a folder path.")
     if out.is_dir():
-        other = sorted(e.name for e in out.iterdir() if e.name not in _OWN and not e.name.startswith(f".{SUMMARY}."))
+        other = sorted(e.name for e in out.iterdir() if not _ours(e.name))
         if other:
             raise SignnetError(f"--out {str(out)!r} holds {other[0]!r}, which a sweep did not write; give a new folder "
                                "or the folder of an earlier sweep to resume it.")
@@ -117,7 +127,9 @@ def run_sweep(spec: Spec, out, *, engine: str = "local", workers: int = 1, devic
 
     Everything is checked before anything is written: a bad argument, a Ray that cannot be
     started or joined, or a folder whose table holds runs this spec does not list raises
-    :class:`~signnet.errors.SignnetError` and leaves ``out`` as it was.
+    :class:`~signnet.errors.SignnetError` and leaves ``out`` as it was. A folder whose table
+    holds no run yet takes any spec. A failure (or an interrupt) before the first run is in the
+    table leaves ``out`` as it was too (see the module docstring).
     """
     from signnet.validation import check_choice, check_size
 
@@ -129,23 +141,8 @@ def run_sweep(spec: Spec, out, *, engine: str = "local", workers: int = 1, devic
     elif address is not None:
         raise SignnetError("--address is for --engine ray; leave it out or add --engine ray.")
     out = check_sweep_folder(out)
-    wanted, done = {r.run_id for r in spec.runs}, set()
-    if out.is_dir():  # refuses a corrupt table, or one of another spec, before anything is written
-        done = {row.get("run_id") for row in read_rows(out / TABLE)}
-        foreign = done - wanted
-        if foreign:
-            raise SignnetError(f"--out {str(out)!r} holds {len(foreign)} run(s) that this spec does not list (another "
-                               f"spec, or another --seed, was swept there); give a new folder, or resume that sweep "
-                               f"with its own spec ({SPEC_COPY} there) and --seed.")
-        old_group_size = _other_grid(out / SPEC_COPY, spec, wanted)
-        if old_group_size is False:
-            raise SignnetError(f"--out {str(out)!r} was swept with another spec ({SPEC_COPY} there differs from this "
-                               "one); give a new folder, or resume that sweep with its own spec.")
-        if old_group_size is not None:
-            raise SignnetError(f"--out {str(out)!r} was swept with group_size = {old_group_size}, this spec has "
-                               f"{spec.settings['group_size']}: a group's batched rounding depends on its size, so the "
-                               f"rows would not be one sweep's; resume with group_size = {old_group_size}, or give a "
-                               "new folder.")
+    wanted = {r.run_id for r in spec.runs}
+    done = _check_resumable(out, spec, wanted)  # refuses a corrupt table, or one of another spec, before any write
     pending = bool(wanted - done)  # Ray only when there is something to run
     session = ray_session(workers, address) if engine == "ray" and pending else contextlib.nullcontext()
     with session:  # Ray is started or joined before anything is written: a bad --address leaves out as it was
@@ -153,14 +150,66 @@ def run_sweep(spec: Spec, out, *, engine: str = "local", workers: int = 1, devic
                     summary=summary)
 
 
-def _first_missing(path: Path) -> Path | None:
-    """The topmost of ``path`` and its parents that does not exist yet (what ``mkdir(parents=True)`` makes)."""
-    missing = None
-    while not path.exists():
-        missing, path = path, path.parent
-        if path == missing:  # the root
-            break
+def _check_resumable(out: Path, spec: Spec, wanted: set) -> set:
+    """The run ids already in the table of ``out``, after refusing a folder that holds another sweep's runs."""
+    done = {row.get("run_id") for row in read_rows(out / TABLE)} if out.is_dir() else set()
+    if not done:  # no run in the table yet (a new folder, or a sweep stopped before its first run): any spec
+        return done
+    foreign = done - wanted
+    if foreign:
+        raise SignnetError(f"--out {str(out)!r} holds {len(foreign)} run(s) that this spec does not list (another "
+                           f"spec, or another --seed, was swept there); give a new folder, or resume that sweep "
+                           f"with its own spec ({SPEC_COPY} there) and --seed.")
+    old_group_size = _other_grid(out / SPEC_COPY, spec, wanted)
+    if old_group_size is False:
+        raise SignnetError(f"--out {str(out)!r} was swept with another spec ({SPEC_COPY} there differs from this "
+                           "one); give a new folder, or resume that sweep with its own spec.")
+    if old_group_size is not None:
+        raise SignnetError(f"--out {str(out)!r} was swept with group_size = {old_group_size}, this spec has "
+                           f"{spec.settings['group_size']}: a group's batched rounding depends on its size, so the "
+                           f"rows would not be one sweep's; resume with group_size = {old_group_size}, or give a "
+                           "new folder.")
+    return done
+
+
+def _missing_folders(path: Path) -> list[Path]:
+    """``path`` and those of its parents that do not exist yet, deepest first (what ``mkdir(parents=True)`` makes)."""
+    missing = []
+    while not os.path.lexists(path) and path != path.parent:
+        missing.append(path)
+        path = path.parent
     return missing
+
+
+def _remove_empty(folders: list[Path]) -> None:
+    """Remove ``folders`` (deepest first) while each is empty: what another process wrote there stays."""
+    for folder in folders:
+        try:
+            os.rmdir(folder)
+        except OSError:
+            return
+
+
+def _undo(out: Path, made: list[Path], had_lock: bool, found: tuple[bool, bytes | None] | None) -> None:
+    """Put ``out`` back as it was before a sweep that appended no run: the table and the spec copy removed or
+    restored as ``found`` says (whether the table existed, the spec copy's bytes; ``None``: neither was written
+    yet), the lock file removed if this call made it, then the folders it made removed while empty. Run under
+    the lock: no other sweep writes there meanwhile."""
+    from signnet.report.artifacts import atomic_write_bytes
+
+    if found is not None:
+        had_table, old_spec = found
+        with contextlib.suppress(OSError):
+            if not had_table:
+                (out / TABLE).unlink(missing_ok=True)
+            if old_spec is None:
+                (out / SPEC_COPY).unlink(missing_ok=True)
+            elif (out / SPEC_COPY).read_bytes() != old_spec:
+                atomic_write_bytes(out / SPEC_COPY, old_spec)
+    if not had_lock:
+        with contextlib.suppress(OSError):
+            (out / LOCK).unlink(missing_ok=True)
+    _remove_empty(made)
 
 
 def _other_grid(copy: Path, spec: Spec, wanted: set):
@@ -186,13 +235,24 @@ def _run(spec: Spec, out: Path, *, engine: str, workers: int, device: str, addre
     from tqdm.auto import tqdm
 
     start = time.perf_counter()
-    created = _first_missing(out)  # the topmost folder this call makes (None: out exists)
-    out.mkdir(parents=True, exist_ok=True)
-    lock = _lock(out)
-    computed = 0
+    made = _missing_folders(out)  # the folders this call makes, deepest first (none: out exists)
+    had_lock = os.path.lexists(out / LOCK)
     try:
+        out.mkdir(parents=True, exist_ok=True)
+        lock = _lock(out)
+    except BaseException:
+        _remove_empty(made)
+        raise
+    computed, found = 0, None
+    try:  # under the lock: what the folder holds now is what this call found
         from signnet.report.artifacts import atomic_write_text
 
+        _check_resumable(out, spec, {r.run_id for r in spec.runs})  # another sweep may have written it meanwhile
+        found = (os.path.lexists(out / TABLE),
+                 (out / SPEC_COPY).read_bytes() if os.path.lexists(out / SPEC_COPY) else None)
+        for entry in out.iterdir():
+            if _SPEC_TEMP.fullmatch(entry.name) and entry.is_file():  # left by a sweep killed while writing it
+                entry.unlink(missing_ok=True)
         atomic_write_text(out / SPEC_COPY, spec.source)
         with Table.open(out / TABLE) as table:
             wanted = {r.run_id for r in spec.runs}
@@ -217,8 +277,8 @@ def _run(spec: Spec, out: Path, *, engine: str, workers: int, device: str, addre
 
             page = write_summary(out / SUMMARY, spec, rows)
     except BaseException:
-        if created is not None and computed == 0:  # folders this call made and no run reached: leave nothing behind
-            shutil.rmtree(created, ignore_errors=True)  # while the lock is held: no other sweep is writing there
+        if computed == 0:  # no run appended: leave the folder, and its parents, as this call found them
+            _undo(out, made, had_lock, found)
         raise
     finally:
         lock.close()

@@ -9,7 +9,9 @@ row order and the volatile columns (timings, host).
 
 * ``local``: ``workers == 1`` runs the groups one after another in this process;
   ``workers > 1`` uses a :class:`concurrent.futures.ProcessPoolExecutor` with
-  that many ``spawn``-started processes.
+  that many ``spawn``-started processes; when the sweep stops before every group
+  is done (an error, Ctrl-C, SIGTERM in ``signnet sweep``), the groups not started
+  are cancelled and the workers terminated, so none outlives it.
 * ``ray``: ``ray.init(address=ADDR)`` joins a running cluster (every node needs
   signnet installed, the same version); without an address a local Ray with
   ``num_cpus=workers`` is started for the sweep and shut down after it. One task
@@ -52,14 +54,20 @@ def run_local(groups: list[list[RunConfig]], *, workers: int = 1, device: str = 
     from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 
     pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"))
+    finished = False
     try:
         pending = {pool.submit(run_group, group, device) for group in groups}
         while pending:
             done, pending = wait(pending, return_when=FIRST_COMPLETED)
             for fut in done:
                 yield fut.result()
+        finished = True
     finally:
+        processes = list((getattr(pool, "_processes", None) or {}).values())  # shutdown() forgets them
         pool.shutdown(wait=False, cancel_futures=True)
+        if not finished:  # stopped early: the running groups' rows would be dropped, so their workers are stopped
+            for process in processes:
+                process.terminate()
 
 
 @contextlib.contextmanager

@@ -83,7 +83,7 @@ def plot_accuracy(summary: list[dict], path: Path, title: str) -> None:
         ax.set_title(data, fontsize=10)
         ax.set_ylim(min(0.4, ax.get_ylim()[0]), 1.02)
         ax.legend(fontsize=7, loc="lower right")
-    fig.suptitle(title, fontsize=11)
+    fig.suptitle(title, fontsize=11, parse_math=False)  # a spec name is text: its `$` are not mathtext
     fig.tight_layout()
     save_figure(fig, path)
 

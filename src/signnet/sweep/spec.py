@@ -25,9 +25,10 @@ Several grids: write ``[[grid]]`` tables instead of one ``[grid]``; the runs are
 the union of their products (a run in two of them counts once).
 
 ``weights``: ``"free"`` (the paper's DNN) or ``"nonneg"`` (its DNN+) constrain
-every weight through training; an integer ``k >= 0`` is a negative-weight
+every weight through training; an integer ``k`` in ``0..10**12`` is a negative-weight
 budget, for which the training chooses which weights may be negative
-(:mod:`signnet.sweep.budget`).
+(:mod:`signnet.sweep.budget`). Hidden widths lie in ``1..10**6``. ``noise`` applies to the
+generated problems only, so a spec with ``noise > 0`` lists no other data.
 
 A run's id is the first 16 hex digits of the SHA-256 of its configuration as
 canonical JSON (sorted keys), so the same run has the same id in every process,
@@ -72,6 +73,9 @@ SETTINGS = {  # key: (default, kind, help shown in an error)
 # past these bounds is a typo (a run of 10^14 epochs never ends)
 INT_RANGES = {"epochs": (1, 10**7), "rounds": (1, 100), "n_train": (10, 10**8), "n_test": (10, 10**8),
               "group_size": (1, 10**6), "dominance_pairs": (0, 10**9)}
+# a hidden width past WIDTH_MAX is a typo (torch cannot size one past 2**63), and so is a budget past BUDGET_MAX: a
+# budget above a network's weight count leaves it free, and the table's integer columns must fit int64 (pandas)
+WIDTH_MAX, BUDGET_MAX = 10**6, 10**12
 GRID = {  # key: example shown in an error
     "data": '["xor", "figure1:C"]',
     "hidden": "[[3], [16, 16]]",
@@ -196,16 +200,17 @@ def _grid_values(key: str, values) -> list:
             check_data_name(v)
             out.append(v)
         elif key == "hidden":
-            if not isinstance(v, list) or not all(is_integer(h) and h >= 1 for h in v):
-                raise _err("grid.hidden", v, f"must hold lists of widths >= 1, e.g. hidden = {example}")
+            if not isinstance(v, list) or not all(is_integer(h) and 1 <= h <= WIDTH_MAX for h in v):
+                raise _err("grid.hidden", v, f"must hold lists of widths in 1..{WIDTH_MAX:,}, e.g. hidden = {example}")
             out.append(tuple(int(h) for h in v))
         elif key == "activation":
             if not isinstance(v, str) or v not in ACTIVATIONS:
                 raise _err("grid.activation", v, f"must hold activations from {', '.join(sorted(ACTIVATIONS))}")
             out.append(v)
         elif key == "weights":
-            if not ((isinstance(v, str) and v in FIXED_SIGNS) or (is_integer(v) and v >= 0)):
-                raise _err("grid.weights", v, f'must hold "free", "nonneg" or integer budgets >= 0, e.g. weights = {example}')
+            if not ((isinstance(v, str) and v in FIXED_SIGNS) or (is_integer(v) and 0 <= v <= BUDGET_MAX)):
+                raise _err("grid.weights", v, f'must hold "free", "nonneg" or integer budgets in 0..{BUDGET_MAX:,}, '
+                                              f"e.g. weights = {example}")
             out.append(v if isinstance(v, str) else int(v))
         else:
             if not is_integer(v) or not 0 <= v <= SEED_MAX:
@@ -249,8 +254,21 @@ def parse_spec(text: str, *, sweep_seed: int = 0, where: str = "the spec") -> Sp
             if run.run_id not in seen:  # two [[grid]] tables may overlap: each run once
                 seen.add(run.run_id)
                 runs.append(run)
+    _check_noise(settings["noise"], grids)
     grid = grids[0] if len(grids) == 1 else {k: [v for g in grids for v in g[k]] for k in GRID}
     return Spec(name=settings["name"], settings=settings, grid=grid, runs=tuple(runs), source=text)
+
+
+def _check_noise(noise: float, grids: list[dict]) -> None:
+    """Label noise applies to generated problems only: refuse it beside a Figure 1 panel or a bundled data set,
+    whose labels it would leave unchanged while the rows recorded it."""
+    from signnet.sweep.data import is_generated
+
+    other = next((d for g in grids for d in g["data"] if not is_generated(d)), None)
+    if noise > 0 and other is not None:
+        raise SignnetError(f"Spec key `noise` = {noise} applies only to generated problems, but grid.data holds "
+                           f"{other!r}, whose labels it would leave unchanged; set noise = 0, or sweep {other!r} in "
+                           "a spec without noise.")
 
 
 def _grid_table(table: dict) -> dict:
