@@ -157,3 +157,21 @@ def test_reproduce_all_replaces_the_whole_root_in_one_step(tmp_path, monkeypatch
     page = (root / "index.html").read_text()
     assert '<section id="alpha">' in page and '<a href="beta/index.html">' in page
 
+
+
+def test_a_run_function_learns_whether_seed_was_given_only_through_a_none_default(tmp_path, monkeypatch, capsys):
+    # budget refuses --seed with --sweep: its run function defaults seed to None, so it sees when none was given
+    exps = _register(monkeypatch, {"alpha": None})
+    assert main(["alpha", "--out", str(tmp_path / "a"), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["seed"] == 0  # a run function with no default gets --seed's, 0
+    seen = []
+
+    def run(out, *, seed=None, quick, progress):
+        seen.append(seed)
+        return {"study": "alpha", "seed": seed}
+
+    monkeypatch.setattr(sys.modules["fake_alpha"], "run", run)
+    assert exps[0].load_run() is run
+    for extra in ([], ["--seed", "0"], ["--seed", "7"]):
+        assert main(["alpha", "--out", str(tmp_path / "b"), *extra]) == 0
+    assert seen == [None, 0, 7]

@@ -128,3 +128,60 @@ def test_a_report_on_a_sweep_keeps_its_table_even_where_it_replaces_the_sweeps_f
         compute_budget(tmp_path / "c", sweep=str(other))
     again = run_budget(report, sweep=str(report / "sweep"), progress=False)  # the library call, in place
     assert again["grid"] == "sweep" and (report / "sweep" / "runs.jsonl").read_bytes() == table
+
+
+def _partial_sweep(source, folder, keep):
+    """A copy of the sweep ``source`` with only the runs whose weights are in ``keep`` (its spec edited to match)."""
+    folder.mkdir()
+    rows = [line for line in (source / "runs.jsonl").read_text().splitlines()
+            if json.loads(line)["budget"] in keep or json.loads(line)["weights"] in keep]
+    (folder / "runs.jsonl").write_text("\n".join(rows) + "\n")
+    spec = (source / "spec.toml").read_text()
+    assert 'weights = [0, 1, 4, "free"]' in spec
+    (folder / "spec.toml").write_text(spec.replace('weights = [0, 1, 4, "free"]', f"weights = {json.dumps(keep)}"))
+    return folder
+
+
+def test_a_sweep_without_free_runs_is_reported_with_no_free_best(quick_run, tmp_path, capsys):
+    from signnet.cli.main import main
+
+    out, _ = quick_run
+    sweep = _partial_sweep(out / "sweep", tmp_path / "budgeted", [0, 1, 4])
+    assert main(["budget", "--sweep", str(sweep), "--out", str(tmp_path / "r"), "--json"]) == 0  # it crashed on NaN
+    r = json.loads((tmp_path / "r" / "results.json").read_text())
+    assert [p["free_best"] for p in r["problems"]] == [None] * 7
+    smallest = [v for v in r["checks"] if v["key"].endswith(".smallest_k")]
+    assert {v["status"] for v in smallest} == {"inconclusive"}
+    assert smallest[0]["requires"] == [{"left": "free networks (no budget) in the sweep", "left_value": 0, "op": ">=",
+                                        "right": "one", "right_value": 1, "holds": False}]
+    page = " ".join((tmp_path / "r" / "index.html").read_text().split())
+    assert page.count("<td>no free runs</td>") == 7 and "k</em> = 0, 1, 4; no free runs)" in page
+
+
+def test_a_sweep_with_only_free_runs_is_refused_in_one_line(quick_run, tmp_path, capsys):
+    from signnet.cli.main import main
+
+    out, _ = quick_run
+    sweep = _partial_sweep(out / "sweep", tmp_path / "free", ["free"])
+    assert main(["budget", "--sweep", str(sweep), "--out", str(tmp_path / "r")]) == 2  # it crashed in np.interp
+    err = capsys.readouterr().err
+    assert err == (f"signnet budget: error: --sweep {str(sweep)!r} has no budgeted runs (integer weights k = 0, 1, ... "
+                   "in its grid) for xor, positive_slope, closed_shape, disconnected, figure1:A, figure1:B, figure1:C, "
+                   "only free or nonneg ones, so there is no budget to report; give a sweep of the budget-full spec "
+                   "(`signnet sweep budget-full --out DIR`).\n")
+    assert not (tmp_path / "r").exists()
+
+
+@pytest.mark.parametrize(("extra", "given"), [
+    (["--seed", "7"], "--seed 7 and --sweep exclude each other: --sweep reports on a finished sweep, made with its own "
+                      "seed and grid; drop --seed 7 or --sweep."),
+    (["--seed", "0", "--quick", "--workers", "2"], "--seed 0, --quick, --workers 2 and --sweep exclude each other: "
+     "--sweep reports on a finished sweep, made with its own seed and grid; drop them or --sweep."),
+])
+def test_seed_quick_and_workers_are_refused_with_a_sweep(quick_run, tmp_path, capsys, extra, given):
+    from signnet.cli.main import main
+
+    out, _ = quick_run
+    assert main(["budget", "--sweep", str(out / "sweep"), "--out", str(tmp_path / "r"), *extra]) == 2  # were ignored
+    assert capsys.readouterr().err == f"signnet budget: error: {given}\n"
+    assert not (tmp_path / "r").exists()

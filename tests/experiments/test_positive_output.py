@@ -356,3 +356,18 @@ def test_the_plain_slack_diagnostic_stops_where_it_diverges_and_records_until_th
     _, rec, info = train_lagrangian("lagrangian_slack", make_data(50, 10, 0.1, seed=0), cfg, 0, plain_slack=True)
     assert info["diverged_at_epoch"] == 2 and info["formulation"] == "Lagrangian"
     assert len(rec.arrays()["min_prediction"]) == info["diverged_at_epoch"] - 1
+
+
+def test_the_section_marks_a_quick_run_and_words_the_penalty_trend_as_its_verdict(quick_run):
+    # the section is what `reproduce --all` shows, without the page footer that said "quick run"
+    from signnet.experiments.positive_output.report import html_section
+
+    out, results = quick_run
+    note = "Quick mode: 200 training points, 250 epochs (800 for the Lagrangian methods); numbers are indicative only."
+    assert note in " ".join(html_section(results, out).split())
+    assert "Quick mode" not in html_section({**results, "quick": False}, out)
+    holds = [{**v, "status": "holds"} if v["key"] == "penalty.fewer_negatives_as_alpha_grows" else v
+             for v in results["verdicts"]]
+    page = " ".join(html_section({**results, "verdicts": holds}, out).split())
+    assert "The penalty leaves no more negatives as α grows (the fraction never rises over the α tried)" in page
+    assert "fewer negatives as α grows" not in page  # the verdict tests non-increasing, not decreasing

@@ -28,6 +28,7 @@ def run(tmp_path_factory):
 
     def spy(fig, path, **kwargs):
         legends[Path(path).name] = [t.get_text() for legend in fig.legends for t in legend.get_texts()]
+        legends[f"{Path(path).name} title"] = fig._suptitle.get_text() if fig._suptitle else ""
         return save(fig, path, **kwargs)
 
     with pytest.MonkeyPatch.context() as mp:
@@ -153,6 +154,22 @@ def test_every_figure_has_a_colour_key_and_is_readable(run):
             legends[name]), name
         width = int.from_bytes((out / name).read_bytes()[16:20], "big")  # PNG IHDR width
         assert width >= 1000, (name, width)
+
+
+def test_the_page_shows_the_command_of_this_run_and_the_figure_claims_no_more_than_its_verdicts(run, results):
+    out, legends = run
+    page = (out / "index.html").read_text()
+    assert "<pre>signnet reproduce --seed 0 --seeds 1 --quick</pre>" in page  # it showed pytest's argv
+    assert "(training) and 1000 (test: the seed + 1000" in page
+    holding = sum(v["status"] == "holds" for v in results["verdicts"])
+    assert legends["figure1.png title"].startswith(
+        "Figure 1 of Wang et al., reproduced: " if holding == len(results["verdicts"]) else
+        f"Figure 1 of Wang et al., measured ({holding} of {len(results['verdicts'])} verdicts hold): ")
+    text = " ".join(page.split())
+    assert "the training was too short to tell" not in text  # the dnn_solves verdicts are never inconclusive
+    assert ("The exception is the verdict that a trained DNN solves a panel (dnn_solves): it tests that DNN itself, "
+            "with no such precondition, so it holds or fails.") in text
+    assert not [v["key"] for v in results["verdicts"] if v["key"].endswith("dnn_solves") and v["requires"]]
 
 
 def test_control_is_solved_by_the_dnn_plus(results):

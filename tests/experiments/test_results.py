@@ -75,3 +75,17 @@ def test_to_dict_and_schema():
     assert "model" not in d
     assert [v["key"] for v in iter_verdicts(d)] == ["k"]
     assert schema_lines(_Outer) == [("panels", "per panel"), ("panels.<key>.acc", "accuracy"), ("check", "a verdict")]
+
+
+@pytest.mark.parametrize(("left", "op", "right", "text"), [
+    (0.99993, "==", 1, "a 0.9999 == b 1"),  # was "a 1.000 == b 1", beside a failing verdict
+    (0.99993, ">=", 0.97, "a 0.9999 >= b 0.970"),  # a float other than 1 never reads as 1
+    (0.6844, "<=", 0.6843, "a 0.6844 <= b 0.6843"),  # was "a 0.684 <= b 0.684", which reads as holding
+    (0.6843, "<=", 0.6844, "a 0.684 <= b 0.684"),  # holds, and reads so: no extra digits
+    (1.00001, "<=", 1, "a 1.00001 <= b 1"),
+    (2e-9, ">", 1e-9, "a 2.00e-09 > b 1.00e-09"),
+])
+def test_evidence_never_reads_against_its_comparison(left, op, right, text):
+    c = Comparison("a", left, op, "b", right)
+    assert c.text() == text
+    assert _v(left, op, right).evidence == text

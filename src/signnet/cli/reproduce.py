@@ -50,6 +50,8 @@ def run(args) -> int:
     summary = {"report": str(root / "index.html")}
     lines = []
     if "figure1" in everything:
+        from signnet.experiments.figure1.report import verdict_counts
+
         results = everything["figure1"]
         summary["seconds"] = results["seconds"]
         summary["panels"] = {k: {"ceiling": v["ceiling"], "dnn": v["dnn"]["accuracy_mean"],
@@ -57,7 +59,9 @@ def run(args) -> int:
                                  "flipped_hand": v["flipped_hand"]["accuracy"],
                                  "flipped_trained": v["flipped_trained"]["accuracy"]}
                              for k, v in results["panels"].items()}
-        lines.append(f"Figure 1 reproduced in {results['seconds']:.0f} s.")
+        summary["verdicts"] = counts = verdict_counts(results["verdicts"])
+        lines.append(f"Figure 1 in {results['seconds']:.0f} s; verdicts: {counts['holds']} hold, {counts['fails']} fail, "
+                     f"{counts['inconclusive']} inconclusive.")
         for key, v in summary["panels"].items():
             lines.append(f"  {key:8s} ceiling {number(v['ceiling'])}  DNN {number(v['dnn'])}  DNN+ {number(v['dnn_plus'])}  "
                          f"flipped hand {number(v['flipped_hand'])} trained {number(v['flipped_trained'])}")

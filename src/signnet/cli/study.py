@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import functools
+import inspect
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -25,11 +26,21 @@ from signnet.report.render import number
 _TYPES = {"int": int, "float": float, "str": str}
 
 
+class _Given(argparse._StoreAction):
+    """``store``, and note in ``args.given`` that the option was given (its default is not a choice of the user)."""
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        super().__call__(parser, namespace, values, option_string)
+        namespace.given = frozenset({*getattr(namespace, "given", ()), self.dest})
+
+
 def register(sub) -> None:
     """Add a sub-command for every registered experiment that has one."""
     for exp in EXPERIMENTS:
         if exp.command:
             p = sub.add_parser(exp.name, help=exp.help, description=exp.description)
+            p.register("action", None, _Given)  # every valued option (e.g. --seed) notes when it is given
+            p.set_defaults(given=frozenset())
             p.add_argument("--out", default=f"reports/{exp.folder}",
                            help=f"output folder, replaced whole when the run succeeds (default reports/{exp.folder})")
             p.add_argument("--quick", action="store_true", help=exp.quick)
@@ -60,10 +71,18 @@ def option_values(args, options: tuple[Option, ...]) -> dict[str, Any]:
     return values
 
 
-def run_experiment(exp: Experiment, out: Path, *, seed: int, quick: bool, progress: bool,
+def run_experiment(exp: Experiment, out: Path, *, seed: int | None, quick: bool, progress: bool,
                    options: dict[str, Any] | None = None) -> dict:
-    """Run ``exp`` into the folder ``out`` (already staged) and return its results as a dict."""
-    results = exp.load_run()(out, seed=seed, quick=quick, progress=progress, **(options or {}))
+    """Run ``exp`` into the folder ``out`` (already staged) and return its results as a dict.
+
+    ``seed=None`` (no ``--seed`` given) passes the run function's own default seed, or 0 if it has none; a
+    run function whose default is None (budget) so learns that no seed was chosen.
+    """
+    run = exp.load_run()
+    if seed is None:
+        default = inspect.signature(run).parameters["seed"].default
+        seed = 0 if default is inspect.Parameter.empty else default
+    results = run(out, seed=seed, quick=quick, progress=progress, **(options or {}))
     return results.to_dict() if hasattr(results, "to_dict") else results
 
 
@@ -75,7 +94,8 @@ def run(exp: Experiment, args) -> int:
     options = option_values(args, exp.options)
     out = check_out_folder(args.out)
     with staged_folder(out) as tmp:
-        results = run_experiment(exp, tmp, seed=args.seed, quick=args.quick, progress=True, options=options)
+        results = run_experiment(exp, tmp, seed=args.seed if "seed" in args.given else None, quick=args.quick,
+                                 progress=True, options=options)
     report = out / "index.html"
     summary = SUMMARIES.get(exp.name, lambda r: f"{exp.name}: done")(results)
     emit({**results, "report": str(report)}, args.json, f"{summary}\nreport: {report}")

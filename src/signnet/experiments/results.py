@@ -63,18 +63,43 @@ class Comparison:
         return bool(_OPS[self.op](a, b))
 
     def text(self, digits: int = 3) -> str:
-        """``"best DNN+ accuracy 0.642 <= ceiling 0.684"``."""
-        return f"{self.left} {_fmt(self.left_value, digits)} {self.op} {self.right} {_fmt(self.right_value, digits)}"
+        """``"best DNN+ accuracy 0.642 <= ceiling 0.684"``.
+
+        The numbers get as many more digits as it takes for the shown comparison to read as it comes out:
+        0.6844 <= 0.6843 fails, so it is written "0.6844 <= 0.6843", never "0.684 <= 0.684".
+        """
+        holds = self.holds
+        for places in range(digits, 21):
+            left, right = _fmt(self.left_value, places), _fmt(self.right_value, places)
+            if _reads(left, self.op, right) in (None, holds):
+                break
+        else:  # repr gives back the exact float
+            left, right = (repr(float(v)) for v in (self.left_value, self.right_value))
+        return f"{self.left} {left} {self.op} {self.right} {right}"
+
+
+def _reads(left: str, op: str, right: str) -> bool | None:
+    """How ``left op right`` reads with the numbers as written (None: not two numbers)."""
+    try:
+        a, b = float(left), float(right)
+    except ValueError:
+        return None
+    return False if math.isnan(a) or math.isnan(b) else bool(_OPS[op](a, b))
 
 
 def _fmt(value: Any, digits: int) -> str:
+    """``value`` with ``digits`` decimals; a float other than +-1 never reads as +-1 (0.99993 is "0.9999")."""
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         return str(value)
     if isinstance(value, int) or float(value).is_integer() and abs(value) >= 1:
-        return str(int(value)) if float(value).is_integer() else f"{value:.{digits}f}"
+        return str(int(value))
     if value != 0 and (abs(value) < 10 ** -digits or abs(value) >= 1e6):
         return f"{value:.{digits - 1}e}"
-    return f"{value:.{digits}f}"
+    for places in range(digits, max(digits, 12) + 1):
+        text = f"{value:.{places}f}"
+        if not math.isfinite(value) or abs(float(text)) != 1:
+            return text
+    return repr(float(value))
 
 
 def verdict_status(comparisons, requires=()) -> str:

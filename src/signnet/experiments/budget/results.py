@@ -78,7 +78,8 @@ class Problem(Results):
     smallest_k_accuracy: float | None = doc("its test accuracy")
     smallest_k_negative_by_layer: str | None = doc("its negative weights per affine layer, first to last (e.g. '0,0,1')")
     smallest_k_certificate: str | None = doc("its certificate per input, as JSON (null: not proven monotone)")
-    free_best: float = doc("highest test accuracy of the free networks (no budget)")
+    free_best: float | None = doc("highest test accuracy of the free networks (no budget); null when the sweep has "
+                                  "no free runs")
     constructions: list[Construction] = doc("hand-built networks for this problem")
 
 

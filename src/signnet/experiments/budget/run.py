@@ -98,7 +98,7 @@ def _problem(data: str, rows: list[dict], spec) -> Problem:
                    smallest_k_accuracy=witness["test_accuracy"] if witness else None,
                    smallest_k_negative_by_layer=witness.get("negative_by_layer") if witness else None,
                    smallest_k_certificate=witness["certificate"] if witness else None,
-                   free_best=free.best if free else float("nan"),
+                   free_best=free.best if free else None,
                    constructions=_constructions(data, data_.X_test, data_.y_test))
 
 
@@ -122,6 +122,12 @@ def _rows_of(sweep_dir: Path):
     if not spec.settings["ceiling"]:
         raise SignnetError(f"--sweep {str(sweep_dir)!r} ran without the exact monotone ceiling (ceiling = false in "
                            "its spec), which the budget report compares k = 0 with; run it with ceiling = true.")
+    unbudgeted = [d for d in dict.fromkeys(run.data for run in spec.runs)
+                  if not any(isinstance(run.weights, int) for run in spec.runs if run.data == d)]
+    if unbudgeted:
+        raise SignnetError(f"--sweep {str(sweep_dir)!r} has no budgeted runs (integer weights k = 0, 1, ... in its "
+                           f"grid) for {', '.join(unbudgeted)}, only free or nonneg ones, so there is no budget to "
+                           "report; give a sweep of the budget-full spec (`signnet sweep budget-full --out DIR`).")
     wanted = {r.run_id for r in spec.runs}
     rows = [r for r in rows if r["run_id"] in wanted]
     if len(rows) < len(wanted):
@@ -174,21 +180,28 @@ def compute_budget(out: Path, seed: int = 0, quick: bool = False, progress: bool
                          problems=problems, checks=checks, elapsed_seconds=round(time.perf_counter() - start, 2))
 
 
-def run_budget(out: Path, *, seed: int = 0, quick: bool = False, progress: bool = True, grid: str | None = None,
-               sweep: str | None = None, workers: int | None = None) -> dict:
+def run_budget(out: Path, *, seed: int | None = None, quick: bool = False, progress: bool = True,
+               grid: str | None = None, sweep: str | None = None, workers: int | None = None) -> dict:
     """Run the study; write ``results.json``, ``budget.png``, ``index.html`` (and ``sweep/``) into ``out``.
 
     Args:
         out: output folder (created if missing).
-        seed: the sweep's seed (data and initialisations).
+        seed: the sweep's seed (data and initialisations; default 0).
         quick: the smoke grid (``budget_quick.toml``) unless ``grid`` is given.
         progress: a progress bar over runs on stderr.
         grid: ``"quick"``, ``"default"`` (``budget.toml``) or ``"full"`` (``budget_full.toml``).
-        sweep: report on this finished sweep folder instead of running a grid.
+        sweep: report on this finished sweep folder instead of running a grid; ``seed``, ``quick`` and
+            ``workers`` are then refused (the sweep was made with its own), as ``grid`` is.
         workers: worker processes of the local engine (default 1).
     """
     from signnet.validation import check_size
 
+    given = [text for text, value in ((f"--seed {seed}", seed), ("--quick", quick or None),
+                                      (f"--workers {workers}", workers)) if value is not None]
+    if sweep is not None and given:
+        raise SignnetError(f"{', '.join(given)} and --sweep exclude each other: --sweep reports on a finished sweep, "
+                           f"made with its own seed and grid; drop {'them' if len(given) > 1 else given[0]} or --sweep.")
+    seed = 0 if seed is None else seed
     workers = check_size(workers if workers is not None else 1, "--workers")
 
     def _run(out: Path, seed: int, quick: bool, progress: bool) -> dict:

@@ -38,7 +38,9 @@ def problem_verdicts(p: Problem, target: float, non_monotone_runs: int = 0) -> l
         _key(p, "needs_a_negative_weight"), f"{p.title}: at least one negative weight is needed to reach the target "
         "accuracy, for any widths and depth with non-decreasing activations (the exact ceiling bounds every DNN+)",
         "theorem", (Comparison("exact ceiling", p.ceiling, "<", "target", target),)))
-    free = Comparison("best test accuracy of the free networks", p.free_best, ">=", "target", target)
+    free = (Comparison("best test accuracy of the free networks", p.free_best, ">=", "target", target)
+            if p.free_best is not None else  # a sweep without free runs cannot show that training works here
+            Comparison("free networks (no budget) in the sweep", 0, ">=", "one", 1))
     if p.smallest_k is not None:
         comps = [Comparison(f"best test accuracy at k = {p.smallest_k}", by_k[p.smallest_k].best, ">=", "target",
                             target)]
@@ -53,7 +55,8 @@ def problem_verdicts(p: Problem, target: float, non_monotone_runs: int = 0) -> l
         claim = f"{p.title}: training under a budget reaches the target with one of the budgets tried"
     out.append(Verdict(_key(p, "smallest_k"), claim, "training", tuple(comps), requires=(free,),
                        note="An upper bound on what the architectures tried need: a better optimiser or another "
-                            "choice of weights may need fewer. Inconclusive when even the free networks miss the target."))
+                            "choice of weights may need fewer. Inconclusive when even the free networks miss the target, or "
+                            "when the sweep has none."))
     for c in p.constructions:
         out.append(Verdict(
             _key(p, "paper_construction" if c.name.startswith("paper") else "signnet_construction"),

@@ -27,7 +27,9 @@ softmax depends only on the logit difference) and the continuous problems of
 up-set whose class 0 is not convex, hence out of reach of a ReLU DNN+ (a convex
 function) but not of a tanh DNN+. The claims are checked in :mod:`.verdicts`.
 
-Seeds: restart ``r`` of training seed ``i`` is initialised with the torch seed
+Seeds: the training data are drawn with ``seed``, the test data with
+:func:`held_out_seed` (``seed + 1000``, wrapped into the seed range). Restart
+``r`` of training seed ``i`` is initialised with the torch seed
 ``np.random.SeedSequence(seed).spawn(seeds)[i].spawn(restarts)[r]``
 (:func:`init_seeds`), so the runs of ``--seed 0`` and ``--seed 1`` share no
 initialisation; models are built under :func:`torch.random.fork_rng`, so the
@@ -100,6 +102,18 @@ def init_seeds(seed: int, n_seeds: int, restarts: int) -> list[list[int]]:
     return [[int(g.generate_state(1, np.uint64)[0]) for g in child.spawn(restarts)] for child in children]
 
 
+TEST_OFFSET = 1000  # the test data of seed s are drawn with seed s + 1000 (wrapped into 0 .. 2**32 - 1)
+SEED_RANGE = 2 ** 32  # seeds are integers in 0 .. 2**32 - 1 (signnet.validation.check_seed)
+
+
+def held_out_seed(seed: int) -> int:
+    """The seed of a run's test data: ``seed + 1000``, wrapped into ``0 .. 2**32 - 1`` (so the top seeds work too).
+
+    Below ``2**32 - 1000`` it is ``seed + 1000`` exactly, as it always was.
+    """
+    return (int(seed) + TEST_OFFSET) % SEED_RANGE
+
+
 def build_seeded(build, torch_seed: int):
     """``build()`` with torch's RNG seeded by ``torch_seed``, leaving the caller's RNG untouched."""
     with torch.random.fork_rng(devices=[]):
@@ -162,7 +176,7 @@ def run_panel(key: str, cfg: ReproduceConfig, seed: int, bar=None) -> tuple[Pane
     """Measure one panel; returns ``(results, models)`` with the first seed's networks for plotting."""
     panel = PANELS[key]
     X_tr, y_tr = panel_data(key, cfg.n_train, seed=seed)
-    X_te, y_te = panel_data(key, cfg.n_test, seed=seed + 1000)
+    X_te, y_te = panel_data(key, cfg.n_test, seed=held_out_seed(seed))
     ceiling = monotone_ceiling(X_te, y_te)
     kinds = {
         "dnn": (lambda: MLP(2, (panel.width,), weights="free"), cfg.lr_small),
@@ -208,7 +222,7 @@ def run_panel(key: str, cfg: ReproduceConfig, seed: int, bar=None) -> tuple[Pane
 def run_softmax(cfg: ReproduceConfig, seed: int) -> tuple[Softmax, dict]:
     """The softmax loophole: a DNN+ with two logits on the XOR panel, against one-logit DNN+s (trained and built)."""
     X_tr, y_tr = panel_data("C", cfg.n_train, seed=seed)
-    X_te, y_te = panel_data("C", cfg.n_test, seed=seed + 1000)
+    X_te, y_te = panel_data("C", cfg.n_test, seed=held_out_seed(seed))
     ceiling = monotone_ceiling(X_te, y_te)
     width = (16,) if not cfg.quick else (8,)
     seeds = init_seeds(seed, 1, cfg.restarts)
@@ -235,7 +249,7 @@ def run_continuous(cfg: ReproduceConfig, seed: int, bar=None) -> tuple[dict[str,
     seeds = init_seeds(seed, 1, cfg.restarts)
     for name in PROBLEMS:
         prob = make_problem(name, cfg.continuous_n, seed=seed)
-        test = make_problem(name, cfg.continuous_n, seed=seed + 1000)
+        test = make_problem(name, cfg.continuous_n, seed=held_out_seed(seed))
         ceiling = monotone_ceiling(test.X, test.y)
         acc, models[name] = {}, {"data": (test.X, test.y)}
         for kind, weights, act in (("dnn", "free", "relu"), ("dnn_plus", "nonneg", "relu"),
