@@ -94,3 +94,37 @@ def test_the_process_state_ray_changes_is_put_back():
         os.environ.pop("SIGNNET_TEST_KEPT", None)
         os.environ.pop("SIGNNET_TEST_LATER", None)
         signal.signal(signal.SIGTERM, handler)
+
+
+def test_a_cuda_sweep_on_ray_asks_for_a_share_of_the_gpus():
+    """Ray hides every GPU from a task that asks for none: a CUDA sweep's tasks must ask for a share."""
+    from signnet.errors import SignnetError
+    from signnet.sweep.engines import gpu_share
+
+    assert gpu_share("cpu", 4.0, 2) == 0.0 and gpu_share("mps", 0.0, 2) == 0.0
+    assert gpu_share("cuda", 1.0, 4) == 0.25 and gpu_share("cuda:1", 2.0, 1) == 1.0 and gpu_share("cuda", 8.0, 2) == 1.0
+    with pytest.raises(SignnetError, match=r"^--device cuda but the Ray cluster has no GPU; pass --device cpu, or join"):
+        gpu_share("cuda", 0.0, 2)
+
+
+def test_a_tasks_signnet_error_comes_back_as_its_own_line():
+    from types import SimpleNamespace
+
+    from signnet.errors import SignnetError
+    from signnet.sweep.engines import task_result
+
+    class RayTaskError(Exception):  # as ray.exceptions.RayTaskError: the task's exception in .cause
+        def __init__(self, cause):
+            super().__init__("ray::run_group() (pid=1, ip=127.0.0.1)\n  File ...")
+            self.cause = cause
+
+    def failing(cause):
+        def get(ref):
+            raise RayTaskError(cause)
+        return SimpleNamespace(get=get, exceptions=SimpleNamespace(RayTaskError=RayTaskError))
+
+    with pytest.raises(SignnetError, match=r"^Spec key `noise` is wrong\.$"):
+        task_result(failing(SignnetError("Spec key `noise` is wrong.")), None)
+    with pytest.raises(RayTaskError):  # anything else keeps Ray's own report
+        task_result(failing(ValueError("bug")), None)
+    assert task_result(SimpleNamespace(get=lambda ref: [{"run": ref}]), 7) == [{"run": 7}]

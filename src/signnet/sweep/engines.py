@@ -170,12 +170,36 @@ def run_ray(groups: list[list[RunConfig]], *, workers: int = 1, device: str = "c
             address: str | None = None) -> Iterator[list[dict]]:
     """Yield the rows of each group as it finishes, on Ray (see the module docstring and :func:`ray_session`)."""
     with ray_session(workers, address) as ray:
-        task = ray.remote(num_cpus=1)(run_group)
-        pending = [task.remote(group, device) for group in groups]
+        gpus = gpu_share(device, float(ray.cluster_resources().get("GPU", 0.0)), workers)
+        task = ray.remote(num_cpus=1, num_gpus=gpus)(run_group)
+        on = "cuda" if gpus else device  # Ray picks the GPU and shows the task only that one
+        pending = [task.remote(group, on) for group in groups]
         while pending:
             done, pending = ray.wait(pending, num_returns=1)
             for ref in done:
-                yield ray.get(ref)
+                yield task_result(ray, ref)
+
+
+def gpu_share(device: str, cluster_gpus: float, workers: int) -> float:
+    """GPUs each Ray task asks for: 0 off CUDA; on CUDA a share of the cluster's GPUs such that ``workers``
+    tasks fit at once (Ray hides every GPU from a task that asks for none, so a CUDA run must ask)."""
+    if not device.startswith("cuda"):
+        return 0.0
+    if cluster_gpus <= 0:
+        raise SignnetError(f"--device {device} but the Ray cluster has no GPU; pass --device cpu, or join a "
+                           "cluster with GPUs (--address).")
+    return min(1.0, cluster_gpus / max(int(workers), 1))
+
+
+def task_result(ray, ref) -> list[dict]:
+    """``ray.get(ref)``; a task's :class:`SignnetError` comes back as its own line, not Ray's wrapped traceback."""
+    try:
+        return ray.get(ref)
+    except ray.exceptions.RayTaskError as exc:
+        cause = getattr(exc, "cause", None)
+        if isinstance(cause, SignnetError):
+            raise SignnetError(str(cause)) from None
+        raise
 
 
 def execute(groups: list[list[RunConfig]], *, engine: str = "local", workers: int = 1, device: str = "cpu",
