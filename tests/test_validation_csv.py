@@ -35,8 +35,9 @@ def reference_read_csv(path, label):
         raise SignnetError(f"Data file {name} names more than one column {', '.join(map(repr, twice))}; give every "
                            "column its own name in the header row.")
     if label not in header:
+        shown = ", ".join(h.replace("\n", " ").replace("\r", " ") for h in header)  # one line
         raise SignnetError(f"Data file {name} has no label column {label!r}; its columns are "
-                           f"{', '.join(header)}. Name the label column with --label.")
+                           f"{shown}. Name the label column with --label.")
     if len(header) < 2:
         raise SignnetError(f"Data file {name} has only the label column {label!r}; it needs at least one feature column.")
     if len(rows) < 2:
@@ -77,7 +78,7 @@ def outcome(fn, path, label):
 @given(st.data())
 def test_fast_path_agrees_with_the_reference_reader(tmp_path_factory, data):
     n_cols = data.draw(st.integers(2, 3))
-    header = ["a", "y", "b"][:n_cols]
+    header = [data.draw(st.sampled_from(["a", '"a\nz"'])), "y", "b"][:n_cols]  # a quoted line break in a name
     good = st.sampled_from(CELLS[:12])
     cell = data.draw(st.sampled_from([good, st.sampled_from(CELLS)]))  # mostly clean files, sometimes not
     rows = data.draw(st.lists(st.lists(cell, min_size=n_cols, max_size=n_cols), min_size=0, max_size=6))
@@ -87,8 +88,9 @@ def test_fast_path_agrees_with_the_reference_reader(tmp_path_factory, data):
     if data.draw(st.booleans()):
         lines.insert(data.draw(st.integers(0, len(lines))), data.draw(st.sampled_from(["", "  ", ",", ",,"])))  # blank?
     path = tmp_path_factory.mktemp("csv") / "d.csv"
-    path.write_bytes((data.draw(st.sampled_from(["\n", "\r\n"])).join(lines) + "\n").encode())
-    label = data.draw(st.sampled_from(["y", "b", "missing"]))
+    end = data.draw(st.sampled_from(["\n", "\r\n", "\r"]))
+    path.write_bytes((end.join(lines) + end).encode())
+    label = data.draw(st.sampled_from(["y", "b", "missing", "a\nz"]))
     got = outcome(read_csv, path, label)
     want = outcome(reference_read_csv, path, label)
     assert outcome(lambda p, lab: csvfile._read_csv_blocks(p, str(p), lab), path, label)[:2] == want[:2]
@@ -154,3 +156,17 @@ def test_a_bad_cell_at_the_end_of_a_large_file_is_found_without_a_loop_per_cell(
         with pytest.raises(SignnetError, match=r"^Column 'b' on line 200003 of '.*' holds 'oops', which is not a number"):
             read_csv(path, "y")
     assert per_cell.call_count == 3  # "1_5" (float reads it: 15), then "oops" twice (found, then named with its line)
+
+
+def test_a_wide_file_with_a_bad_cell_is_read_in_whole_blocks(tmp_path):
+    """20,000 columns: one conversion call per block, not one per column (nor a quadratic header check)."""
+    path = tmp_path / "wide.csv"
+    names = [f"f{k}" for k in range(20_000)]
+    row = ["1"] * 20_000
+    bad = row.copy()
+    bad[12_345] = "x"
+    path.write_text(",".join(names + ["y"]) + "\n" + ",".join(row + ["0"]) + "\n" + ",".join(bad + ["1"]) + "\n")
+    with mock.patch.object(csvfile, "_cell_error", wraps=csvfile._cell_error) as per_cell:
+        with pytest.raises(SignnetError, match=r"^Column 'f12345' on line 3 of '.*' holds 'x', which is not a number"):
+            read_csv(path, "y")
+    assert per_cell.call_count == 2

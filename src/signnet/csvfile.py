@@ -12,6 +12,7 @@ from __future__ import annotations
 import csv
 import math
 import warnings
+from collections import Counter
 from itertools import islice
 from pathlib import Path
 
@@ -56,9 +57,7 @@ def _read_csv_fast(p: Path, label: str) -> tuple[np.ndarray, np.ndarray, list[st
 
     try:
         with p.open(newline="", encoding="utf-8-sig") as fh:
-            reader = csv.reader(fh)
-            header = next((r for r in reader if not _blank(r)), None)
-            skip = reader.line_num
+            header = next((r for r in csv.reader(fh) if not _blank(r)), None)
         if header is None:
             return None
         header = [h.strip() for h in header]
@@ -66,11 +65,16 @@ def _read_csv_fast(p: Path, label: str) -> tuple[np.ndarray, np.ndarray, list[st
             return None
         with warnings.catch_warnings():  # e.g. DtypeWarning on mixed columns: the block reader decides
             warnings.simplefilter("ignore")
-            frame = pd.read_csv(p, header=None, skiprows=skip, na_filter=False, encoding="utf-8-sig", engine="c",
-                                skip_blank_lines=True, low_memory=False)
-    except Exception:  # any failure: the reference reader names it
+            warnings.simplefilter("error", pd.errors.ParserWarning)  # a first row longer than the header
+            # pandas finds the header record itself (a quoted line break in it, bare \r line ends): rows are then
+            # counted by records, as csv counts them, never by lines; index_col=False: no column becomes an index
+            frame = pd.read_csv(p, header=0, na_filter=False, encoding="utf-8-sig", engine="c", skip_blank_lines=True,
+                                low_memory=False, index_col=False)
+    except Exception:  # any failure: the block reader names it
         return None
-    if frame.shape[1] != len(header) or len(frame) == 0 or any(dt.kind not in "iuf" for dt in frame.dtypes):
+    if [str(c).strip() for c in frame.columns] != header:  # pandas read another header record: let csv decide
+        return None
+    if len(frame) == 0 or any(dt.kind not in "iuf" for dt in frame.dtypes):
         return None
     values = frame.to_numpy(dtype=np.float64)
     if not np.isfinite(values).all():
@@ -90,7 +94,7 @@ def _blank(row: list[str]) -> bool:
 
 def _check_header(path: str, header: list[str], label: str) -> list[str]:
     header = [h.strip() for h in header]
-    twice = sorted({h for h in header if header.count(h) > 1})
+    twice = sorted(h for h, count in Counter(header).items() if count > 1)
     if twice:
         raise SignnetError(f"Data file {path!r} names more than one column {', '.join(map(repr, twice))}; give every "
                            "column its own name in the header row.")
@@ -153,8 +157,8 @@ def _floats(cells: np.ndarray, first: int, p: Path, path: str, header: list[str]
         bad = None if np.isfinite(values).all() else ~np.isfinite(values)
     except ValueError:
         values = None
-        bad = np.column_stack([~np.isfinite(pd.to_numeric(pd.Series(cells[:, c]), errors="coerce").to_numpy(np.float64))
-                               for c in range(cells.shape[1])])
+        read = pd.to_numeric(pd.Series(cells.ravel()), errors="coerce").to_numpy(np.float64)  # one call, any width
+        bad = ~np.isfinite(read.reshape(cells.shape))
     if bad is not None:
         for r, c in zip(*np.nonzero(bad), strict=True):  # row-major: the first bad cell in reading order
             error = _cell_error(path, 0, header[c], str(cells[r, c]), label)
