@@ -65,7 +65,9 @@ def test_weightless_validation_rows_are_left_out_exactly():
     (dict(X_val="Xv"), r"^X_val is given but y_val is not; pass both, the validation rows and their targets\.$"),
     (dict(y_val="yv"), r"^y_val is given but X_val is not; pass both"),
     (dict(X_val="Xv", y_val="yv5"), r"^y_val has 5 entries but X_val has 60 rows; give one target per row\.$"),
-    (dict(X_val="Xv2", y_val="yv"), r"^X_val: X has 2 features, but MonotoneClassifier is expecting 3 features"),
+    (dict(X_val="Xv2", y_val="yv"), r"^X_val has 2 features, but MonotoneClassifier is expecting 3 features"),
+    (dict(X_val="Xnan", y_val="yv"), r"^X_val contains NaN; drop or impute those rows of X_val\.$"),
+    (dict(sample_weight_val=np.ones(3)), r"^sample_weight_val is given without X_val and y_val; pass the validation"),
     (dict(X_val="Xv", y_val="yv_new"), r"^y_val holds the label 'maybe', not among the classes of y \['no', 'yes'\]; "
                                        r"validation rows can only have classes the model is fitted to\.$"),
     (dict(X_val="Xv", y_val="yv", sample_weight_val=-1.0), r"^sample_weight_val holds -1; weights must be >= 0"),
@@ -77,8 +79,29 @@ def test_bad_validation_data_gets_one_sentence(kwargs, message):
     X, y = _data(200, 0)
     Xv, yv = _data(60, 1)
     yv = _targets(yv, MonotoneClassifier)
-    values = {"Xv": Xv, "Xv2": Xv[:, :2], "yv": yv, "yv5": yv[:5], "yv_new": np.where(yv == "no", "maybe", yv)}
+    values = {"Xv": Xv, "Xv2": Xv[:, :2], "Xnan": np.where(Xv > 100.0, np.nan, Xv), "yv": yv, "yv5": yv[:5],
+              "yv_new": np.where(yv == "no", "maybe", yv)}
     kwargs = {k: values.get(v, v) if isinstance(v, str) else v for k, v in kwargs.items()}
     params = {"early_stopping": kwargs.pop("early_stopping", True)}
     with pytest.raises(SignnetError, match=message):
         MonotoneClassifier(monotonic_cst=[1, -1, 0], **SMALL, **params).fit(X, _targets(y, MonotoneClassifier), **kwargs)
+
+
+def test_the_given_rows_enter_no_minibatch():
+    """Repeating every validation row leaves the validation loss, so the fit, exactly as it was."""
+    X, y = _data(200, 0)
+    Xv, yv = _data(40, 1)
+    est = MonotoneRegressor(monotonic_cst=[1, -1, 0], **SMALL)
+    once = est.fit(X, y, X_val=Xv, y_val=yv).predict(X)
+    np.testing.assert_array_equal(est.fit(X, y, X_val=np.tile(Xv, (10, 1)), y_val=np.tile(yv, 10)).predict(X), once)
+
+
+def test_a_validation_row_far_outside_the_data_keeps_the_last_weights_with_a_warning():
+    X, y = _data(200, 0)
+    Xv, yv = _data(40, 1)
+    yv[0] = 1e20  # in float32's range; its squared error is not
+    with pytest.warns(UserWarning, match=r"^The validation loss of 2 of 2 networks was never finite, so they keep their "
+                                         r"last weights; is a validation row far outside the range of X and y\?$"):
+        est = MonotoneRegressor(monotonic_cst=[1, -1, 0], **SMALL).fit(X, y, X_val=Xv, y_val=yv)
+    assert est.best_validation_score_ is None and est.n_iter_ == est.n_iter_no_change  # patience ran out on inf
+    assert est.score(X, y) > 0.5  # trained, not the initial weights

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import copy
 import math
+import warnings
 from collections import OrderedDict
 from numbers import Integral, Real
 
@@ -201,6 +202,7 @@ class MonotoneBase(BaseEstimator):
             X_t[dropped] = 0.0
             y_t[dropped] = 0
         n_train = int((train_mask[:, 0] > 0).sum())  # one network's training rows (of positive weight)
+        n_rows = int((train_mask.sum(dim=1) > 0).sum())  # rows some network trains on: the minibatches' rows
         network_head = "regression" if self._head == "ordinal" else self._head  # ordinal: one latent score f
         nets = [make_network(self.monotonic_cst_, hidden, architecture=self.architecture, activation=self.activation,
                              head=network_head, seed=s) for s in init_seeds]
@@ -210,7 +212,7 @@ class MonotoneBase(BaseEstimator):
                       validation_rows=None if val_rows is None else [torch.as_tensor(v) for v in val_rows],
                       score=self._validation_score(), fits=fits, epochs=self.max_iter,
                       lr=float(self.learning_rate_init), weight_decay=float(self.alpha),
-                      batch_size=self._batch_size(X64.shape[0], n_train), patience=self.n_iter_no_change, tol=float(self.tol),
+                      batch_size=self._batch_size(n_rows, n_train), patience=self.n_iter_no_change, tol=float(self.tol),
                       seed=order_seed, device=device, verbose=bool(self.verbose), cut_points=cut_points,
                       row_weights=row_weights)
 
@@ -228,7 +230,12 @@ class MonotoneBase(BaseEstimator):
             self.validation_scores_ = self.best_validation_score_ = None
         else:
             self.validation_scores_ = _mean_curve([f.validation_scores for f in fits])
-            self.best_validation_score_ = float(np.mean([f.best_validation_score for f in fits]))
+            scored = [f.best_validation_score for f in fits if f.best_epoch is not None]
+            self.best_validation_score_ = float(np.mean(scored)) if scored else None
+            if len(scored) < len(fits):
+                warnings.warn(f"The validation loss of {len(fits) - len(scored)} of {len(fits)} networks was never "
+                              "finite, so they keep their last weights; is a validation row far outside the range of "
+                              "X and y?", UserWarning, stacklevel=3)
         return self
 
     def _check_params(self) -> None:
@@ -253,7 +260,8 @@ class MonotoneBase(BaseEstimator):
         return device
 
     def _batch_size(self, n: int, n_train: int) -> int | None:
-        """Minibatch size over all ``n`` rows (each network uses its ``n_train`` training rows of each); None: full."""
+        """Minibatch size over the ``n`` rows the minibatches draw from (each network uses its ``n_train``
+        training rows of each); None: full batches."""
         size = self.batch_size
         if size == "auto":
             size = min(AUTO_BATCH_MAX, max(AUTO_BATCH_MIN, math.ceil(n_train / AUTO_STEPS)))

@@ -103,7 +103,9 @@ def train_members(nets: list[MonotoneMLP], X: torch.Tensor, y: torch.Tensor, *, 
         X: float32 ``(N, d)``; y: float32 ``(N, 1)`` targets (regression) or 0/1 labels ``(N,)``.
         train_mask: ``(N, R)`` float >= 0: row ``i``'s weight in member ``r``'s training loss, 0 where
             it is not a training row of ``r`` (1 on every training row without sample weights); each
-            minibatch's loss of ``r`` is the weighted mean over its rows.
+            minibatch's loss of ``r`` is the weighted mean over its rows. The minibatches are drawn
+            from the rows some member trains on (rows of weight 0 everywhere, e.g. given validation
+            rows, never enter them).
         validation_rows: per member, the int64 indices of its validation rows (``None``: no early
             stopping; then ``patience`` applies to each member's training loss and its last weights
             are kept).
@@ -189,6 +191,8 @@ def train_members(nets: list[MonotoneMLP], X: torch.Tensor, y: torch.Tensor, *, 
                     best_val[r], fit.best_epoch = monitored, epoch
                     fit.best_validation_score = fit.validation_scores[-1]
                     keep(r)
+                elif fit.best_epoch is None:  # the validation loss was never finite: keep the latest weights
+                    keep(r)
             else:
                 keep(r)
             if monitored < best[r] - tol:
@@ -220,8 +224,11 @@ def train_members(nets: list[MonotoneMLP], X: torch.Tensor, y: torch.Tensor, *, 
     optimizer = make_optimizer("adam", params, lr=lr, weight_decay=weight_decay)
     small = sum(p.numel() for p in wide.parameters()) < AUTO_SINGLE_THREAD_BELOW
 
+    trains = train_mask.sum(dim=1) > 0  # rows some member trains on: only they fill the minibatches
+    X_fit, packed_fit = (X, packed) if bool(trains.all()) else (X[trains.to(device)], packed[trains.to(device)])
+
     def run() -> None:
-        train_loop(wide, X, packed, epochs=epochs, optimizer=optimizer, loss=loss, batch_size=batch_size,
+        train_loop(wide, X_fit, packed_fit, epochs=epochs, optimizer=optimizer, loss=loss, batch_size=batch_size,
                    generator=seed, on_step=on_step, on_epoch=on_epoch, progress=verbose, name="ensemble")
 
     if small:

@@ -99,6 +99,9 @@ def check_validation_data(est, X_val, y_val, sample_weight_val) -> tuple[np.ndar
     only classes seen in ``y``. Rows of ``sample_weight_val`` 0 are dropped (they weigh nothing in
     the validation loss and score).
     """
+    if X_val is None and y_val is None:
+        raise SignnetError("sample_weight_val is given without X_val and y_val; pass the validation rows and their "
+                           "targets with it, or leave it out.")
     if X_val is None or y_val is None:
         given, missing = ("X_val", "y_val") if y_val is None else ("y_val", "X_val")
         raise SignnetError(f"{given} is given but {missing} is not; pass both, the validation rows and their targets.")
@@ -107,15 +110,18 @@ def check_validation_data(est, X_val, y_val, sample_weight_val) -> tuple[np.ndar
                            "set early_stopping=True or leave them out.")
     try:
         X_val = validate_data(est, X_val, reset=False, dtype=[np.float64, np.float32])
-    except ValueError as error:
-        raise SignnetError(f"X_val: {error}".replace("\n", " ")) from None
+    except ValueError as error:  # scikit-learn's sentences name X: here they are about X_val
+        text = " ".join(str(error).replace("Input X ", "X_val ").replace("X has ", "X_val has ").split())
+        if text.startswith("X_val contains"):  # scikit-learn's paragraph on NaN, in one sentence
+            text = f"{text.split('.')[0]}; drop or impute those rows of X_val."
+        raise SignnetError(text if text.startswith("X_val") else f"X_val: {text}") from None
     m = X_val.shape[0]
     regression = est._head == "regression"
     try:
         y_val = column_or_1d(check_array(y_val, ensure_2d=False, dtype="numeric" if regression else None,
                                          ensure_all_finite=True), warn=True)
     except ValueError as error:
-        raise SignnetError(f"y_val: {error}".replace("\n", " ")) from None
+        raise SignnetError("y_val: " + " ".join(str(error).replace(".Convert", ". Convert").split())) from None
     if y_val.shape[0] != m:
         raise SignnetError(f"y_val has {y_val.shape[0]} entries but X_val has {m} rows; give one target per row.")
     if regression:

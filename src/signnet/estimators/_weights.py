@@ -6,8 +6,8 @@ and the validation score it records (weighted R^2 or accuracy), as ``HistGradien
 ``MLP*`` take ``sample_weight``; the ordinal cut points start from the weighted class shares.
 Validation rows are drawn among the rows of positive weight only. A row of weight 0 is left out of
 every loss and of the standardisation (its inputs and target are replaced by 0 before training, so
-even a sentinel such as 1e30 on it changes nothing); it still takes a place in the minibatches,
-whose order is drawn over all rows, so the fit is not the same, bit for bit, as the fit without it.
+even a sentinel such as 1e30 on it changes nothing) and of the minibatches, which are drawn from
+the rows some network trains on.
 
 The standardisation is the unweighted mean and standard deviation of the rows of positive weight:
 weighting it would give a column that varies mostly across light rows a small scale, and those rows
