@@ -264,8 +264,16 @@ def test_a_module_without_head_or_config_gets_readable_errors():
     with pytest.raises(SignnetError, match=r"^X has 2 features but the model expects 3\.$"):
         fit(net, X[:, :2], (X[:, 0] > 0.5).astype(int), epochs=2, progress=False)
     net.head = "regresion"
-    with pytest.raises(SignnetError, match=r"Unknown model.head 'regresion'; choose one of: binary, softmax, regression"):
+    with pytest.raises(SignnetError, match=r"^fit reads model.head as the kind of output, one of binary, softmax, "
+                                           r"regression; this model's head is 'regresion'\."):
         fit(net, X, X.sum(1), epochs=2, progress=False)
+    headed = nn.Sequential(nn.Linear(3, 1))
+    headed.head = nn.Sequential(nn.ReLU())  # a submodule called head, common in PyTorch models: one sentence, no repr
+    with pytest.raises(SignnetError, match=r"this model's head is a Sequential\. Give fit a module whose head"):
+        fit(headed, X, X.sum(1), epochs=2, progress=False)
+    four = nn.Sequential(nn.Linear(3, 4))  # softmax without config: the last Linear's width is the number of classes
+    four.head = "softmax"
+    assert len(fit(four, X, np.arange(50) % 4, epochs=2, progress=False).loss) == 2
     net.head = "regression"
     history = fit(net, X, X.sum(1), epochs=2, progress=False)
     assert len(history.loss) == 2

@@ -214,12 +214,20 @@ def _head_and_widths(model: nn.Module) -> tuple[str, int | None, int]:
     head = getattr(model, "head", None)
     if head is None:
         head = "binary"
-    elif head not in HEADS:
-        raise choice_error("model.head", head, HEADS)
+    elif not isinstance(head, str) or head not in HEADS:
+        shown = repr(head) if isinstance(head, str) else f"a {type(head).__name__}"
+        raise SignnetError(f"fit reads model.head as the kind of output, one of {', '.join(HEADS)}; this model's "
+                           f"head is {shown}. Give fit a module whose head attribute names the kind (e.g. wrap it).")
     config = getattr(model, "config", None)
-    if isinstance(config, dict) and "in_features" in config:
+    if isinstance(config, dict) and "in_features" in config and "out_features" in config:
         return head, config["in_features"], config["out_features"]
-    return head, expected_features(model), 1
+    return head, expected_features(model), _output_width(model, head)
+
+
+def _output_width(model: nn.Module, head: str) -> int:
+    """Outputs of a module without ``config``: its last ``Linear``'s width (softmax needs it; the others have one)."""
+    last = [m for m in model.modules() if isinstance(m, nn.Linear)]
+    return int(last[-1].out_features) if head == "softmax" and last else 1
 
 
 def split_rows(y: torch.Tensor, fraction: float, head: str, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
