@@ -339,3 +339,20 @@ def test_decision_function_is_for_two_classes_so_calibration_uses_probabilities(
     two = MonotoneOrdinalClassifier(monotonic_cst=CST, **FAST).fit(X, (y >= 2).astype(int))
     np.testing.assert_array_equal(two.decision_function(X), two.latent_score(X))
     assert hasattr(MonotoneOrdinalClassifier(), "decision_function")  # unfitted: scikit-learn's tags see it
+
+
+def test_a_pipeline_of_an_ordinal_model_is_audited_on_its_latent_score(fitted):
+    """Without decision_function, the black-box audit reads the pipeline's latent score, not log-probability
+    differences (which saturate far out: 98 false violations at 10 times the data's range)."""
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    from signnet import dominance_violations
+    from signnet.theory.blackbox import BlackBox
+
+    X, y, clf = fitted
+    pipe = make_pipeline(StandardScaler(), clone(clf).set_params(n_networks=2, max_iter=60)).fit(X, y)
+    box = BlackBox(pipe)
+    assert box.method == "latent_score"
+    np.testing.assert_array_equal(box(X[:5])[:, 0], pipe[-1].latent_score(pipe[0].transform(X[:5])))
+    assert dominance_violations(pipe, X * 10, n_pairs=4000, monotonic_cst=CST).violations == 0

@@ -12,6 +12,10 @@ functions of :mod:`signnet.theory.outputs`:
   class against a lower one);
 * ``predict``: each column of the prediction (a regressor's value).
 
+An ordinal model's ``latent_score`` (:class:`signnet.MonotoneOrdinalClassifier` with three or more
+classes, which has no ``decision_function``), also as the last step of a ``Pipeline``, is queried
+before ``predict_proba``: one column, the score its classes are cut from.
+
 :func:`search_violation` looks for ``x`` preceding ``y`` (see :mod:`signnet.theory._cst`)
 with ``F(x) > F(y)`` without derivatives (a tree ensemble has none): from random base
 points in the box (and data rows when given), each constrained feature is swept
@@ -49,6 +53,10 @@ class BlackBox:
     def __init__(self, estimator):
         self.estimator = estimator
         self.method = next(m for m in METHODS if callable(getattr(estimator, m, None)))
+        steps = getattr(estimator, "steps", None)
+        self._final = steps[-1][1] if isinstance(steps, list) and steps else estimator
+        if self.method != "decision_function" and callable(getattr(self._final, "latent_score", None)):
+            self.method = "latent_score"
         n = getattr(estimator, "n_features_in_", None)
         self.n_features = int(n) if n is not None else None
         names = getattr(estimator, "feature_names_in_", None)
@@ -65,7 +73,10 @@ class BlackBox:
             import pandas as pd
 
             X = pd.DataFrame(X, columns=self.feature_names)
-        out = getattr(self.estimator, self.method)(X)
+        if self.method == "latent_score" and self._final is not self.estimator:  # a Pipeline: its transforms first
+            out = self._final.latent_score(self.estimator[:-1].transform(X) if len(self.estimator.steps) > 1 else X)
+        else:
+            out = getattr(self.estimator, self.method)(X)
         per_output = isinstance(out, list) and len(out) > 0 and np.ndim(out[0]) >= 2  # one (n, k) array per output
         if per_output or (hasattr(out, "ndim") and out.ndim > 2):  # e.g. MultiOutputClassifier.predict_proba
             raise SignnetError(f"{self.name}.{self.method} returns one array per output (a list, or shape "
