@@ -19,8 +19,9 @@ labels (up to ``--prev-max`` points). The compile rows time, in fresh processes,
 of each compiled kernel with an empty numba cache folder (compilation) and again
 with that folder filled (loading). The CSV rows write a file of n rows and 3
 columns into a temporary folder and time ``signnet.validation.read_csv`` (pandas'
-C reader) against the row-by-row reader it falls back to. Times are printed,
-never judged.
+C reader) against the block reader it falls back to, and ``read_csv`` on the same
+file with one bad cell in its last row (the block reader finds and names it). Times
+are printed, never judged.
 """
 
 from __future__ import annotations
@@ -39,7 +40,8 @@ import numpy as np
 
 import signnet.theory._ceiling_flow as ceiling_flow
 import signnet.theory._ceiling_sweep as ceiling_sweep
-from signnet.csvfile import _read_csv_rows, read_csv
+from signnet.csvfile import _read_csv_blocks, read_csv
+from signnet.errors import SignnetError
 from signnet.theory.ceiling import monotone_ceiling
 
 DENSE_MAX = 5000
@@ -137,7 +139,7 @@ def bench_compile() -> None:
 
 
 def bench_csv(sizes, old_max: int) -> None:
-    head = f"{'CSV rows':>9} {'MB':>6} {'write s':>7} {'new s':>7} {'old s':>7} {'old/new':>7}"
+    head = f"{'CSV rows':>9} {'MB':>6} {'write s':>7} {'new s':>7} {'blocks s':>8} {'blk/new':>7} {'bad s':>7}"
     print(head)
     print("-" * len(head))
     import pandas as pd
@@ -153,10 +155,18 @@ def bench_csv(sizes, old_max: int) -> None:
             if n > old_max:
                 old_text, ratio = "skipped", "-"
             else:
-                (Xo, yo, _), t_old = timed(_read_csv_rows, Path(path), path, "y")
+                (Xo, yo, _), t_old = timed(_read_csv_blocks, Path(path), path, "y")
                 assert np.array_equal(Xn, Xo) and np.array_equal(yn, yo)
                 old_text, ratio = f"{t_old:.2f}", f"{t_old / t_new:.2f}"
-        print(f"{n:>9} {mb:>6.0f} {t_write:>7.2f} {t_new:>7.2f} {old_text:>7} {ratio:>7}", flush=True)
+            with open(path, "a") as fh:
+                fh.write("1,oops,0\n")
+            start = time.perf_counter()
+            try:
+                read_csv(path, "y")
+            except SignnetError as exc:
+                assert "oops" in str(exc), exc
+            t_bad = time.perf_counter() - start
+        print(f"{n:>9} {mb:>6.0f} {t_write:>7.2f} {t_new:>7.2f} {old_text:>8} {ratio:>7} {t_bad:>7.2f}", flush=True)
 
 
 def main(argv=None) -> None:
