@@ -83,7 +83,7 @@ def test_fast_path_agrees_with_the_reference_reader(tmp_path_factory, data):
     cell = data.draw(st.sampled_from([good, st.sampled_from(CELLS)]))  # mostly clean files, sometimes not
     rows = data.draw(st.lists(st.lists(cell, min_size=n_cols, max_size=n_cols), min_size=0, max_size=6))
     if data.draw(st.booleans()) and rows:
-        rows[data.draw(st.integers(0, len(rows) - 1))].append("9")  # one ragged row
+        rows[data.draw(st.integers(0, len(rows) - 1))].append(data.draw(st.sampled_from(["9", ""])))  # one ragged row
     lines = [",".join(header)] + [",".join(r) for r in rows]
     if data.draw(st.booleans()):
         lines.insert(data.draw(st.integers(0, len(lines))), data.draw(st.sampled_from(["", "  ", ",", ",,"])))  # blank?
@@ -121,6 +121,9 @@ def test_a_clean_file_never_reaches_the_row_by_row_reader(tmp_path):
         ("a,y\n1,0\n2,nan\n", r"^Column 'y' on line 3 of '.*' is 'nan'; values must be finite"),
         ("a,y\n1,0\nTrue,1\n", r"^Column 'a' on line 3 of '.*' holds 'True', which is not a number; every feature"),
         ("a,y\n1,0\n2,1,3\n", r"^Line 3 of '.*' has 3 fields but the header has 2"),
+        ("a,y\n1,0,\n2,1\n", r"^Line 2 of '.*' has 3 fields but the header has 2"),  # pandas dropped the empty field
+        ("a,y\n1,0,\n2,1,\n", r"^Line 2 of '.*' has 3 fields but the header has 2"),
+        ("a,y\n1,0,5\n2,1,6\n", r"^Line 2 of '.*' has 3 fields but the header has 2"),  # pandas made column 0 the index
         ("a,y\n1,0\n\n2,\n", r"^Line 4 of '.*' has no value in column 'y'; fill or drop the row\.$"),
         ("a,y\n1,0\n,\n2,1\n", r"^Line 3 of '.*' has no value in column 'a'; fill or drop the row\.$"),  # not blank
         ("a,y\n\n  \n1,0\n2,x\n", r"^Column 'y' on line 5 of '.*' holds 'x', which is not a number; every label"),

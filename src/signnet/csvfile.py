@@ -57,23 +57,23 @@ def _read_csv_fast(p: Path, label: str) -> tuple[np.ndarray, np.ndarray, list[st
 
     try:
         with p.open(newline="", encoding="utf-8-sig") as fh:
-            header = next((r for r in csv.reader(fh) if not _blank(r)), None)
-        if header is None:
+            records = (r for r in csv.reader(fh) if not _blank(r))
+            header, first = next(records, None), next(records, None)
+        if header is None or first is None or len(first) != len(header):  # pandas would take column 0 as an index
             return None
         header = [h.strip() for h in header]
         if label not in header or len(header) < 2 or len(set(header)) < len(header):
             return None
         with warnings.catch_warnings():  # e.g. DtypeWarning on mixed columns: the block reader decides
             warnings.simplefilter("ignore")
-            warnings.simplefilter("error", pd.errors.ParserWarning)  # a first row longer than the header
             # pandas finds the header record itself (a quoted line break in it, bare \r line ends): rows are then
-            # counted by records, as csv counts them, never by lines; index_col=False: no column becomes an index
+            # counted by records, as csv counts them, never by lines; a later row longer than the first is an error
             frame = pd.read_csv(p, header=0, na_filter=False, encoding="utf-8-sig", engine="c", skip_blank_lines=True,
-                                low_memory=False, index_col=False)
+                                low_memory=False)
     except Exception:  # any failure: the block reader names it
         return None
-    if [str(c).strip() for c in frame.columns] != header:  # pandas read another header record: let csv decide
-        return None
+    if [str(c).strip() for c in frame.columns] != header or not frame.index.equals(pd.RangeIndex(len(frame))):
+        return None  # pandas read another header record, or took a column as the index: let csv decide
     if len(frame) == 0 or any(dt.kind not in "iuf" for dt in frame.dtypes):
         return None
     values = frame.to_numpy(dtype=np.float64)

@@ -265,15 +265,25 @@ def test_a_module_without_head_or_config_gets_readable_errors():
         fit(net, X[:, :2], (X[:, 0] > 0.5).astype(int), epochs=2, progress=False)
     net.head = "regresion"
     with pytest.raises(SignnetError, match=r"^fit reads model.head as the kind of output, one of binary, softmax, "
-                                           r"regression; this model's head is 'regresion'\."):
+                                           r"regression, but this model's head is 'regresion'; give fit"):
         fit(net, X, X.sum(1), epochs=2, progress=False)
     headed = nn.Sequential(nn.Linear(3, 1))
     headed.head = nn.Sequential(nn.ReLU())  # a submodule called head, common in PyTorch models: one sentence, no repr
-    with pytest.raises(SignnetError, match=r"this model's head is a Sequential\. Give fit a module whose head"):
+    with pytest.raises(SignnetError, match=r"this model's head is a Sequential; give fit a module whose head"):
         fit(headed, X, X.sum(1), epochs=2, progress=False)
-    four = nn.Sequential(nn.Linear(3, 4))  # softmax without config: the last Linear's width is the number of classes
-    four.head = "softmax"
+    class OutFirst(nn.Module):  # registers its output layer first: the width is read from an output, not the layers
+        def __init__(self):
+            super().__init__()
+            self.out, self.body = nn.Linear(8, 4), nn.Linear(3, 8)
+            self.head = "softmax"
+
+        def forward(self, x):
+            return self.out(torch.relu(self.body(x)))
+
+    four = OutFirst()
     assert len(fit(four, X, np.arange(50) % 4, epochs=2, progress=False).loss) == 2
+    with pytest.raises(SignnetError, match=r"^Labels must lie in 0\.\.3 for a softmax head with 4 output\(s\)"):
+        fit(four, X, np.arange(50) % 5, epochs=2, progress=False)
     net.head = "regression"
     history = fit(net, X, X.sum(1), epochs=2, progress=False)
     assert len(history.loss) == 2

@@ -235,7 +235,7 @@ class MonotoneBase(BaseEstimator):
             if len(scored) < len(fits):
                 warnings.warn(f"The validation loss of {len(fits) - len(scored)} of {len(fits)} networks was never "
                               "finite, so they keep their last weights; is a validation row far outside the range of "
-                              "X and y?", UserWarning, stacklevel=3)
+                              "X and y?", UserWarning, stacklevel=4)
         return self
 
     def _check_params(self) -> None:

@@ -268,7 +268,7 @@ def train_groups(nets: list[MonotoneMLP], X: torch.Tensor, y: torch.Tensor, *, n
     """:func:`train_members` on each group of :func:`member_groups`, up to ``n_jobs`` groups at once.
 
     Each group is trained exactly as :func:`train_members` trains it alone (its members' objectives
-    are separate, and every group draws the same minibatch order from ``seed``). Groups of small
+    are separate, and every group draws its minibatch order from ``seed`` over the rows its members train on). Groups of small
     networks (under ``AUTO_SINGLE_THREAD_BELOW`` parameters a group, which :func:`train_members`
     trains on one torch thread anyway) run side by side, one Python thread each with torch on one
     intra-op thread: a small network's step is many small operations, and two groups side by side

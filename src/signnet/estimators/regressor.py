@@ -106,13 +106,16 @@ class MonotoneRegressor(RegressorMixin, MonotoneBase):
             standardised target), ``validation_loss_curve`` (the early-stopping criterion),
             ``validation_scores`` (R^2 on its validation rows per epoch), ``best_epoch`` (index of
             the epoch whose weights were restored), ``best_validation_score`` and ``n_iter``.
-            The validation lists are empty and ``best_epoch`` is ``None`` without early stopping.
+            The validation lists are empty and ``best_epoch`` is ``None`` without early stopping;
+            ``best_epoch`` is ``None`` too when the validation loss was never finite (the network then
+            keeps its last weights, with a warning).
         loss_curve_: per epoch, the mean over the networks still training of their training
             loss (as ``MLPRegressor``'s ``loss_curve_``; per network in ``fits_``).
         validation_scores_: per epoch, the mean over the networks still training of their score on
             their own validation rows; ``None`` without early stopping.
-        best_validation_score_: the mean over the networks of the validation score of the epoch
-            whose weights each kept; ``None`` without early stopping.
+        best_validation_score_: the mean, over the networks whose validation loss was ever finite,
+            of the validation score of the epoch whose weights each kept; ``None`` without early
+            stopping or without such a network.
 
     Examples:
         >>> from signnet import MonotoneRegressor

@@ -44,7 +44,8 @@ class BlackBox:
 
     Attributes:
         estimator: the wrapped object.
-        method: the method queried (the first of :data:`METHODS` it has).
+        method: the method queried: the first of :data:`METHODS` it has, or ``"latent_score"`` for an
+            ordinal model without ``decision_function`` (also as a ``Pipeline``'s last step).
         n_features: ``estimator.n_features_in_`` when set, else ``None``.
         feature_names: ``estimator.feature_names_in_`` when set (queries are then
             DataFrames with these columns), else ``None``.

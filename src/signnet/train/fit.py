@@ -148,6 +148,8 @@ def fit(model: nn.Module, X, y, *, epochs: int = 500, lr: float = 1e-2, optimize
     first = next(model.parameters(), None)
     dtype = first.dtype if first is not None and first.is_floating_point() else torch.float32  # the model's own
     Xt = as_features(X, in_features, dtype=dtype)
+    if out_features is None:
+        out_features = _output_width(model, Xt[:1])
     try:
         yt = as_targets(y, Xt.shape[0], head, out_features, dtype=dtype)
     except SignnetError as error:
@@ -203,7 +205,7 @@ def _warn_decay_of_reparametrised(model: nn.Module, weight_decay: float) -> None
                       "decay toward 0 use transform='abs' or 'square', or method='project'.", UserWarning, stacklevel=4)
 
 
-def _head_and_widths(model: nn.Module) -> tuple[str, int | None, int]:
+def _head_and_widths(model: nn.Module) -> tuple[str, int | None, int | None]:
     """``(head, in_features, out_features)``: ``model.head`` (default ``"binary"``) and ``model.config``'s widths.
 
     Without a config the input width is read from the first layer where that is certain
@@ -216,18 +218,23 @@ def _head_and_widths(model: nn.Module) -> tuple[str, int | None, int]:
         head = "binary"
     elif not isinstance(head, str) or head not in HEADS:
         shown = repr(head) if isinstance(head, str) else f"a {type(head).__name__}"
-        raise SignnetError(f"fit reads model.head as the kind of output, one of {', '.join(HEADS)}; this model's "
-                           f"head is {shown}. Give fit a module whose head attribute names the kind (e.g. wrap it).")
+        raise SignnetError(f"fit reads model.head as the kind of output, one of {', '.join(HEADS)}, but this model's "
+                           f"head is {shown}; give fit a module whose head attribute names the kind (e.g. wrap it).")
     config = getattr(model, "config", None)
     if isinstance(config, dict) and "in_features" in config and "out_features" in config:
         return head, config["in_features"], config["out_features"]
-    return head, expected_features(model), _output_width(model, head)
+    return head, expected_features(model), None if head == "softmax" else 1  # softmax: _output_width
 
 
-def _output_width(model: nn.Module, head: str) -> int:
-    """Outputs of a module without ``config``: its last ``Linear``'s width (softmax needs it; the others have one)."""
-    last = [m for m in model.modules() if isinstance(m, nn.Linear)]
-    return int(last[-1].out_features) if head == "softmax" and last else 1
+def _output_width(model: nn.Module, x: torch.Tensor) -> int:
+    """Outputs of a module without ``config``: the width of its output on one row ``x`` ``(1, d)``, in eval
+    mode and without gradients (no batch statistic moves), the mode restored after."""
+    was = model.training
+    try:
+        with torch.no_grad():
+            return int(model.eval()(x.to(next((p.device for p in model.parameters()), x.device))).shape[-1])
+    finally:
+        model.train(was)
 
 
 def split_rows(y: torch.Tensor, fraction: float, head: str, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
