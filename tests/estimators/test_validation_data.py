@@ -2,7 +2,11 @@
 
 import numpy as np
 import pytest
+import sklearn
+from scipy.sparse import csr_matrix
 from sklearn.metrics import r2_score
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import StandardScaler
 
 from signnet import MonotoneClassifier, MonotoneOrdinalClassifier, MonotoneRegressor, SignnetError
 
@@ -67,6 +71,7 @@ def test_weightless_validation_rows_are_left_out_exactly():
     (dict(X_val="Xv", y_val="yv5"), r"^y_val has 5 entries but X_val has 60 rows; give one target per row\.$"),
     (dict(X_val="Xv2", y_val="yv"), r"^X_val has 2 features, but MonotoneClassifier is expecting 3 features"),
     (dict(X_val="Xnan", y_val="yv"), r"^X_val contains NaN; drop or impute those rows of X_val\.$"),
+    (dict(X_val="Xsparse", y_val="yv"), r"^X_val: Sparse data was passed for X_val, but dense data is required\."),
     (dict(sample_weight_val=np.ones(3)), r"^sample_weight_val is given without X_val and y_val; pass the validation"),
     (dict(X_val="Xv", y_val="yv_new"), r"^y_val holds the label 'maybe', not among the classes of y \['no', 'yes'\]; "
                                        r"validation rows can only have classes the model is fitted to\.$"),
@@ -79,7 +84,7 @@ def test_bad_validation_data_gets_one_sentence(kwargs, message):
     X, y = _data(200, 0)
     Xv, yv = _data(60, 1)
     yv = _targets(yv, MonotoneClassifier)
-    values = {"Xv": Xv, "Xv2": Xv[:, :2], "Xnan": np.where(Xv > 100.0, np.nan, Xv), "yv": yv, "yv5": yv[:5],
+    values = {"Xv": Xv, "Xv2": Xv[:, :2], "Xnan": np.where(Xv > 100.0, np.nan, Xv), "Xsparse": csr_matrix(Xv), "yv": yv, "yv5": yv[:5],
               "yv_new": np.where(yv == "no", "maybe", yv)}
     kwargs = {k: values.get(v, v) if isinstance(v, str) else v for k, v in kwargs.items()}
     params = {"early_stopping": kwargs.pop("early_stopping", True)}
@@ -105,3 +110,15 @@ def test_a_validation_row_far_outside_the_data_keeps_the_last_weights_with_a_war
         est = MonotoneRegressor(monotonic_cst=[1, -1, 0], **SMALL).fit(X, y, X_val=Xv, y_val=yv)
     assert est.best_validation_score_ is None and est.n_iter_ == est.n_iter_no_change  # patience ran out on inf
     assert est.score(X, y) > 0.5  # trained, not the initial weights
+
+
+def test_a_pipeline_transforms_x_val_as_x_when_asked():
+    """Pipeline(transform_input=["X_val"]): X_val reaches the estimator scaled as X, so it stops on what it predicts."""
+    X, y = _data(200, 0)
+    Xv, yv = _data(40, 1)
+    with sklearn.config_context(enable_metadata_routing=True):
+        est = MonotoneRegressor(monotonic_cst=[1, -1, 0], **SMALL).set_fit_request(X_val=True, y_val=True)
+        pipe = Pipeline([("scale", StandardScaler()), ("model", est)], transform_input=["X_val"])
+        pipe.fit(X, y, X_val=Xv, y_val=yv)
+    assert pipe[-1].best_validation_score_ > 0.5
+    np.testing.assert_allclose(pipe[-1]._standardise[0], 0.0, atol=1e-12)  # the scaler's output: mean 0

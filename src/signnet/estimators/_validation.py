@@ -110,8 +110,9 @@ def check_validation_data(est, X_val, y_val, sample_weight_val) -> tuple[np.ndar
                            "set early_stopping=True or leave them out.")
     try:
         X_val = validate_data(est, X_val, reset=False, dtype=[np.float64, np.float32])
-    except ValueError as error:  # scikit-learn's sentences name X: here they are about X_val
-        text = " ".join(str(error).replace("Input X ", "X_val ").replace("X has ", "X_val has ").split())
+    except (ValueError, TypeError) as error:  # scikit-learn's sentences name X: here they are about X_val
+        text = " ".join(str(error).replace("Input X ", "X_val ").replace("X has ", "X_val has ")
+                        .replace("passed for X,", "passed for X_val,").split())
         if text.startswith("X_val contains"):  # scikit-learn's paragraph on NaN, in one sentence
             text = f"{text.split('.')[0]}; drop or impute those rows of X_val."
         raise SignnetError(text if text.startswith("X_val") else f"X_val: {text}") from None

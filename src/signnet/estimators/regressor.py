@@ -137,7 +137,8 @@ class MonotoneRegressor(RegressorMixin, MonotoneBase):
         ``X_val``, ``y_val``, ``sample_weight_val``: validation rows given explicitly, as
         ``HistGradientBoosting*.fit`` takes them (needs ``early_stopping=True``): every network then
         trains on all the rows of ``X`` and stops on these (``validation_fraction`` is unused); they
-        are standardised with ``X``'s statistics and enter no statistic of the fit.
+        are standardised with ``X``'s statistics and enter no statistic of the fit. In a ``Pipeline``,
+        pass ``transform_input=["X_val"]`` so that ``X_val`` goes through the same transforms as ``X``.
         """
         return self._fit(X, y, sample_weight, X_val, y_val, sample_weight_val)
 
