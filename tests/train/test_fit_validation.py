@@ -255,7 +255,6 @@ def test_a_module_without_head_or_config_gets_readable_errors():
     """A plain nn.Sequential trains as binary; a regression target and a wrong width say what to do."""
     from torch import nn
 
-    torch.manual_seed(0)
     net = nn.Sequential(nn.Linear(3, 8), nn.ReLU(), nn.Linear(8, 1))
     X = np.random.default_rng(0).uniform(size=(50, 3)).astype(np.float32)
     with pytest.raises(SignnetError, match=r"Labels must be whole numbers .* The model has no `head` attribute, so fit "

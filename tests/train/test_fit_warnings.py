@@ -12,7 +12,9 @@ def test_weight_decay_of_a_softplus_reparametrisation_warns_where_it_pulls():
 
     X, y = torch.zeros(20, 1), torch.zeros(20)
     for transform, target in (("softplus", 0.6931), ("exp", 1.0), ("abs", 0.0)):
-        model = MLP(1, (), 1, weights="nonneg", method="reparam", transform=transform, head="regression")
+        with torch.random.fork_rng():  # the same start whatever ran before (Adam's end point near |v|'s kink depends on it)
+            torch.manual_seed(0)
+            model = MLP(1, (), 1, weights="nonneg", method="reparam", transform=transform, head="regression")
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             fit(model, X, y, epochs=2000, lr=0.05, weight_decay=0.5, patience=None, progress=False)
